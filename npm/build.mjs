@@ -1,0 +1,93 @@
+// Builds the npm package from the TypeScript sources with the TypeScript
+// compiler API. Relative `.ts` specifiers become `.js` (the compiler's
+// rewriteRelativeImportExtensions); `npm:name@range/sub` specifiers, which
+// Deno needs, become the bare `name/sub` that Node resolves from
+// node_modules. Output: npm/build/ (sources, tests, examples and benches,
+// for the Node test run) and npm/package/ (what `npm pack` publishes).
+import ts from "typescript";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const buildDir = join(root, "npm", "build");
+const packageDir = join(root, "npm", "package");
+
+/** `npm:cbor-x@^1.6.9/foo` → `cbor-x/foo`; `npm:@scope/pkg@1/x` → `@scope/pkg/x`. */
+export function bareSpecifier(spec) {
+  if (!spec.startsWith("npm:")) return spec;
+  const rest = spec.slice(4);
+  const m = /^(@[^/@]+\/[^/@]+|[^/@]+)(?:@[^/]*)?(\/.*)?$/.exec(rest);
+  if (!m) throw new Error(`cannot map npm specifier ${spec}`);
+  return m[1] + (m[2] ?? "");
+}
+
+function rewriteSpecifiers(context) {
+  const f = context.factory;
+  const fix = (lit) =>
+    lit && ts.isStringLiteral(lit) && lit.text.startsWith("npm:")
+      ? f.createStringLiteral(bareSpecifier(lit.text))
+      : lit;
+  const visit = (node) => {
+    if (ts.isImportDeclaration(node)) {
+      return f.updateImportDeclaration(node, node.modifiers, node.importClause, fix(node.moduleSpecifier), node.attributes);
+    }
+    if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
+      return f.updateExportDeclaration(node, node.modifiers, node.isTypeOnly, node.exportClause, fix(node.moduleSpecifier), node.attributes);
+    }
+    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
+      return f.updateImportTypeNode(node, f.updateLiteralTypeNode(node.argument, fix(node.argument.literal)), node.attributes, node.qualifier, node.typeArguments, node.isTypeOf);
+    }
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0) {
+      return f.updateCallExpression(node, node.expression, node.typeArguments, [fix(node.arguments[0]), ...node.arguments.slice(1)]);
+    }
+    return ts.visitEachChild(node, visit, context);
+  };
+  return (sf) => ts.visitNode(sf, visit);
+}
+
+function compile() {
+  const configPath = join(root, "tsconfig.json");
+  const cfg = ts.readConfigFile(configPath, ts.sys.readFile);
+  if (cfg.error) throw new Error(ts.flattenDiagnosticMessageText(cfg.error.messageText, "\n"));
+  const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, root);
+  rmSync(buildDir, { recursive: true, force: true });
+  const program = ts.createProgram(parsed.fileNames, parsed.options);
+  const result = program.emit(undefined, undefined, undefined, false, {
+    before: [rewriteSpecifiers],
+    afterDeclarations: [rewriteSpecifiers],
+  });
+  const diagnostics = ts.getPreEmitDiagnostics(program).concat(result.diagnostics);
+  if (diagnostics.length > 0) {
+    const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => "\n" };
+    process.stderr.write(ts.formatDiagnosticsWithColorAndContext(diagnostics, host));
+    process.exit(1);
+  }
+}
+
+function assemblePackage() {
+  const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  rmSync(packageDir, { recursive: true, force: true });
+  mkdirSync(packageDir, { recursive: true });
+  for (const entry of ["mod.js", "mod.d.ts", "src", "wasm"].filter((e) => existsSync(join(buildDir, e)))) {
+    cpSync(join(buildDir, entry), join(packageDir, entry), { recursive: true });
+  }
+  cpSync(join(root, "README.md"), join(packageDir, "README.md"));
+  const pkg = {
+    name: "skypool",
+    version: dev.version,
+    description: "Python's multiprocessing and Lithops' futures API for TypeScript: local worker processes, serverless functions and worker fleets, with shared state in Redis.",
+    type: "module",
+    main: "./mod.js",
+    types: "./mod.d.ts",
+    exports: { ".": { types: "./mod.d.ts", import: "./mod.js" } },
+    engines: { node: ">=20" },
+    dependencies: dev.dependencies,
+    license: "MIT",
+  };
+  writeFileSync(join(packageDir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
+}
+
+compile();
+assemblePackage();
+console.log(`built ${packageDir}`);

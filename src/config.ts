@@ -1,0 +1,189 @@
+/**
+ * skypool's configuration: programmatic settings first, then environment
+ * variables, then a JSON config file, then defaults.
+ *
+ * @module
+ */
+import { existsSync, readFileSync } from "node:fs";
+
+/** Every setting skypool reads. */
+export interface SkypoolConfig {
+  redis: { url?: string; prefix: string };
+  /** Default transport for `Pool` and `FunctionExecutor`. */
+  transport: string;
+  /** How long (ms) a dead holder keeps a `Lock` or `Semaphore` slot. */
+  leaseMs: number;
+  /** Seconds every Redis key lives after its last use. */
+  redisExpiryTime: number;
+  /** How `Pipe` carries messages: `"redislist"` or `"redisstream"`. */
+  pipeConnectionType: "redislist" | "redisstream";
+  /** Stream worker stdout to the caller's terminal. */
+  streamStdout: boolean;
+  /** Extra environment variables for workers. */
+  envVars: Record<string, string>;
+  /** A folder to write execution details into, or `null`. */
+  exportExecutionDetails: string | null;
+  /** The Lithops executor configuration, passed through. */
+  lithopsConfig: Record<string, unknown>;
+}
+
+/** A partial, nested update for {@link SkypoolConfig}. */
+export type ConfigUpdate = {
+  [K in keyof SkypoolConfig]?: SkypoolConfig[K] extends Record<string, unknown>
+    ? Partial<SkypoolConfig[K]>
+    : SkypoolConfig[K];
+};
+
+const DEFAULTS: SkypoolConfig = {
+  redis: { url: undefined, prefix: "skypool" },
+  transport: "local",
+  leaseMs: 30_000,
+  redisExpiryTime: 3600,
+  pipeConnectionType: "redislist",
+  streamStdout: false,
+  envVars: {},
+  exportExecutionDetails: null,
+  lithopsConfig: {},
+};
+
+let programmatic: ConfigUpdate = {};
+
+function env(name: string): string | undefined {
+  try {
+    const v = globalThis.process?.env?.[name];
+    return v === undefined || v === "" ? undefined : v;
+  } catch {
+    // Deno without --allow-env: treat the environment as empty.
+    return undefined;
+  }
+}
+
+function positiveNumber(name: string, raw: unknown): number {
+  const n = typeof raw === "string" ? Number(raw) : raw;
+  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) {
+    throw new RangeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function fromEnvironment(): ConfigUpdate {
+  const out: ConfigUpdate = {};
+  const url = env("SKYPOOL_REDIS_URL");
+  if (url) out.redis = { url };
+  const transport = env("SKYPOOL_TRANSPORT");
+  if (transport) out.transport = transport;
+  const lease = env("SKYPOOL_LEASE_MS");
+  if (lease) out.leaseMs = positiveNumber("SKYPOOL_LEASE_MS", lease);
+  const expiry = env("SKYPOOL_REDIS_EXPIRY_TIME");
+  if (expiry) out.redisExpiryTime = positiveNumber("SKYPOOL_REDIS_EXPIRY_TIME", expiry);
+  const pipe = env("SKYPOOL_PIPE_CONNECTION_TYPE");
+  if (pipe) out.pipeConnectionType = pipe as SkypoolConfig["pipeConnectionType"];
+  return out;
+}
+
+function fromFile(): ConfigUpdate {
+  const path = env("SKYPOOL_CONFIG") ?? "skypool.config.json";
+  try {
+    if (!existsSync(path)) return {};
+  } catch {
+    return {};
+  }
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as ConfigUpdate;
+  } catch (err) {
+    throw new TypeError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function merge(base: SkypoolConfig, update: ConfigUpdate): SkypoolConfig {
+  const out = { ...base } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(update)) {
+    if (v === undefined) continue;
+    const cur = out[k];
+    out[k] = cur && typeof cur === "object" && !Array.isArray(cur) && v && typeof v === "object" && !Array.isArray(v)
+      ? { ...cur, ...v }
+      : v;
+  }
+  return out as unknown as SkypoolConfig;
+}
+
+function validate(update: ConfigUpdate): void {
+  if (update.transport !== undefined && typeof update.transport !== "string") {
+    throw new TypeError(`transport must be a string, got ${typeof update.transport}`);
+  }
+  if (update.leaseMs !== undefined) positiveNumber("leaseMs", update.leaseMs);
+  if (update.redisExpiryTime !== undefined) positiveNumber("redisExpiryTime", update.redisExpiryTime);
+  if (update.pipeConnectionType !== undefined && !["redislist", "redisstream"].includes(update.pipeConnectionType)) {
+    throw new RangeError(`pipeConnectionType must be "redislist" or "redisstream", got ${JSON.stringify(update.pipeConnectionType)}`);
+  }
+  if (update.redis?.url !== undefined && typeof update.redis.url !== "string") {
+    throw new TypeError(`redis.url must be a string`);
+  }
+}
+
+/** Lithops-style parameter names accepted by {@link config.setParameter}. */
+const PARAMETERS = {
+  LITHOPS_CONFIG: "lithopsConfig",
+  STREAM_STDOUT: "streamStdout",
+  REDIS_EXPIRY_TIME: "redisExpiryTime",
+  PIPE_CONNECTION_TYPE: "pipeConnectionType",
+  ENV_VARS: "envVars",
+  EXPORT_EXECUTION_DETAILS: "exportExecutionDetails",
+} as const;
+
+/** The name of a Lithops-style parameter. */
+export type ParameterName = keyof typeof PARAMETERS;
+
+/**
+ * Reads and changes skypool's configuration.
+ *
+ * @example
+ * ```ts
+ * import { config } from "./mod.ts";
+ * config.set({ leaseMs: 10_000 });
+ * config.setParameter(config.REDIS_EXPIRY_TIME, 600);
+ * console.assert(config.get().redisExpiryTime === 600);
+ * config.reset();
+ * ```
+ */
+export const config = {
+  LITHOPS_CONFIG: "LITHOPS_CONFIG",
+  STREAM_STDOUT: "STREAM_STDOUT",
+  REDIS_EXPIRY_TIME: "REDIS_EXPIRY_TIME",
+  PIPE_CONNECTION_TYPE: "PIPE_CONNECTION_TYPE",
+  ENV_VARS: "ENV_VARS",
+  EXPORT_EXECUTION_DETAILS: "EXPORT_EXECUTION_DETAILS",
+
+  /**
+   * Sets configuration programmatically (highest precedence); nested
+   * objects such as `redis` are merged.
+   * @throws {TypeError|RangeError} for a value of the wrong type or range.
+   */
+  set(update: ConfigUpdate): void {
+    if (update === null || typeof update !== "object") throw new TypeError("config.set expects an object");
+    validate(update);
+    programmatic = merge(programmatic as SkypoolConfig, update) as ConfigUpdate;
+  },
+
+  /** The effective configuration: programmatic, environment, file, defaults. */
+  get(): SkypoolConfig {
+    return merge(merge(merge(DEFAULTS, fromFile()), fromEnvironment()), programmatic);
+  },
+
+  /**
+   * Sets one Lithops-style parameter (`config.REDIS_EXPIRY_TIME`, …).
+   * @throws {TypeError} for an unknown parameter name.
+   */
+  setParameter(name: ParameterName, value: unknown): void {
+    const key = PARAMETERS[name];
+    if (key === undefined) {
+      throw new TypeError(`unknown parameter ${JSON.stringify(name)}; expected one of ${Object.keys(PARAMETERS).join(", ")}`);
+    }
+    config.set({ [key]: value } as ConfigUpdate);
+  },
+
+  /** Drops every programmatic setting (tests use it). */
+  reset(): void {
+    programmatic = {};
+  },
+};
