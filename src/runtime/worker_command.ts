@@ -1,0 +1,30 @@
+/**
+ * How to start a worker process of the runtime we are running in: `node`
+ * running the compiled `subprocess_main.js`, or `deno run -A` on
+ * `subprocess_main.ts`. Both are found relative to this file, and both
+ * runtimes start a child with `node:child_process` and `process.execPath`.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+declare const Deno: unknown;
+
+/** True when this code runs under Deno. */
+export const isDeno: boolean = typeof Deno !== "undefined";
+
+/** The worker entry next to this module, with this module's own extension (.ts or .js). */
+export function workerEntryUrl(): URL {
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`../worker/subprocess_main${ext}`, import.meta.url);
+}
+
+/** The executable and arguments that start a worker given `workerArgs`. */
+export function workerCommand(workerArgs: readonly string[]): { file: string; args: string[] } {
+  const entry = workerEntryUrl();
+  const script = entry.protocol === "file:" ? fileURLToPath(entry) : entry.href;
+  if (isDeno) {
+    return { file: process.execPath, args: ["run", "-A", "--quiet", script, ...workerArgs] };
+  }
+  return { file: process.execPath, args: [script, ...workerArgs] };
+}

@@ -1,0 +1,79 @@
+/**
+ * What a worker process needs from its runtime: its pid, a unix-socket
+ * connection back to the parent, and a way to exit. Under Deno this uses
+ * `Deno.connect`, because loading `node:net` there costs more than the
+ * rest of the worker's start-up; under Node it uses `node:net`, loaded only
+ * there.
+ *
+ * @module
+ */
+
+// deno-lint-ignore no-explicit-any
+declare const Deno: any;
+
+/** A byte stream to the parent. Writes are queued and never block the caller. */
+export interface ParentLink {
+  write(chunk: Uint8Array): void;
+  /** Resolves when everything written so far has been handed to the OS. */
+  flush(): Promise<void>;
+}
+
+/** This process's id. */
+export function pid(): number {
+  return typeof Deno !== "undefined" ? Deno.pid : process.pid;
+}
+
+/** Ends this process now with `code`. */
+export function exit(code: number): never {
+  if (typeof Deno !== "undefined") Deno.exit(code);
+  process.exit(code);
+}
+
+/**
+ * Connects to the parent's unix socket at `path`. `onData` gets every chunk
+ * read; `onClose` runs once when the parent's end goes away.
+ */
+export async function connectToParent(
+  path: string,
+  onData: (chunk: Uint8Array) => void,
+  onClose: () => void,
+): Promise<ParentLink> {
+  if (typeof Deno !== "undefined") {
+    const conn = await Deno.connect({ transport: "unix", path });
+    const writer = conn.writable.getWriter();
+    let last: Promise<void> = Promise.resolve();
+    (async () => {
+      try {
+        for await (const chunk of conn.readable) onData(chunk as Uint8Array);
+      } catch {
+        // a reset connection ends the worker the same way as a clean close
+      }
+      onClose();
+    })();
+    return {
+      write(chunk) {
+        last = writer.write(chunk).catch(() => {});
+      },
+      flush: () => last,
+    };
+  }
+  const net = await import("node:net");
+  const socket = net.connect(path);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  socket.setNoDelay?.(true);
+  socket.on("data", (chunk: Uint8Array) => onData(chunk));
+  socket.on("error", () => {});
+  socket.on("close", onClose);
+  return {
+    write(chunk) {
+      socket.write(chunk);
+    },
+    flush() {
+      if (socket.writableLength === 0) return Promise.resolve();
+      return new Promise((resolve) => socket.write(new Uint8Array(0), () => resolve()));
+    },
+  };
+}

@@ -1,0 +1,294 @@
+/**
+ * The private `redis-server` skypool starts when no Redis is configured: it
+ * listens only on a unix socket in a fresh temporary folder (no TCP port,
+ * no persistence) and is stopped when the program exits — normally, by an
+ * uncaught exception, or by SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import process from "node:process";
+import { SkypoolError } from "../errors.ts";
+
+/** How long {@link EmbeddedRedisServer.ready} waits for the server to accept connections. */
+export const EMBEDDED_START_TIMEOUT_MS = 15_000;
+
+/** What to say when `redis-server` cannot be found or started. */
+export const INSTALL_HINT =
+  "skypool keeps shared state in Redis. Either install redis-server so skypool can start a private one " +
+  "(Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`, Alpine: `apk add redis`), " +
+  "or point skypool at a running Redis with SKYPOOL_REDIS_URL=redis://host:6379 " +
+  "(or `config.set({ redis: { url } })`).";
+
+/**
+ * Finds an executable on `PATH` (or checks an explicit path).
+ *
+ * @param name a bare command name (`"redis-server"`) or a path.
+ * @returns the absolute path, or `undefined` when there is none.
+ * @example
+ * ```ts
+ * import { findExecutable } from "./src/state/embedded_server.ts";
+ * console.assert(findExecutable("sh") !== undefined);
+ * ```
+ */
+export function findExecutable(name: string): string | undefined {
+  const isFile = (p: string) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes("/")) return isFile(name) ? name : undefined;
+  const path = process.env.PATH ?? "";
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (isFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Options for {@link EmbeddedRedisServer.start}. */
+export interface EmbeddedServerOptions {
+  /** The executable to run (default: `redis-server` from `PATH`). */
+  executable?: string;
+}
+
+/**
+ * A `redis-server` child process on a unix socket in a private temporary
+ * folder. The spawn itself is synchronous, so {@link url} is known at once;
+ * {@link ready} resolves once the server accepts connections.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedRedisServer } from "./src/state/embedded_server.ts";
+ * const server = EmbeddedRedisServer.start();
+ * await server.ready();
+ * console.assert(server.url.startsWith("unix://"));
+ * await server.stop();
+ * ```
+ */
+export class EmbeddedRedisServer {
+  /** The unix socket the server listens on. */
+  readonly socketPath: string;
+  /** The temporary folder holding the socket and the log (removed on stop). */
+  readonly dir: string;
+  /** The URL clients use: `unix://` followed by {@link socketPath}. */
+  readonly url: string;
+  #child: ChildProcess;
+  #exited = false;
+  #exitInfo = "";
+  #ready?: Promise<void>;
+  #exitWaiters: Array<() => void> = [];
+
+  private constructor(executable: string) {
+    this.dir = mkdtempSync(join(tmpdir(), "skypool-redis-"));
+    this.socketPath = join(this.dir, "redis.sock");
+    this.url = `unix://${this.socketPath}`;
+    const args = [
+      "--port", "0",
+      "--unixsocket", this.socketPath,
+      "--unixsocketperm", "700",
+      "--save", "",
+      "--appendonly", "no",
+      "--daemonize", "no",
+      "--dir", this.dir,
+      "--logfile", join(this.dir, "redis.log"),
+    ];
+    this.#child = spawn(executable, args, { stdio: "ignore", detached: false });
+    this.#child.on("error", (err) => {
+      this.#exited = true;
+      this.#exitInfo = String(err);
+      this.#notifyExit();
+    });
+    this.#child.on("exit", (code, signal) => {
+      this.#exited = true;
+      this.#exitInfo = signal ? `killed by ${signal}` : `exit code ${code}`;
+      this.#notifyExit();
+    });
+    // The server must not keep the program alive: it is stopped by the exit hooks.
+    this.#child.unref();
+  }
+
+  /**
+   * Starts a server. The spawn is synchronous; await {@link ready} before use.
+   *
+   * @throws {SkypoolError} when `redis-server` is not installed (the message
+   *   says how to install it or how to point skypool at a Redis).
+   */
+  static start(options: EmbeddedServerOptions = {}): EmbeddedRedisServer {
+    const name = options.executable ?? "redis-server";
+    const executable = findExecutable(name);
+    if (executable === undefined) {
+      throw new SkypoolError(`no Redis is configured and ${name} was not found on PATH. ${INSTALL_HINT}`);
+    }
+    return new EmbeddedRedisServer(executable);
+  }
+
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Whether the server process is still running. */
+  get running(): boolean {
+    return !this.#exited;
+  }
+
+  #notifyExit(): void {
+    for (const w of this.#exitWaiters.splice(0)) w();
+  }
+
+  #log(): string {
+    try {
+      return readFileSync(join(this.dir, "redis.log"), "utf8").trim().split("\n").slice(-5).join("\n");
+    } catch {
+      return "";
+    }
+  }
+
+  /**
+   * Resolves once the server accepts connections on its socket.
+   *
+   * @throws {SkypoolError} if the server exits or does not come up within
+   *   {@link EMBEDDED_START_TIMEOUT_MS}.
+   */
+  ready(): Promise<void> {
+    this.#ready ??= this.#waitReady();
+    return this.#ready;
+  }
+
+  async #waitReady(): Promise<void> {
+    const deadline = Date.now() + EMBEDDED_START_TIMEOUT_MS;
+    let delay = 5;
+    // Startup is the one place we retry on a timer: redis-server offers no
+    // readiness signal other than its socket accepting connections.
+    while (true) {
+      if (this.#exited) {
+        throw new SkypoolError(
+          `the embedded redis-server stopped (${this.#exitInfo}) before accepting connections. ${this.#log()}\n${INSTALL_HINT}`,
+        );
+      }
+      if (existsSync(this.socketPath) && await this.#probe()) return;
+      if (Date.now() > deadline) {
+        throw new SkypoolError(
+          `the embedded redis-server did not accept connections within ${EMBEDDED_START_TIMEOUT_MS} ms. ${this.#log()}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#exitWaiters.push(done);
+      });
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+
+  #probe(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const sock = connect(this.socketPath);
+      sock.once("connect", () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once("error", () => {
+        sock.destroy();
+        resolve(false);
+      });
+    });
+  }
+
+  /** Kills the server at once and removes its folder (safe to call twice; usable in an `exit` handler). */
+  stopSync(): void {
+    if (!this.#exited) {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // best effort: a temp folder
+    }
+  }
+
+  /** Stops the server, waits for it to exit, and removes its folder. */
+  async stop(): Promise<void> {
+    if (!this.#exited) {
+      const exited = new Promise<void>((resolve) => this.#exitWaiters.push(resolve));
+      try {
+        this.#child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => this.#child.kill("SIGKILL"), 2000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.stopSync();
+  }
+
+  /** Makes `using`/`await using` stop the server. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+let shared: EmbeddedRedisServer | undefined;
+let hooksInstalled = false;
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on("exit", () => shared?.stopSync());
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const onSignal = () => {
+      shared?.stopSync();
+      process.removeListener(signal, onSignal);
+      // Someone else handles the signal: leave the decision to exit to them.
+      if (process.listenerCount(signal) > 0) return;
+      process.kill(process.pid, signal);
+    };
+    try {
+      process.on(signal, onSignal);
+    } catch {
+      // runtimes without signal support
+    }
+  }
+}
+
+/**
+ * The process-wide embedded server, started on first call (synchronously,
+ * so its URL is known at once) and stopped when the program exits.
+ *
+ * @throws {SkypoolError} when `redis-server` is not installed.
+ * @example
+ * ```ts
+ * import { sharedEmbeddedServer } from "./src/state/embedded_server.ts";
+ * const server = sharedEmbeddedServer();
+ * console.assert(sharedEmbeddedServer() === server);
+ * await server.ready();
+ * ```
+ */
+export function sharedEmbeddedServer(): EmbeddedRedisServer {
+  if (shared === undefined || !shared.running) {
+    shared = EmbeddedRedisServer.start();
+    installExitHooks();
+  }
+  return shared;
+}
+
+/** The process-wide embedded server if one was started, else `undefined`. */
+export function currentEmbeddedServer(): EmbeddedRedisServer | undefined {
+  return shared;
+}

@@ -1,0 +1,99 @@
+/**
+ * The seam between "a batch of tasks" and "somewhere that runs it".
+ *
+ * A transport receives {@link TaskBatch}es — a shipped function plus the
+ * encoded argument lists of one chunk — and reports one {@link BatchOutcome}
+ * per batch, carrying the encoded results back. It knows nothing of `Pool`,
+ * jobs or `AsyncResult`: `pool.ts` (and later the futures executor) cut
+ * work into batches and reassemble outcomes. A new backend (`lambda`,
+ * `http`, `fleet`) is one new file implementing {@link Transport}.
+ *
+ * The `inline` transport is the one exception: it runs the function object
+ * itself in the calling thread, so it implements {@link InProcessTransport}
+ * and never sees bytes.
+ *
+ * @module
+ */
+import type { FunctionRef, TaskFn } from "../task/function_ref.ts";
+
+/** Names of the transports skypool knows. */
+export type TransportName = "local" | "inline";
+
+/** One chunk of work: a function and the encoded list of its argument lists. */
+export interface TaskBatch {
+  /** The function, as shipped by `shipFunction`. Its `id` is stable for one function. */
+  readonly fn: FunctionRef;
+  /** `encode(argLists)`: one CBOR array holding the argument array of every task in the chunk. */
+  readonly payload: Uint8Array;
+  /** How many tasks (argument lists) the payload holds. */
+  readonly count: number;
+}
+
+/**
+ * How a batch ended.
+ * - `ok`: `payload` is `encode(results)`, one result per task, in order.
+ * - `threw`: user code threw; `payload` is `encode(thrownValue)`. As in
+ *   CPython, a chunk fails as a whole.
+ * - `unserializable`: the results could not be encoded in the worker;
+ *   `message` names the offending path.
+ * - `lost`: the batch will never finish (the worker died, the transport was
+ *   terminated or cannot start workers); `error` says why.
+ */
+export type BatchOutcome =
+  | { readonly status: "ok"; readonly payload: Uint8Array }
+  | { readonly status: "threw"; readonly payload: Uint8Array }
+  | { readonly status: "unserializable"; readonly message: string }
+  | { readonly status: "lost"; readonly error: Error };
+
+/** What a pool asks of its workers before they take tasks. */
+export interface WorkerSetup {
+  /** Run once in each worker before its first task. */
+  readonly initializer?: { readonly fn: FunctionRef; readonly args: Uint8Array };
+  /** Recycle a worker after this many batches (CPython counts chunks). */
+  readonly maxtasksperchild?: number;
+}
+
+/** A transport that ships encoded batches to workers (every transport but `inline`). */
+export interface Transport {
+  readonly kind: "remote";
+  /** Short name for messages (`"local"`, `"lambda"`, …). */
+  readonly name: string;
+  /** How many batches it runs at once (the pool's `processes`). */
+  readonly size: number;
+  /** Called once by the owner before the first `submit`. */
+  start(setup: WorkerSetup): void;
+  /**
+   * Queues a batch. `done` is called exactly once, never synchronously
+   * inside `submit`. Batches start in submission order, each on the first
+   * worker that is free.
+   */
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void;
+  /** Lets queued and running batches finish, then stops the workers. */
+  close(): Promise<void>;
+  /** Stops the workers at once; unfinished batches end as `lost`. */
+  terminate(): Promise<void>;
+}
+
+/** Outcome of an in-process chunk: values already decoded (nothing was encoded). */
+export type InProcessOutcome =
+  | { readonly status: "ok"; readonly values: unknown[] }
+  | { readonly status: "threw"; readonly error: unknown };
+
+/** A transport that calls the function object in the calling thread. */
+export interface InProcessTransport {
+  readonly kind: "in-process";
+  readonly name: string;
+  readonly size: number;
+  /** Runs the initializer (if any) before the first task. */
+  start(initializer?: { fn: TaskFn; args: unknown[] }): void;
+  /**
+   * Runs a chunk in order after every earlier chunk. A synchronous function
+   * runs before `runChunk` returns and `done` is called synchronously.
+   */
+  runChunk(fn: TaskFn, argLists: unknown[][], done: (outcome: InProcessOutcome) => void): void;
+  close(): Promise<void>;
+  terminate(): Promise<void>;
+}
+
+/** Either kind of transport. */
+export type AnyTransport = Transport | InProcessTransport;

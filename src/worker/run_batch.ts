@@ -1,0 +1,107 @@
+/**
+ * The worker core: runs one batch (a function and the encoded argument
+ * lists of a chunk) and encodes what came of it. Every worker adapter
+ * (subprocess loop, later Lambda, HTTP, stream consumer) calls this.
+ *
+ * A synchronous function is run synchronously and the result returned as
+ * is, so a stream of tiny tasks never waits on a microtask per task; a
+ * function that returns a promise switches the rest of the chunk to async.
+ * As in CPython, a chunk stops at its first error and fails as a whole.
+ *
+ * @module
+ */
+import { decode, encode } from "../task/codec.ts";
+import { SerializationError } from "../errors.ts";
+import { Status } from "../transport/wire.ts";
+
+/** What a batch came to: a status byte (see `Status`) and its payload. */
+export interface BatchResult {
+  status: number;
+  payload: Uint8Array;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+const utf8 = new TextEncoder();
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
+/** Encodes a thrown value; one that cannot be encoded travels as a plain Error describing it. */
+export function encodeThrown(err: unknown): BatchResult {
+  try {
+    return { status: Status.THREW, payload: encode(err) };
+  } catch {
+    const e = err as { name?: unknown; message?: unknown; stack?: unknown } | null;
+    const plain = new Error(typeof e?.message === "string" ? e.message : String(err));
+    plain.name = typeof e?.name === "string" ? e.name : "Error";
+    if (typeof e?.stack === "string") plain.stack = e.stack;
+    try {
+      return { status: Status.THREW, payload: encode(plain) };
+    } catch {
+      return { status: Status.THREW, payload: encode(String(err)) };
+    }
+  }
+}
+
+/** Encodes a value returned by user code; a value the codec refuses becomes UNSERIALIZABLE. */
+export function encodeReturned(value: unknown): BatchResult {
+  try {
+    return { status: Status.OK, payload: encode(value) };
+  } catch (err) {
+    if (err instanceof SerializationError) {
+      return { status: Status.UNSERIALIZABLE, payload: utf8.encode(err.message) };
+    }
+    return { status: Status.UNSERIALIZABLE, payload: utf8.encode(String((err as Error)?.message ?? err)) };
+  }
+}
+
+async function finishAsync(fn: Fn, argLists: unknown[][], results: unknown[], i: number, pending: PromiseLike<unknown>): Promise<BatchResult> {
+  try {
+    results[i] = await pending;
+    for (i++; i < argLists.length; i++) {
+      const r = fn(...argLists[i]);
+      results[i] = isThenable(r) ? await r : r;
+    }
+  } catch (err) {
+    return encodeThrown(err);
+  }
+  return encodeReturned(results);
+}
+
+/**
+ * Runs `fn` on every argument list in `payload` (`encode(argLists)`), in
+ * order. Returns synchronously when every call was synchronous.
+ */
+export function runBatch(fn: Fn, payload: Uint8Array): BatchResult | Promise<BatchResult> {
+  let argLists: unknown[][];
+  try {
+    argLists = decode(payload) as unknown[][];
+  } catch (err) {
+    return encodeThrown(err);
+  }
+  const results = new Array<unknown>(argLists.length);
+  for (let i = 0; i < argLists.length; i++) {
+    let r: unknown;
+    try {
+      r = fn(...argLists[i]);
+    } catch (err) {
+      return encodeThrown(err);
+    }
+    if (isThenable(r)) return finishAsync(fn, argLists, results, i, r);
+    results[i] = r;
+  }
+  return encodeReturned(results);
+}
+
+/** Runs `fn(...args)` once (an initializer or a `Process` target), awaiting it. */
+export async function runOnce(fn: Fn, payload: Uint8Array): Promise<BatchResult> {
+  try {
+    const args = decode(payload) as unknown[];
+    await fn(...args);
+  } catch (err) {
+    return encodeThrown(err);
+  }
+  return { status: Status.OK, payload: new Uint8Array(0) };
+}
