@@ -1,0 +1,86 @@
+/**
+ * The unix-domain socket that local worker processes connect back to. One
+ * per program, created on first use in a private temp directory (removed at
+ * exit). A worker's first message is HELLO with the token it was started
+ * with; the listener hands the connection to whoever registered that token.
+ * The server never keeps the program alive by itself.
+ *
+ * @module
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kind, PacketReader, text, u32 } from "./wire.ts";
+
+/** What a registration receives once its worker has said HELLO. */
+export interface Connection {
+  socket: Socket;
+  pid: number;
+  /** Set by the receiver: gets every later message from this worker. */
+  onMessages: (messages: Uint8Array[]) => void;
+}
+
+let server: Server | undefined;
+let socketPath = "";
+let dir = "";
+const waiting = new Map<string, (conn: Connection) => void>();
+let nextToken = 1;
+
+function shortTmp(): string {
+  // A unix socket path must stay under ~100 bytes.
+  const t = tmpdir();
+  return t.length > 60 ? "/tmp" : t;
+}
+
+function ensureServer(): string {
+  if (server) return socketPath;
+  dir = mkdtempSync(join(shortTmp(), "skypool-"));
+  socketPath = join(dir, "w.sock");
+  server = createServer({ noDelay: true } as never, accept);
+  server.on("error", (err) => {
+    console.error(`skypool: worker listener failed: ${err.message}`);
+  });
+  server.listen(socketPath);
+  server.unref();
+  process.once("exit", () => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+  });
+  return socketPath;
+}
+
+function accept(socket: Socket): void {
+  socket.unref();
+  let conn: Connection | undefined;
+  const reader = new PacketReader((messages) => {
+    if (conn) return conn.onMessages(messages);
+    const hello = messages[0];
+    if (!hello || hello[0] !== Kind.HELLO) return void socket.destroy();
+    const token = text(hello, 5);
+    const claim = waiting.get(token);
+    if (!claim) return void socket.destroy();
+    waiting.delete(token);
+    conn = { socket, pid: u32(hello, 1), onMessages: () => {} };
+    claim(conn);
+    if (messages.length > 1) conn.onMessages(messages.slice(1));
+  });
+  socket.on("data", (chunk: Uint8Array) => reader.push(chunk));
+  socket.on("error", () => {
+    // 'close' follows; the owner treats it as the worker going away
+  });
+}
+
+/**
+ * Reserves a token for a worker about to be started. Returns the socket
+ * path and token to pass to it; `onConnect` runs when it connects.
+ */
+export function expectWorker(onConnect: (conn: Connection) => void): { path: string; token: string; cancel: () => void } {
+  const path = ensureServer();
+  const token = `${process.pid}.${nextToken++}.${Math.random().toString(36).slice(2, 10)}`;
+  waiting.set(token, onConnect);
+  return { path, token, cancel: () => waiting.delete(token) };
+}

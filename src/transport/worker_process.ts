@@ -1,0 +1,159 @@
+/**
+ * One local worker process as the parent sees it: spawned with the
+ * runtime's own executable, connected back over the listener's unix socket,
+ * sending and receiving wire messages. It reports exactly one exit, once
+ * the child has exited and its connection is closed, with the exit code or
+ * signal. Used by the `local` transport and by `Process`.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Socket } from "node:net";
+import { workerCommand } from "../runtime/worker_command.ts";
+import { config } from "../config.ts";
+import { expectWorker } from "./listener.ts";
+import { packet } from "./wire.ts";
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
+  /** Set when the process could not be started at all. */
+  error?: Error;
+  /** Whether it ever connected (said HELLO). */
+  connected: boolean;
+}
+
+/** Callbacks of a {@link WorkerProcess}. */
+export interface WorkerEvents {
+  onConnect(pid: number): void;
+  onMessages(messages: Uint8Array[]): void;
+  onExit(exit: WorkerExit): void;
+}
+
+/** Describes an exit for error messages: "exited with code 3", "was killed by SIGKILL". */
+export function describeExit(exit: WorkerExit): string {
+  if (exit.error) return `could not be started: ${exit.error.message}`;
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  if (exit.code !== null) return `exited with code ${exit.code}`;
+  return "closed its connection";
+}
+
+/** Grace period between a child's exit and its socket closing (data may still be in flight). */
+const CLOSE_GRACE_MS = 2000;
+
+export class WorkerProcess {
+  readonly pid: number | undefined;
+  #child: ChildProcess;
+  #socket: Socket | undefined;
+  #pendingOut: Uint8Array[] = [];
+  #exited = false;
+  #socketClosed = false;
+  #exit: WorkerExit = { code: null, signal: null, connected: false };
+  #reported = false;
+  #refed = true;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancel: () => void;
+
+  constructor(private readonly events: WorkerEvents) {
+    const { path, token, cancel } = expectWorker((conn) => {
+      this.#socket = conn.socket;
+      this.#exit.connected = true;
+      conn.onMessages = (m) => this.events.onMessages(m);
+      conn.socket.on("close", () => {
+        this.#socketClosed = true;
+        this.#maybeReport();
+      });
+      if (this.#refed) conn.socket.ref();
+      if (this.#pendingOut.length > 0) {
+        for (const chunk of this.#pendingOut) conn.socket.write(chunk);
+        this.#pendingOut = [];
+      }
+      this.events.onConnect(conn.pid);
+    });
+    this.#cancel = cancel;
+    const { file, args } = workerCommand([path, token]);
+    const extraEnv = config.get().envVars;
+    this.#child = spawn(file, args, {
+      stdio: ["ignore", "inherit", "inherit"],
+      env: Object.keys(extraEnv).length > 0 ? { ...process.env, ...extraEnv } : process.env,
+    });
+    this.pid = this.#child.pid;
+    this.#child.on("error", (err) => {
+      this.#exit.error = err;
+      this.#onChildExit(null, null);
+    });
+    this.#child.on("exit", (code, signal) => this.#onChildExit(code, signal));
+  }
+
+  #onChildExit(code: number | null, signal: string | null): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    this.#exit.code = code;
+    this.#exit.signal = signal;
+    this.#cancel();
+    if (!this.#socket) this.#socketClosed = true;
+    if (!this.#socketClosed) {
+      this.#timer = setTimeout(() => {
+        this.#socket?.destroy();
+        this.#socketClosed = true;
+        this.#maybeReport();
+      }, CLOSE_GRACE_MS);
+      this.#timer.unref?.();
+    }
+    this.#maybeReport();
+  }
+
+  #maybeReport(): void {
+    if (this.#reported) return;
+    if (this.#socketClosed && !this.#exited) {
+      // The connection is gone but the process lingers: make sure it ends.
+      this.#timer ??= setTimeout(() => this.kill("SIGKILL"), CLOSE_GRACE_MS);
+      return;
+    }
+    if (!this.#exited || !this.#socketClosed) return;
+    this.#reported = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.events.onExit(this.#exit);
+  }
+
+  /** Whether it has exited (or failed to start). */
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Sends messages as one packet (queued until the worker connects). */
+  send(messages: readonly Uint8Array[]): void {
+    const [len, body] = packet(messages);
+    if (this.#socket) {
+      if (this.#socketClosed) return;
+      this.#socket.write(len);
+      this.#socket.write(body);
+    } else if (!this.#exited) {
+      this.#pendingOut.push(len, body);
+    }
+  }
+
+  /** Keeps the program alive while this worker has work (or lets it exit). */
+  setRef(on: boolean): void {
+    if (on === this.#refed) return;
+    this.#refed = on;
+    if (on) {
+      this.#child.ref();
+      this.#socket?.ref();
+    } else {
+      this.#child.unref();
+      this.#socket?.unref();
+    }
+  }
+
+  /** Sends a signal (default SIGTERM); ignored once exited. */
+  kill(signal: NodeJS.Signals = "SIGTERM"): void {
+    if (this.#exited) return;
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
