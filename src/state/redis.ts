@@ -231,7 +231,7 @@ export class RedisConnection {
         lastError = cause;
         // After a drop, the connection is discarded and reopened on demand,
         // except the subscriber, which node-redis resubscribes for us.
-        if (everReady && !keepReconnecting) return false;
+        if (everReady && (!keepReconnecting || this.#listeners.size === 0)) return false;
         if (!everReady && Date.now() >= deadline) {
           return new SkypoolError(
             `cannot reach Redis at ${redactUrl(this.url)} within ${timeout} ms (${cause?.message ?? cause}). ` +
@@ -374,7 +374,8 @@ export class RedisConnection {
   /**
    * Subscribes `listener` to a channel on the shared subscriber connection
    * (resubscribed automatically after a reconnect). Resolves once the
-   * subscription is active; the returned function unsubscribes.
+   * subscription is active; the returned function unsubscribes. While any
+   * subscription is active the program stays alive, so always unsubscribe.
    */
   async subscribe(channel: string, listener: (message: Buffer) => void): Promise<() => Promise<void>> {
     const client = await this.#subscriberClient();
@@ -390,6 +391,8 @@ export class RedisConnection {
       await client.subscribe(channel, fanOut, true);
     }
     set.add(listener);
+    // A live subscription is someone waiting for a message: keep the program alive.
+    client.ref();
     return async () => {
       const s = this.#listeners.get(channel);
       if (!s?.delete(listener) || s.size > 0) return;
@@ -397,6 +400,11 @@ export class RedisConnection {
       const fanOut = this.#fanOuts.get(channel);
       this.#fanOuts.delete(channel);
       if (fanOut && client.isOpen) await client.unsubscribe(channel, fanOut, true).catch(() => {});
+      // An idle subscriber must not keep reconnecting (and the program alive).
+      if (this.#listeners.size === 0 && this.#subscriber === client) {
+        this.#subscriber = undefined;
+        this.#discard(client);
+      }
     };
   }
   #fanOuts = new Map<string, (message: Buffer) => void>();

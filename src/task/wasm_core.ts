@@ -25,10 +25,13 @@ interface CoreExports {
   sk_crc32c(crc: number, ptr: number, len: number): number;
   sk_crc32c_combine(crc1: number, crc2: number, len2: number): number;
   sk_find_byte(ptr: number, len: number, byte: number): number;
+  sk_newline_splits(ptr: number, len: number, target: number, partSize: number, out: number, cap: number): number;
 }
 
 /** Bytes handed to a kernel per call. */
 export const SCRATCH_SIZE = 64 * 1024;
+/** Up to this many bytes are copied into the scratch block by a loop rather than `set`. */
+const SMALL_COPY = 64;
 
 /**
  * The instantiated core: raw exports plus grow-safe access to linear memory.
@@ -54,14 +57,15 @@ export interface WasmCore {
 }
 
 let core: WasmCore | undefined;
-let heapBuffer: ArrayBuffer | undefined;
-let heapView = new Uint8Array(0);
+let heapBuffer: ArrayBufferLike | undefined;
+let heapView: Uint8Array = new Uint8Array(0);
 
 function heapOf(memory: WebAssembly.Memory): Uint8Array {
   // Identity check, not a length check: growth replaces the ArrayBuffer.
-  if (memory.buffer !== heapBuffer) {
-    heapBuffer = memory.buffer;
-    heapView = new Uint8Array(heapBuffer);
+  const buffer: ArrayBufferLike = memory.buffer;
+  if (buffer !== heapBuffer) {
+    heapBuffer = buffer;
+    heapView = new Uint8Array(buffer);
   }
   return heapView;
 }
@@ -115,13 +119,19 @@ export function crc32cUpdate(crc: number, bytes: Uint8Array, start: number, end:
   const c = wasmCore();
   const { sk_crc32c } = c.exports;
   const ptr = c.scratch;
-  let heap = c.heap();
+  const n0 = end - start;
+  if (n0 <= SMALL_COPY) {
+    // A byte loop beats creating a subarray for set() on a few dozen bytes
+    // (batch headers are 20), and these calls are per batch.
+    const heap = c.heap();
+    for (let i = 0; i < n0; i++) heap[ptr + i] = bytes[start + i];
+    return sk_crc32c(crc, ptr, n0) >>> 0;
+  }
   while (start < end) {
     const n = Math.min(end - start, SCRATCH_SIZE);
-    heap.set(bytes.subarray(start, start + n), ptr);
+    c.heap().set(bytes.subarray(start, start + n), ptr);
     crc = sk_crc32c(crc, ptr, n);
     start += n;
-    heap = c.heap();
   }
   return crc >>> 0;
 }
@@ -153,4 +163,45 @@ export function findByte(bytes: Uint8Array, byte: number, start: number, end: nu
     if (piece < SCRATCH_SIZE) piece *= 2;
   }
   return -1;
+}
+
+/** Split offsets returned per kernel call (u32 each). */
+const SPLITS_CAP = 8192;
+let splitsOut = 0;
+
+/**
+ * Newline split points of `bytes` for parts of `partSize` bytes, with the
+ * semantics documented on `newlineSplits` (src/task/newline_scan.ts), for
+ * 1 ≤ partSize < {@link SCRATCH_SIZE}: each piece is searched by one kernel
+ * call that records every split in it. Arguments are trusted.
+ */
+export function newlineSplitsSmallParts(bytes: Uint8Array, partSize: number): number[] {
+  const c = wasmCore();
+  const { sk_newline_splits } = c.exports;
+  const ptr = c.scratch;
+  if (splitsOut === 0) splitsOut = c.alloc(4 * SPLITS_CAP);
+  const len = bytes.length;
+  const splits: number[] = [];
+  // A part starting at s ends after the first newline at or after
+  // s + partSize - 1; parts are cut only while that index is < len - 1.
+  let target = partSize - 1;
+  while (target < len - 1) {
+    // Each piece starts at the target: no byte before it can matter.
+    const n = Math.min(len - target, SCRATCH_SIZE);
+    const heap = c.heap();
+    heap.set(bytes.subarray(target, target + n), ptr);
+    const count = sk_newline_splits(ptr, n, 0, partSize, splitsOut, SPLITS_CAP);
+    if (count === 0) {
+      target += n; // no newline from target to the piece's end
+      continue;
+    }
+    const out = new Uint32Array(c.heap().buffer, splitsOut, count);
+    for (let i = 0; i < count; i++) {
+      const split = target + out[i];
+      if (split >= len) return splits; // the newline is the last byte: no part after it
+      splits.push(split);
+    }
+    target = splits[splits.length - 1] + partSize - 1;
+  }
+  return splits;
 }

@@ -20,8 +20,11 @@ const POLY: u32 = 0x82F6_3B78;
 /// section so the embedded module stays small (the fill takes microseconds).
 static mut TABLE: [[u32; 256]; 16] = [[0; 256]; 16];
 
-/// `x^(2^n) mod P` for n = 0..31, for `sk_crc32c_combine`.
-static mut X2N: [u32; 32] = [0; 32];
+/// `x^(2^n) mod P` for n = 0..34, for `sk_crc32c_combine` (a u32 byte count
+/// is at most 2^35 bit shifts). zlib indexes its table `k & 31`, relying on
+/// x^(2^32) = x mod P, which holds for the gzip polynomial but not for
+/// Castagnoli's, so the table covers every exponent instead.
+static mut X2N: [u32; 35] = [0; 35];
 
 /// Fills the lookup tables. The loader calls it once, right after
 /// instantiation and before any other export.
@@ -43,7 +46,7 @@ pub extern "C" fn sk_init() {
         }
         let mut p: u32 = 1 << 30; // x^1
         X2N[0] = p;
-        for n in 1..32usize {
+        for n in 1..35usize {
             p = multmodp(p, p);
             X2N[n] = p;
         }
@@ -166,7 +169,7 @@ fn x8nmodp(mut n: u32) -> u32 {
     let mut k = 3usize; // 8 * n = 2^3 * n
     while n != 0 {
         if n & 1 != 0 {
-            p = multmodp(unsafe { X2N[k & 31] }, p);
+            p = multmodp(unsafe { *X2N.get_unchecked(k) }, p); // k <= 34
         }
         n >>= 1;
         k += 1;
@@ -178,6 +181,47 @@ fn x8nmodp(mut n: u32) -> u32 {
 /// simd128: 64 bytes per iteration (four compares OR-ed, one branch).
 #[no_mangle]
 pub unsafe extern "C" fn sk_find_byte(ptr: *const u8, len: usize, byte: u32) -> i32 {
+    find(ptr, len, byte)
+}
+
+/// Newline-aligned split points within one piece of a buffer, for parts of
+/// at least `part_size` bytes (see src/task/newline_scan.ts for the exact
+/// semantics). Starting at index `target`, repeatedly: find the first `\n`
+/// at or after `target`, record the split just after it, and continue from
+/// `split + part_size - 1`. Writes piece-relative splits to `out` (at most
+/// `cap`) and returns how many; the caller resumes from the last one. A
+/// split equal to `len` can be recorded: only the caller knows whether the
+/// piece ends the buffer.
+///
+/// One call handles every split in a piece, so tiny parts cost a SIMD scan
+/// rather than a JS-to-wasm call each. Requires `part_size >= 1` and
+/// `len + part_size < 2^31`.
+#[no_mangle]
+pub unsafe extern "C" fn sk_newline_splits(
+    ptr: *const u8,
+    len: usize,
+    target: usize,
+    part_size: usize,
+    out: *mut u32,
+    cap: usize,
+) -> usize {
+    let mut t = target;
+    let mut count = 0usize;
+    while t < len && count < cap {
+        let i = find(ptr.add(t), len - t, 0x0A);
+        if i < 0 {
+            break;
+        }
+        let split = t + i as usize + 1;
+        *out.add(count) = split as u32;
+        count += 1;
+        t = split + part_size - 1;
+    }
+    count
+}
+
+#[inline(always)]
+unsafe fn find(ptr: *const u8, len: usize, byte: u32) -> i32 {
     let needle = u8x16_splat(byte as u8);
     let mut i = 0usize;
     while i + 64 <= len {

@@ -1,0 +1,490 @@
+/**
+ * `Pool`: Python's `multiprocessing.Pool` on skypool transports.
+ *
+ * @module
+ */
+import { AsyncResult, settleResult } from "./async_result.ts";
+import { ChunkFeeder, type ChunkOutcome, defaultChunksize, type FeederSink, lookahead, openInput, type RunChunk, sizeOf } from "./chunk_feeder.ts";
+import { config } from "./config.ts";
+import { SerializationError, StateError } from "./errors.ts";
+import { IMapIterator } from "./imap_iterator.ts";
+import { decode, encode } from "./task/codec.ts";
+import { type FunctionRef, shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
+import { InlineTransport } from "./transport/inline.ts";
+import { defaultProcesses, LocalTransport } from "./transport/local.ts";
+import type { AnyTransport, BatchOutcome, Transport, TransportName } from "./transport/transport.ts";
+
+/** Options of {@link Pool}. */
+export interface PoolOptions {
+  /** Worker count: default the number of CPUs (local). `0` means inline. */
+  processes?: number;
+  /** Run once in each worker before its first task. */
+  initializer?: TaskFn;
+  /** Arguments of `initializer`. */
+  initargs?: unknown[];
+  /** Recycle a worker after this many tasks (chunks, as CPython counts). */
+  maxtasksperchild?: number;
+  /** `"local"` (default, or the configured `transport`), `"inline"`, or a transport object. */
+  transport?: TransportName | Transport;
+}
+
+/** Callbacks of `applyAsync`: run once, before the result settles. */
+export interface ApplyAsyncOptions<R> {
+  callback?: (value: R) => void;
+  errorCallback?: (error: unknown) => void;
+}
+
+/** Options of `mapAsync` / `starmapAsync`. */
+export interface MapAsyncOptions<R> {
+  chunksize?: number;
+  /** Called once with the whole list, when every chunk has succeeded. */
+  callback?: (values: R[]) => void;
+  /** Called once with the first error, after every chunk has finished. */
+  errorCallback?: (error: unknown) => void;
+}
+
+/** A task function of one argument (`map`, `imap`). */
+// deno-lint-ignore no-explicit-any
+type Fn1<A, R> = (x: A, ...rest: any[]) => R | PromiseLike<R>;
+/** A sync or async iterable. */
+type Input<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Chunks in flight per job at most (the lower bound below may exceed it). */
+const MAX_CHUNKS_IN_FLIGHT = 256;
+/** Encoded bytes in flight per job at most. */
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
+interface Job {
+  abort(error: Error): void;
+  unbound?(): void;
+}
+
+function reportCallbackError(which: string, err: unknown): void {
+  console.error(`skypool: Pool ${which} threw:`, err);
+}
+
+function checkFn(fn: unknown, what: string): void {
+  if (typeof fn !== "function" && !(fn instanceof TaskRef)) {
+    throw new TypeError(`${what}: the function must be a function or task(url, name), got ${fn === null ? "null" : typeof fn}`);
+  }
+}
+
+function checkChunksize(chunksize: unknown, what: string): number | undefined {
+  if (chunksize === undefined || chunksize === null) return undefined;
+  if (typeof chunksize !== "number") throw new TypeError(`${what}: chunksize must be a number, got ${typeof chunksize}`);
+  if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError(`${what}: chunksize must be an integer >= 1, not ${chunksize}`);
+  return chunksize;
+}
+
+function checkCallbacks(o: { callback?: unknown; errorCallback?: unknown } | undefined, what: string): void {
+  if (o === undefined || o === null) return;
+  if (typeof o !== "object") throw new TypeError(`${what}: options must be an object`);
+  if (o.callback != null && typeof o.callback !== "function") throw new TypeError(`${what}: callback must be a function`);
+  if (o.errorCallback != null && typeof o.errorCallback !== "function") throw new TypeError(`${what}: errorCallback must be a function`);
+}
+
+/**
+ * A pool of workers, as Python's `multiprocessing.Pool`. Tasks run in
+ * local worker processes (default), or inline in the calling thread with
+ * `new Pool(0)` / `transport: "inline"` (for unit tests: closures and
+ * mocks work). A task function is a self-contained function (shipped by
+ * source) or `task(moduleUrl, exportName)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "./mod.ts";
+ * await using pool = new Pool(2);
+ * console.assert((await pool.map((x: number) => x * x, [1, 2, 3])).join() === "1,4,9");
+ * console.assert((await pool.apply((a: number, b: number) => a + b, [2, 3])) === 5);
+ * ```
+ */
+export class Pool {
+  /** How many tasks (chunks) can run at once. */
+  readonly processes: number;
+  #transport: AnyTransport;
+  #state: "run" | "close" | "terminate" = "run";
+  #jobs = new Set<Job>();
+  #refs = new WeakMap<object, FunctionRef>();
+  #stopped: Promise<void> | undefined;
+  #drained: Promise<void> | undefined;
+  #resolveDrained: (() => void) | undefined;
+
+  /**
+   * @throws {RangeError} for a negative or fractional `processes`, an unknown transport name, or a `maxtasksperchild` that is not a positive integer.
+   * @throws {TypeError} for arguments of the wrong type (an `initializer` that is not a function or task reference, …).
+   * @throws {SerializationError} when the initializer or its arguments cannot be shipped.
+   */
+  constructor(processes?: number | PoolOptions, options?: PoolOptions);
+  constructor(processesOrOptions?: number | PoolOptions, maybeOptions?: PoolOptions) {
+    let options: PoolOptions;
+    let processes: unknown;
+    if (processesOrOptions !== null && typeof processesOrOptions === "object") {
+      options = processesOrOptions;
+      processes = options.processes;
+    } else {
+      options = maybeOptions ?? {};
+      if (typeof options !== "object" || options === null) throw new TypeError("Pool options must be an object");
+      processes = processesOrOptions ?? options.processes;
+    }
+    if (processes !== undefined && processes !== null) {
+      if (typeof processes !== "number") throw new TypeError(`processes must be a number, got ${typeof processes}`);
+      if (!Number.isInteger(processes)) throw new RangeError(`processes must be an integer, got ${processes}`);
+      if (processes < 0) throw new RangeError(`Number of processes must be at least 0 (0 runs tasks inline), got ${processes}`);
+    }
+    const { initializer, initargs = [], maxtasksperchild } = options;
+    if (initializer != null) checkFn(initializer, "Pool initializer");
+    if (!Array.isArray(initargs)) throw new TypeError("Pool initargs must be an array");
+    if (maxtasksperchild != null) {
+      if (typeof maxtasksperchild !== "number") throw new TypeError(`maxtasksperchild must be a number, got ${typeof maxtasksperchild}`);
+      if (!Number.isInteger(maxtasksperchild) || maxtasksperchild < 1) {
+        throw new RangeError(`maxtasksperchild must be a positive integer, got ${maxtasksperchild}`);
+      }
+    }
+    let transport: TransportName | Transport | undefined = options.transport;
+    if (processes === 0) transport = "inline";
+    transport ??= config.get().transport as TransportName;
+    if (typeof transport === "string") {
+      if (transport === "inline") {
+        this.#transport = new InlineTransport();
+      } else if (transport === "local") {
+        this.#transport = new LocalTransport({ processes: (processes as number | undefined) ?? defaultProcesses() });
+      } else {
+        throw new RangeError(`unknown transport ${JSON.stringify(transport)}; expected "local" or "inline" or a Transport object`);
+      }
+    } else if (transport && typeof transport === "object" && (transport as AnyTransport).kind !== undefined) {
+      this.#transport = transport as AnyTransport;
+    } else {
+      throw new TypeError("transport must be a transport name or a Transport object");
+    }
+    this.processes = this.#transport.size;
+    if (this.#transport.kind === "in-process") {
+      this.#transport.start(initializer != null ? { fn: initializer, args: initargs } : undefined);
+    } else {
+      this.#transport.start({
+        initializer: initializer != null ? { fn: this.#ship(initializer), args: encode(initargs) } : undefined,
+        maxtasksperchild: maxtasksperchild ?? undefined,
+      });
+    }
+  }
+
+  #ship(fn: TaskFn): FunctionRef {
+    let ref = this.#refs.get(fn);
+    if (!ref) {
+      ref = shipFunction(fn);
+      this.#refs.set(fn, ref);
+    }
+    return ref;
+  }
+
+  #checkRunning(): void {
+    if (this.#state !== "run") throw new StateError("Pool not running");
+  }
+
+  /** A chunk runner for `fn`, shipping it first (throws SerializationError for a refused function). */
+  #runner(fn: TaskFn): RunChunk {
+    const t = this.#transport;
+    if (t.kind === "in-process") {
+      return (argLists, done) => {
+        t.runChunk(fn, argLists, (o) => done(o.status === "ok" ? { ok: true, values: o.values } : { ok: false, error: o.error }));
+        return 0;
+      };
+    }
+    const ref = this.#ship(fn);
+    return (argLists, done) => {
+      let payload: Uint8Array;
+      try {
+        payload = encode(argLists);
+      } catch (err) {
+        const error = err instanceof SerializationError ? err : new SerializationError(`task arguments cannot be serialized: ${(err as Error)?.message ?? err}`);
+        queueMicrotask(() => done({ ok: false, error }));
+        return 0;
+      }
+      t.submit({ fn: ref, payload, count: argLists.length }, (o) => done(toChunkOutcome(o)));
+      return payload.length;
+    };
+  }
+
+  #track(job: Job): () => void {
+    this.#jobs.add(job);
+    return () => {
+      if (!this.#jobs.delete(job)) return;
+      if (this.#state === "close" && this.#jobs.size === 0) this.#stopTransport();
+    };
+  }
+
+  /** Closes the transport once (after the last job of a closed pool). */
+  #stopTransport(): void {
+    if (this.#stopped) return;
+    this.#stopped = this.#transport.close();
+    this.#resolveDrained?.();
+  }
+
+  /**
+   * Runs `fn(...args)` in a worker and returns its result.
+   * @throws (rejects) {StateError} when the pool is not running; {TypeError} for bad arguments; {SerializationError} for a function or value that cannot be shipped; the task's own error; {WorkerLostError} when its worker died.
+   */
+  apply<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A): Promise<R>;
+  apply<R = unknown>(fn: TaskRef, args?: unknown[]): Promise<R>;
+  async apply(fn: TaskFn, args?: unknown[]): Promise<unknown> {
+    return await this.applyAsync(fn as TaskRef, args).get();
+  }
+
+  /**
+   * Submits `fn(...args)` and returns its {@link AsyncResult} at once.
+   * `callback` / `errorCallback` run once, before the result settles.
+   * @throws {StateError} when the pool is not running; {TypeError} for bad arguments; {SerializationError} for a function that cannot be shipped.
+   */
+  applyAsync<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A, options?: ApplyAsyncOptions<R>): AsyncResult<R>;
+  applyAsync<R = unknown>(fn: TaskRef, args?: unknown[], options?: ApplyAsyncOptions<R>): AsyncResult<R>;
+  applyAsync(fn: TaskFn, args?: unknown[], options?: ApplyAsyncOptions<unknown>): AsyncResult<unknown> {
+    this.#checkRunning();
+    checkFn(fn, "applyAsync");
+    const argList = (args ?? []) as unknown[];
+    if (!Array.isArray(argList)) throw new TypeError(`applyAsync: args must be an array, got ${typeof args}`);
+    checkCallbacks(options, "applyAsync");
+    const run = this.#runner(fn as TaskFn);
+    const result = new AsyncResult<unknown>();
+    let finished = false;
+    const settle = (ok: boolean, value: unknown) => {
+      if (finished) return;
+      finished = true;
+      untrack();
+      try {
+        if (ok) options?.callback?.(value);
+        else options?.errorCallback?.(value);
+      } catch (err) {
+        reportCallbackError(ok ? "callback" : "errorCallback", err);
+      }
+      settleResult(result, ok, value);
+    };
+    const untrack = this.#track({ abort: (error) => settle(false, error) });
+    run([argList], (o) => (o.ok ? settle(true, o.values[0]) : settle(false, o.error)));
+    return result;
+  }
+
+  /**
+   * `fn` over every item, results in input order.
+   * @throws (rejects) {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments; the first error of a task or of the input.
+   */
+  map<A, R>(fn: Fn1<A, R>, iterable: Input<A>, chunksize?: number): Promise<R[]>;
+  map<R = unknown>(fn: TaskRef, iterable: Input<unknown>, chunksize?: number): Promise<R[]>;
+  async map(fn: TaskFn, iterable: Input<unknown>, chunksize?: number): Promise<unknown[]> {
+    return await this.mapAsync(fn as TaskRef, iterable, { chunksize }).get();
+  }
+
+  /**
+   * Asynchronous `map`: returns an {@link AsyncResult} of the whole list at once.
+   * @throws {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments.
+   */
+  mapAsync<A, R>(fn: Fn1<A, R>, iterable: Input<A>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
+  mapAsync<R = unknown>(fn: TaskRef, iterable: Input<unknown>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
+  mapAsync(fn: TaskFn, iterable: Input<unknown>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
+    return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, false, "mapAsync");
+  }
+
+  /**
+   * `fn(...args)` for every argument array, results in input order.
+   * @throws (rejects) as {@link Pool.map}.
+   */
+  starmap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<R[]>;
+  starmap<R = unknown>(fn: TaskRef, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<R[]>;
+  async starmap(fn: TaskFn, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<unknown[]> {
+    return await this.starmapAsync(fn as TaskRef, iterable, { chunksize }).get();
+  }
+
+  /**
+   * Asynchronous `starmap`.
+   * @throws as {@link Pool.mapAsync}.
+   */
+  starmapAsync<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    iterable: Input<readonly unknown[]>,
+    options?: MapAsyncOptions<R>,
+  ): AsyncResult<R[]>;
+  starmapAsync<R = unknown>(fn: TaskRef, iterable: Input<readonly unknown[]>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
+  starmapAsync(fn: TaskFn, iterable: Input<readonly unknown[]>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
+    return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, true, "starmapAsync");
+  }
+
+  #limits() {
+    return { maxChunks: Math.max(MAX_CHUNKS_IN_FLIGHT, 4 * this.processes), maxBytes: MAX_BYTES_IN_FLIGHT, minChunks: 2 * this.processes };
+  }
+
+  #mapJob(fn: TaskFn, iterable: unknown, options: MapAsyncOptions<unknown> | undefined, star: boolean, what: string): AsyncResult<unknown[]> {
+    this.#checkRunning();
+    checkFn(fn, what);
+    checkCallbacks(options, what);
+    const explicit = checkChunksize(options?.chunksize, what);
+    const input = openInput(iterable, what);
+    const run = this.#runner(fn);
+    const result = new AsyncResult<unknown[]>();
+    const chunks: unknown[][] = [];
+    let firstError: { error: unknown } | undefined;
+    let submitted = 0;
+    let completed = 0;
+    let total = -1;
+    let finished = false;
+    let feeder: ChunkFeeder | undefined;
+    const settle = (ok: boolean, value: unknown) => {
+      if (finished) return;
+      finished = true;
+      untrack();
+      feeder?.stop();
+      try {
+        if (ok) options?.callback?.(value as unknown[]);
+        else options?.errorCallback?.(value);
+      } catch (err) {
+        reportCallbackError(ok ? "callback" : "errorCallback", err);
+      }
+      settleResult(result, ok, value);
+    };
+    const maybeDone = () => {
+      if (total < 0 || completed < submitted) return;
+      if (firstError) settle(false, firstError.error);
+      else settle(true, chunks.flat());
+    };
+    const sink: FeederSink = {
+      submitted: () => void submitted++,
+      finished: (index, outcome, bytes) => {
+        completed++;
+        if (outcome.ok) chunks[index] = outcome.values;
+        else firstError ??= { error: outcome.error };
+        if (!finished) feeder?.release(bytes);
+        maybeDone();
+      },
+      ended: (n) => {
+        total = n;
+        maybeDone();
+      },
+    };
+    const job: Job = {
+      abort: (error) => settle(false, error),
+      unbound: () => feeder?.unbound(),
+    };
+    const untrack = this.#track(job);
+    const start = (chunksize: number, prefix?: { items: unknown[]; exhausted: boolean }) => {
+      feeder = new ChunkFeeder(input, chunksize, star, run, sink, this.#limits(), prefix);
+      if (this.#state === "close") feeder.unbound();
+      feeder.pump();
+    };
+    const n = sizeOf(iterable);
+    if (explicit !== undefined) start(explicit);
+    else if (n !== undefined) start(defaultChunksize(n, this.processes));
+    else {
+      lookahead(input).then(
+        (pre) => {
+          if (finished) return;
+          start(defaultChunksize(pre.items.length, this.processes), pre);
+        },
+        (error) => {
+          // The input failed before any task was cut: the job fails with that error, as itself.
+          total = 0;
+          firstError = { error };
+          maybeDone();
+        },
+      );
+    }
+    return result;
+  }
+
+  /**
+   * Results of `fn` over the items in input order, each as soon as it and
+   * all before it are done.
+   * @throws {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments (chunksize < 1).
+   */
+  imap<A, R>(fn: Fn1<A, R>, iterable: Input<A>, chunksize?: number): IMapIterator<R>;
+  imap<R = unknown>(fn: TaskRef, iterable: Input<unknown>, chunksize?: number): IMapIterator<R>;
+  imap(fn: TaskFn, iterable: Input<unknown>, chunksize = 1): IMapIterator<unknown> {
+    return this.#imapJob(fn as TaskFn, iterable, chunksize, true, "imap");
+  }
+
+  /**
+   * Results of `fn` over the items in completion order.
+   * @throws as {@link Pool.imap}.
+   */
+  imapUnordered<A, R>(fn: Fn1<A, R>, iterable: Input<A>, chunksize?: number): IMapIterator<R>;
+  imapUnordered<R = unknown>(fn: TaskRef, iterable: Input<unknown>, chunksize?: number): IMapIterator<R>;
+  imapUnordered(fn: TaskFn, iterable: Input<unknown>, chunksize = 1): IMapIterator<unknown> {
+    return this.#imapJob(fn as TaskFn, iterable, chunksize, false, "imapUnordered");
+  }
+
+  #imapJob(fn: TaskFn, iterable: unknown, chunksize: unknown, ordered: boolean, what: string): IMapIterator<unknown> {
+    this.#checkRunning();
+    checkFn(fn, what);
+    const size = checkChunksize(chunksize ?? 1, what)!;
+    const input = openInput(iterable, what);
+    const run = this.#runner(fn);
+    let untrack: () => void = () => {};
+    const iterator = new IMapIterator<unknown>(ordered, () => untrack());
+    const job: Job = { abort: (error) => iterator.abort(error), unbound: () => iterator.unbound() };
+    untrack = this.#track(job);
+    const feeder = new ChunkFeeder(input, size, false, run, iterator.sink, this.#limits());
+    iterator.attach(feeder);
+    feeder.pump();
+    return iterator;
+  }
+
+  /** Stops accepting work; queued work still completes, then the workers exit. Idempotent. */
+  close(): Promise<void> {
+    if (this.#state === "run") {
+      this.#state = "close";
+      for (const job of this.#jobs) job.unbound?.();
+      if (this.#jobs.size === 0) this.#stopTransport();
+    }
+    return Promise.resolve();
+  }
+
+  /** Stops the workers at once; unfinished results reject with `StateError`. */
+  terminate(): Promise<void> {
+    if (this.#state !== "terminate") {
+      this.#state = "terminate";
+      const error = new StateError("Pool was terminated before the task finished");
+      for (const job of [...this.#jobs]) job.abort(error);
+      this.#jobs.clear();
+      this.#stopped = this.#transport.terminate();
+      this.#resolveDrained?.();
+    }
+    return this.#stopped!.then(() => {});
+  }
+
+  /**
+   * Waits for the workers to exit after `close()` or `terminate()`.
+   * @throws (rejects) {StateError} when the pool is still running.
+   */
+  async join(): Promise<void> {
+    if (this.#state === "run") throw new StateError("Pool is still running (call close() or terminate() first)");
+    if (this.#stopped === undefined) {
+      this.#drained ??= new Promise<void>((resolve) => {
+        this.#resolveDrained = resolve;
+      });
+      await this.#drained;
+    }
+    await this.#stopped;
+  }
+
+  /** `await using pool = new Pool()` terminates it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.terminate();
+  }
+}
+
+function toChunkOutcome(o: BatchOutcome): ChunkOutcome {
+  switch (o.status) {
+    case "ok":
+      try {
+        return { ok: true, values: decode(o.payload) as unknown[] };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    case "threw":
+      try {
+        return { ok: false, error: decode(o.payload) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    case "unserializable":
+      return { ok: false, error: new SerializationError(`task result cannot be serialized: ${o.message}`) };
+    case "lost":
+      return { ok: false, error: o.error };
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * `Process`: Python's `multiprocessing.Process`, running its target in a
+ * worker process of its own (the pool's worker entry in one-shot mode).
+ *
+ * @module
+ */
+import { constants } from "node:os";
+import { StateError } from "./errors.ts";
+import { checkTimeout } from "./async_result.ts";
+import { decode, encode } from "./task/codec.ts";
+import { shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
+import { defineMsg, initMsg, Kind, Status, text } from "./transport/wire.ts";
+import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
+
+/** Options of {@link Process}. */
+export interface ProcessOptions {
+  /** What to run: a self-contained function or `task(moduleUrl, exportName)`. */
+  target: TaskFn;
+  /** Arguments of `target`. */
+  args?: unknown[];
+  /** Default `Process-N`. */
+  name?: string;
+}
+
+let counter = 0;
+
+function signalNumber(signal: string): number {
+  return (constants.signals as Record<string, number>)[signal] ?? 0;
+}
+
+/**
+ * Runs `target(...args)` in a new process, as CPython's `Process`.
+ * `exitcode` is `null` until it ends, then `0` (returned), `1` (threw; see
+ * `error`, also printed to the child's stderr), the code it passed to
+ * `process.exit`, or `-N` when signal N ended it (`terminate()` gives -15).
+ * The target's return value is not kept, as in CPython. A running process
+ * keeps the program alive, as CPython's non-daemon processes do.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "./mod.ts";
+ * const p = new Process({ target: (ms: number) => new Promise((r) => setTimeout(r, ms)), args: [10] });
+ * p.start();
+ * await p.join();
+ * console.assert(p.exitcode === 0 && !p.isAlive());
+ * ```
+ */
+export class Process {
+  /** The process's name (`Process-N` unless given). */
+  readonly name: string;
+  /** The exit code; `null` while running or not started. */
+  exitcode: number | null = null;
+  /** The error the target threw (when `exitcode` is 1 because it threw). */
+  error: unknown = undefined;
+  #target: TaskFn;
+  #args: unknown[];
+  #proc: WorkerProcess | undefined;
+  #pid: number | undefined;
+  #exited: Promise<void> | undefined;
+
+  /** @throws {TypeError} for a target that is not a function or task reference, args that are not an array, or a name that is not a string. */
+  constructor(options: ProcessOptions) {
+    if (options === null || typeof options !== "object") throw new TypeError("Process options must be an object with a target");
+    const { target, args = [], name } = options;
+    if (typeof target !== "function" && !(target instanceof TaskRef)) {
+      throw new TypeError(`Process target must be a function or task(url, name), got ${target === null ? "null" : typeof target}`);
+    }
+    if (!Array.isArray(args)) throw new TypeError("Process args must be an array");
+    if (name !== undefined && typeof name !== "string") throw new TypeError("Process name must be a string");
+    counter++;
+    this.name = name ?? `Process-${counter}`;
+    this.#target = target;
+    this.#args = args;
+  }
+
+  /** The child's process id (`undefined` before `start()`). */
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  /**
+   * Starts the process.
+   * @throws {StateError} when called twice; {SerializationError} when the target or its arguments cannot be shipped.
+   */
+  start(): void {
+    if (this.#proc) throw new StateError("cannot start a process twice");
+    const ref = shipFunction(this.#target);
+    const payload = encode(this.#args);
+    let resolveExit!: () => void;
+    this.#exited = new Promise<void>((resolve) => {
+      resolveExit = resolve;
+    });
+    this.#proc = new WorkerProcess({
+      onConnect: () => {},
+      onMessages: (messages) => {
+        for (const m of messages) {
+          if (m[0] !== Kind.DONE) continue;
+          if (m[1] === Status.THREW) {
+            try {
+              this.error = decode(m.subarray(2));
+            } catch (err) {
+              this.error = err;
+            }
+          } else if (m[1] === Status.UNSERIALIZABLE) {
+            this.error = new Error(text(m, 2));
+          }
+        }
+      },
+      onExit: (exit: WorkerExit) => {
+        if (exit.signal) this.exitcode = -signalNumber(exit.signal);
+        else if (exit.code !== null) this.exitcode = exit.code;
+        else {
+          this.exitcode = 1;
+          this.error ??= exit.error;
+        }
+        resolveExit();
+      },
+    });
+    this.#pid = this.#proc.pid;
+    this.#proc.send([defineMsg(0, JSON.stringify(ref)), initMsg(Kind.RUN, 0, payload)]);
+  }
+
+  /** Whether it has started and not yet ended. */
+  isAlive(): boolean {
+    return this.#proc !== undefined && this.exitcode === null;
+  }
+
+  /**
+   * Waits until the process ends, or `timeout` ms (a negative timeout acts as 0).
+   * @throws (rejects) {StateError} when it was never started; {TypeError} for a bad timeout.
+   */
+  async join(timeout?: number): Promise<void> {
+    const ms = checkTimeout(timeout, "Process.join");
+    if (!this.#exited) throw new StateError("can only join a started process");
+    if (ms === undefined) return await this.#exited;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  /** Sends SIGTERM and waits for the process to end (`exitcode` -15). A process not started is left alone. */
+  async terminate(): Promise<void> {
+    if (!this.#proc || this.exitcode !== null) return;
+    this.#proc.kill("SIGTERM");
+    await this.#exited;
+  }
+
+  /** Sends SIGKILL and waits for the process to end (`exitcode` -9). */
+  async kill(): Promise<void> {
+    if (!this.#proc || this.exitcode !== null) return;
+    this.#proc.kill("SIGKILL");
+    await this.#exited;
+  }
+}

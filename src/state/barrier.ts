@@ -1,0 +1,178 @@
+/**
+ * `Barrier` in Redis, with a generation counter that keeps passes apart.
+ *
+ * @module
+ */
+import { BrokenBarrierError } from "../errors.ts";
+import { loadFunction, shipFunction, type FunctionRef, type TaskFn } from "../task/function_ref.ts";
+import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
+import { checkTimeout, newToken } from "./lease.ts";
+import { BARRIER_ABORT, BARRIER_ARRIVE, BARRIER_INFO, BARRIER_PASS, BARRIER_RESET, BARRIER_TIMEOUT } from "./lua/barrier.ts";
+
+/** Options of {@link Barrier}. */
+export interface BarrierOptions {
+  /**
+   * Run once per pass, by the party that completes the barrier, before
+   * any party is released. If it throws, the barrier breaks and that party
+   * gets the error. A barrier with an action can travel to a worker only
+   * if the action can be shipped (a self-contained function or a
+   * `task(moduleUrl, name)` reference); otherwise encoding it is a
+   * `SerializationError`.
+   */
+  action?: TaskFn;
+  /** Default timeout (ms) of `wait()`. */
+  timeout?: number;
+}
+
+/**
+ * A barrier for a fixed number of parties, shared through Redis (Python's
+ * `multiprocessing.Barrier`). `wait()` resolves each party's arrival index
+ * (exactly one party gets 0); abort, reset and a timeout break it for
+ * every party with `BrokenBarrierError`.
+ *
+ * @example
+ * ```ts
+ * import { Barrier } from "./mod.ts";
+ * const barrier = new Barrier(2);
+ * const indices = await Promise.all([barrier.wait(), barrier.wait()]);
+ * console.assert(indices.sort().join() === "0,1");
+ * ```
+ */
+export class Barrier extends StateHandle {
+  readonly #parties: number;
+  readonly #timeout: number | undefined;
+  readonly #action: TaskFn | undefined;
+  #shipped?: FunctionRef;
+  #loaded?: Promise<(...args: unknown[]) => unknown>;
+
+  /**
+   * @throws {TypeError|RangeError} for parties that is not an integer >= 1,
+   *   an action that is not a function, or a bad timeout.
+   */
+  constructor(parties: number, options: BarrierOptions = {}) {
+    super("barrier");
+    if (typeof parties !== "number") throw new TypeError(`parties must be a number, got ${typeof parties}`);
+    if (!Number.isInteger(parties) || parties < 1) throw new RangeError(`parties must be an integer >= 1, got ${parties}`);
+    if (options === null || typeof options !== "object") throw new TypeError("Barrier options must be an object");
+    const action = options.action;
+    if (action !== undefined && typeof action !== "function" && !(typeof action === "object" && action !== null)) {
+      throw new TypeError("action must be a function or a task() reference");
+    }
+    this.#parties = parties;
+    this.#timeout = checkTimeout(options.timeout);
+    this.#action = action;
+  }
+
+  /** @internal Restores a shipped action (worker side). */
+  static _withShippedAction(b: Barrier, ref: FunctionRef | undefined): Barrier {
+    b.#shipped = ref;
+    return b;
+  }
+
+  /** The number of parties. */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** The default timeout (ms) of `wait()`, or `undefined`. */
+  get timeout(): number | undefined {
+    return this.#timeout;
+  }
+
+  /** @internal The shippable form of the action (throws SerializationError). */
+  _shippedAction(): FunctionRef | undefined {
+    if (this.#shipped) return this.#shipped;
+    if (this.#action === undefined) return undefined;
+    this.#shipped = shipFunction(this.#action);
+    return this.#shipped;
+  }
+
+  #keys(): string[] {
+    return [this.key(), this.key("waiters")];
+  }
+
+  async #runAction(): Promise<void> {
+    const action = this.#action;
+    if (typeof action === "function") {
+      await action();
+      return;
+    }
+    const ref = action !== undefined ? shipFunction(action) : this.#shipped;
+    if (ref === undefined) return;
+    this.#loaded ??= loadFunction(ref);
+    await (await this.#loaded)();
+  }
+
+  /**
+   * Waits until `parties` parties have called `wait()`; resolves this
+   * party's arrival index (0 … parties-1).
+   *
+   * @param timeout ms (default: the barrier's timeout); when it passes the
+   *   barrier breaks for everyone.
+   * @throws {BrokenBarrierError} if the barrier is or becomes broken (abort, reset, timeout, failed action).
+   * @throws {TypeError} for a bad timeout.
+   */
+  async wait(timeout?: number): Promise<number> {
+    const t = timeout === undefined ? this.#timeout : checkTimeout(timeout);
+    const ctx = this.ctx;
+    const keys = this.#keys();
+    const wake = this.key(`w:${newToken()}`);
+    const arrived = await ctx.run<number[]>(BARRIER_ARRIVE, keys, [this.#parties, wake]);
+    if (arrived[0] === -1) throw new BrokenBarrierError("the barrier is broken");
+    const [index, gen, last] = arrived;
+    if (last === 1) {
+      try {
+        await this.#runAction();
+      } catch (err) {
+        await ctx.run(BARRIER_ABORT, keys, []);
+        throw err;
+      }
+      if ((await ctx.run<number>(BARRIER_PASS, keys, [gen])) !== 1) {
+        throw new BrokenBarrierError("the barrier was broken while its action ran");
+      }
+      return index;
+    }
+    let message: string | undefined;
+    try {
+      const got = await ctx.blpop([wake], t);
+      if (got !== null) message = String(got[1]);
+    } finally {
+      message ??= await ctx.run<string>(BARRIER_TIMEOUT, keys, [gen, wake]);
+    }
+    if (message !== "ok") throw new BrokenBarrierError(t !== undefined ? `the barrier broke (timeout ${t} ms, abort or reset)` : "the barrier broke (abort or reset)");
+    return index;
+  }
+
+  /** Breaks the barrier: current and later waiters get `BrokenBarrierError` until `reset()`. */
+  async abort(): Promise<void> {
+    await this.ctx.run(BARRIER_ABORT, this.#keys(), []);
+  }
+
+  /** Returns the barrier to its initial state; current waiters get `BrokenBarrierError`. */
+  async reset(): Promise<void> {
+    await this.ctx.run(BARRIER_RESET, this.#keys(), []);
+  }
+
+  /** How many parties wait in the current generation. */
+  async nWaiting(): Promise<number> {
+    const [count, broken] = await this.ctx.run<number[]>(BARRIER_INFO, this.#keys(), []);
+    return broken === 1 ? 0 : count;
+  }
+
+  /** Whether the barrier is broken. */
+  async broken(): Promise<boolean> {
+    const [, broken] = await this.ctx.run<number[]>(BARRIER_INFO, this.#keys(), []);
+    return broken === 1;
+  }
+}
+
+registerStateHandle(
+  "barrier",
+  Barrier,
+  (b) => ({ parties: b.parties, timeout: b.timeout ?? null, action: b._shippedAction() ?? null }),
+  (r) => {
+    const timeout = typeof r.opts.timeout === "number" ? r.opts.timeout : undefined;
+    const b = restoreHandle(r, () => new Barrier(Number(r.opts.parties), { timeout }));
+    return Barrier._withShippedAction(b, (r.opts.action ?? undefined) as FunctionRef | undefined);
+  },
+);

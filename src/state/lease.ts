@@ -1,0 +1,162 @@
+/**
+ * The watchdog that keeps a live holder's leases alive (Redisson's lock
+ * watchdog): every `leaseMs / 3` it renews, in one script call per lease
+ * set, every lease this process holds there. Its timers are unref'd, so
+ * holding a lock does not keep the program alive; a holder that dies
+ * stops renewing and its leases expire within `leaseMs`.
+ *
+ * @module
+ */
+import { RENEW_LEASES } from "./lua/lease.ts";
+import type { RedisContext } from "./redis.ts";
+
+interface Group {
+  ctx: RedisContext;
+  key: string;
+  members: Map<string, () => void>;
+  timer?: ReturnType<typeof setInterval>;
+  leaseMs: number;
+}
+
+const groups = new Map<string, Group>();
+
+async function renew(group: Group): Promise<void> {
+  if (group.members.size === 0) return;
+  try {
+    const gone = await group.ctx.run<string[]>(RENEW_LEASES, [group.key], [group.leaseMs, ...group.members.keys()]);
+    for (const member of gone) {
+      const onLost = group.members.get(member);
+      forget(group, member);
+      onLost?.();
+    }
+  } catch {
+    // Redis unreachable for a moment: the next tick tries again, and the
+    // lease is long enough to survive a missed renewal or two.
+  }
+}
+
+function forget(group: Group, member: string): void {
+  group.members.delete(member);
+  if (group.members.size === 0) {
+    if (group.timer !== undefined) clearInterval(group.timer);
+    group.timer = undefined;
+    groups.delete(`${group.ctx.namespace}\u0000${group.ctx.location.url}\u0000${group.key}`);
+  }
+}
+
+/**
+ * Keeps `member` of the lease set `key` alive until the returned function
+ * is called. `onLost` runs if a renewal finds the lease gone (someone else
+ * released it, or this process stalled past its lease).
+ *
+ * @example
+ * ```ts
+ * import { keepLease } from "./src/state/lease.ts";
+ * import { defaultContext } from "./src/state/redis.ts";
+ * const ctx = defaultContext();
+ * const stop = keepLease(ctx, ctx.key("doc", "1", "leases"), "token-1");
+ * stop();
+ * ```
+ */
+export function keepLease(ctx: RedisContext, key: string, member: string, onLost?: () => void): () => void {
+  const id = `${ctx.namespace}\u0000${ctx.location.url}\u0000${key}`;
+  let group = groups.get(id);
+  if (group === undefined) {
+    group = { ctx, key, members: new Map(), leaseMs: ctx.leaseMs };
+    groups.set(id, group);
+  }
+  const g = group;
+  g.members.set(member, onLost ?? (() => {}));
+  if (g.timer === undefined) {
+    g.timer = setInterval(() => void renew(g), Math.max(10, Math.floor(g.leaseMs / 3)));
+    unrefTimer(g.timer);
+  }
+  return () => {
+    if (g.members.has(member)) forget(g, member);
+  };
+}
+
+/** How many leases this process is renewing (tests). */
+export function heldLeaseCount(): number {
+  let n = 0;
+  for (const g of groups.values()) n += g.members.size;
+  return n;
+}
+
+/** Lets a timer not keep the program alive, on Node (Timeout.unref) and Deno (Deno.unrefTimer). */
+export function unrefTimer(timer: unknown): void {
+  if (typeof timer === "number") {
+    const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
+    deno?.unrefTimer?.(timer);
+  } else {
+    (timer as { unref?(): void })?.unref?.();
+  }
+}
+
+/** Options of `acquire` (Lock, RLock, Semaphore, Condition). */
+export interface AcquireOptions {
+  /** Wait for the lock (default `true`). When `false`, `timeout` is ignored. */
+  block?: boolean;
+  /** Give up after this many ms (`undefined`: wait forever; ≤ 0: do not wait). */
+  timeout?: number;
+}
+
+/**
+ * Checks a timeout argument: `undefined` (forever) or a number of ms; a
+ * negative timeout acts as 0, as in CPython's multiprocessing.
+ *
+ * @throws {TypeError} for a value that is not a number (or is NaN).
+ */
+export function checkTimeout(timeout: unknown, what = "timeout"): number | undefined {
+  if (timeout === undefined || timeout === null) return undefined;
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+    throw new TypeError(`${what} must be a number of milliseconds or undefined, got ${typeof timeout === "number" ? "NaN" : typeof timeout}`);
+  }
+  if (timeout === Infinity) return undefined;
+  return Math.max(0, timeout);
+}
+
+/** Checks `{ block, timeout }` and returns them normalised. @throws {TypeError} */
+export function checkAcquireOptions(options: AcquireOptions | undefined): { block: boolean; timeout: number | undefined } {
+  if (options === undefined) return { block: true, timeout: undefined };
+  if (options === null || typeof options !== "object") throw new TypeError("acquire options must be an object like { block, timeout }");
+  const block = options.block ?? true;
+  if (typeof block !== "boolean") throw new TypeError(`block must be a boolean, got ${typeof block}`);
+  return { block, timeout: checkTimeout(options.timeout) };
+}
+
+/**
+ * The blocking part of every lease-based acquire: try (one script call);
+ * on failure wait in Redis (BLPOP on the primitive's wake list, pushed by
+ * `release`) no longer than the time left and the time until the next
+ * lease expires (a dead holder's slot frees itself then), and try again.
+ *
+ * @param attempt resolves `true` when acquired, else the ms until the next
+ *   lease expires (negative: no lease to wait for).
+ */
+export async function acquireLoop(
+  ctx: RedisContext,
+  wakeKey: string,
+  attempt: () => Promise<true | number>,
+  block: boolean,
+  timeout: number | undefined,
+): Promise<boolean> {
+  const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+  while (true) {
+    const result = await attempt();
+    if (result === true) return true;
+    if (!block) return false;
+    let wait = deadline === undefined ? undefined : deadline - performance.now();
+    if (wait !== undefined && wait <= 0) return false;
+    if (result >= 0) wait = Math.min(wait ?? Infinity, result + 5);
+    await ctx.blpop([wakeKey], wait === undefined ? undefined : Math.max(1, wait));
+  }
+}
+
+const processTag = crypto.randomUUID().slice(0, 8);
+let tokenCounter = 0;
+
+/** A token unique across processes, naming one lease or one waiter. */
+export function newToken(): string {
+  return `${processTag}.${(++tokenCounter).toString(36)}`;
+}

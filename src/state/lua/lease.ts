@@ -1,0 +1,31 @@
+/**
+ * Lua for leases: a lease is a member of a sorted set whose score is the
+ * server time (ms) at which it expires. Holders renew theirs in the
+ * background (see `src/state/lease.ts`).
+ *
+ * @module
+ */
+import { defineScript } from "../redis.ts";
+
+/**
+ * Renews leases that still exist. KEYS: the lease set. ARGV: lease ms,
+ * then the members. Returns the members that are gone (released by someone
+ * else, or expired and reaped): their holder must forget them.
+ */
+export const RENEW_LEASES = defineScript({
+  name: "lease.renew",
+  keys: ["leases"],
+  lua: `
+local deadline = now_ms() + tonumber(ARGV[1])
+local gone = {}
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score then
+    redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[i])
+  else
+    gone[#gone + 1] = ARGV[i]
+  end
+end
+return gone
+`,
+});

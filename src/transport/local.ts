@@ -1,0 +1,408 @@
+/**
+ * The `local` transport: N worker processes of the same runtime on this
+ * machine, fed from one shared FIFO queue as CPython's Pool is.
+ *
+ * Scheduling. A queued batch goes to an idle worker first. A busy worker
+ * may get more only when the batch's function is known to be short (an
+ * EWMA of the run time per task that workers report) and what the worker
+ * already holds is predicted to finish within {@link PIPELINE_BUDGET_MS}
+ * and is not overdue. So a queued batch can be stranded behind a slow one
+ * for about a millisecond at most, while streams of tiny tasks keep every
+ * worker busy without a round trip per task. Everything dispatched to one
+ * worker in the same tick travels in one packet, and a function's source is
+ * sent once per worker.
+ *
+ * Failure. A worker that exits or is killed fails its unfinished batches
+ * with `WorkerLostError` (naming the worker, its pid and the exit code or
+ * signal) and is replaced. An initializer that throws breaks the transport:
+ * CPython would respawn workers forever and hang the tasks; here every
+ * unfinished and later batch fails with a `WorkerLostError` whose `cause`
+ * is the initializer's error. Three workers in a row that never connect
+ * break it the same way.
+ *
+ * Idle workers do not keep the program alive: processes and sockets are
+ * unreferenced whenever nothing is queued or running.
+ *
+ * @module
+ */
+import { availableParallelism, cpus } from "node:os";
+import { StateError, WorkerLostError } from "../errors.ts";
+import { decode } from "../task/codec.ts";
+import type { BatchOutcome, TaskBatch, Transport, WorkerSetup } from "./transport.ts";
+import { defineMsg, f64, initMsg, Kind, quitMsg, Status, taskMsg, text, u32 } from "./wire.ts";
+import { describeExit, type WorkerExit, WorkerProcess } from "./worker_process.ts";
+
+/** How much predicted work (ms) a busy worker may hold before it gets more. */
+export const PIPELINE_BUDGET_MS = 1;
+/** A worker whose oldest batch is this much (ms) past its prediction gets nothing more. */
+const OVERDUE_MS = 2;
+/** Hard cap on batches sent to one worker and not yet answered. */
+const MAX_OUTSTANDING = 1024;
+/** Workers that die before connecting, in a row, before the transport gives up. */
+const MAX_START_FAILURES = 3;
+/** Weight of the newest sample in the run-time average. */
+const EWMA_WEIGHT = 0.3;
+
+/** The number of CPUs this program may use. */
+export function defaultProcesses(): number {
+  try {
+    return availableParallelism();
+  } catch {
+    return Math.max(1, cpus().length);
+  }
+}
+
+interface Pending {
+  id: number;
+  batch: TaskBatch;
+  fnIndex: number;
+  done: (outcome: BatchOutcome) => void;
+  est: number;
+  sentAt: number;
+}
+
+class Slot {
+  pid: number | undefined;
+  connected = false;
+  outstanding = new Map<number, Pending>();
+  predicted = 0;
+  assigned = 0;
+  retiring = false;
+  killed = false;
+  defined = new Set<number>();
+  outbox: Uint8Array[] = [];
+  flushQueued = false;
+  proc!: WorkerProcess;
+  constructor(readonly num: number) {}
+  label(): string {
+    return `worker ${this.num}${this.pid !== undefined ? ` (pid ${this.pid})` : ""}`;
+  }
+}
+
+/** Options of {@link LocalTransport}. */
+export interface LocalTransportOptions {
+  /** How many worker processes (default: the number of CPUs). */
+  processes?: number;
+}
+
+/**
+ * Runs batches in local worker processes.
+ *
+ * @example
+ * ```ts
+ * import { LocalTransport } from "./src/transport/local.ts";
+ * import { encode, decode } from "./src/task/codec.ts";
+ * import { shipFunction } from "./src/task/function_ref.ts";
+ * const t = new LocalTransport({ processes: 1 });
+ * t.start({});
+ * const outcome = await new Promise((done) =>
+ *   t.submit({ fn: shipFunction((x: number) => x + 1), payload: encode([[41]]), count: 1 }, done));
+ * console.assert((decode((outcome as { payload: Uint8Array }).payload) as number[])[0] === 42);
+ * await t.close();
+ * ```
+ */
+export class LocalTransport implements Transport {
+  readonly kind = "remote" as const;
+  readonly name = "local";
+  readonly size: number;
+  #setup: WorkerSetup = {};
+  #started = false;
+  #slots: Slot[] = [];
+  #nextSlot = 1;
+  #queue: Pending[] = [];
+  #qHead = 0;
+  #pending = 0;
+  #nextId = 1;
+  #fnIndex = new Map<string, number>();
+  #fnJson: string[] = [];
+  #ewma: number[] = [];
+  #state: "running" | "closing" | "terminated" = "running";
+  #broken: Error | undefined;
+  #startFailures = 0;
+  #initIndex = -1;
+  #allExited: Promise<void> | undefined;
+  #resolveAllExited: (() => void) | undefined;
+  #refed = false;
+
+  /** @throws {RangeError} when `processes` is not a positive integer. */
+  constructor(options: LocalTransportOptions = {}) {
+    const n = options.processes ?? defaultProcesses();
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`processes must be a positive integer, got ${n}`);
+    this.size = n;
+  }
+
+  /** Starts the workers, in parallel. @throws {StateError} when called twice. */
+  start(setup: WorkerSetup): void {
+    if (this.#started) throw new StateError("transport already started");
+    this.#started = true;
+    this.#setup = setup;
+    if (setup.initializer) this.#initIndex = this.#indexOf(setup.initializer.fn);
+    for (let i = 0; i < this.size; i++) this.#spawn();
+  }
+
+  /** Process ids of the live workers (those that connected). */
+  get pids(): number[] {
+    return this.#slots.filter((s) => s.pid !== undefined && !s.killed).map((s) => s.pid!);
+  }
+
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
+    if (!this.#started) this.start({});
+    if (this.#state === "terminated" || this.#broken) {
+      const error = this.#broken ?? new StateError("transport terminated");
+      queueMicrotask(() => done({ status: "lost", error }));
+      return;
+    }
+    const fnIndex = this.#indexOf(batch.fn);
+    this.#queue.push({ id: 0, batch, fnIndex, done, est: 0, sentAt: 0 });
+    this.#changePending(1);
+    this.#dispatch();
+  }
+
+  #indexOf(fn: TaskBatch["fn"]): number {
+    let idx = this.#fnIndex.get(fn.id);
+    if (idx === undefined) {
+      idx = this.#fnJson.length;
+      this.#fnIndex.set(fn.id, idx);
+      this.#fnJson.push(JSON.stringify(fn));
+      this.#ewma.push(NaN);
+    }
+    return idx;
+  }
+
+  #changePending(delta: number): void {
+    this.#pending += delta;
+    const want = this.#pending > 0 || this.#state !== "running";
+    if (want !== this.#refed) {
+      this.#refed = want;
+      for (const s of this.#slots) s.proc.setRef(want);
+    }
+  }
+
+  #spawn(): void {
+    const slot = new Slot(this.#nextSlot++);
+    slot.proc = new WorkerProcess({
+      onConnect: (pid) => {
+        slot.pid = pid;
+        slot.connected = true;
+        this.#startFailures = 0;
+        this.#dispatch();
+      },
+      onMessages: (messages) => this.#onMessages(slot, messages),
+      onExit: (exit) => this.#onExit(slot, exit),
+    });
+    slot.pid = slot.proc.pid;
+    slot.proc.setRef(this.#refed);
+    this.#slots.push(slot);
+    const init = this.#setup.initializer;
+    if (init) {
+      slot.defined.add(this.#initIndex);
+      this.#post(slot, defineMsg(this.#initIndex, this.#fnJson[this.#initIndex]));
+      this.#post(slot, initMsg(Kind.INIT, this.#initIndex, init.args));
+    }
+  }
+
+  #post(slot: Slot, msg: Uint8Array): void {
+    slot.outbox.push(msg);
+    if (!slot.flushQueued) {
+      slot.flushQueued = true;
+      queueMicrotask(() => {
+        slot.flushQueued = false;
+        const out = slot.outbox;
+        slot.outbox = [];
+        if (out.length > 0) slot.proc.send(out);
+      });
+    }
+  }
+
+  #pick(p: Pending): Slot | undefined {
+    let best: Slot | undefined;
+    const est = this.#ewma[p.fnIndex] * p.batch.count;
+    const now = performance.now();
+    for (const s of this.#slots) {
+      if (!s.connected || s.retiring || s.killed) continue;
+      if (s.outstanding.size === 0) return s;
+      if (!(est <= PIPELINE_BUDGET_MS) || s.outstanding.size >= MAX_OUTSTANDING) continue;
+      if (s.predicted + est > PIPELINE_BUDGET_MS) continue;
+      const oldest = s.outstanding.values().next().value as Pending;
+      if (now - oldest.sentAt > s.predicted + OVERDUE_MS) continue;
+      if (!best || s.predicted < best.predicted) best = s;
+    }
+    return best;
+  }
+
+  #dispatch(): void {
+    while (this.#qHead < this.#queue.length) {
+      const p = this.#queue[this.#qHead];
+      const slot = this.#pick(p);
+      if (!slot) break;
+      this.#queue[this.#qHead++] = undefined as unknown as Pending;
+      this.#assign(slot, p);
+    }
+    if (this.#qHead > 1024 && this.#qHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#qHead);
+      this.#qHead = 0;
+    }
+    this.#maybeFinishClose();
+  }
+
+  #assign(slot: Slot, p: Pending): void {
+    p.id = this.#nextId;
+    this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
+    const e = this.#ewma[p.fnIndex];
+    p.est = Number.isNaN(e) ? 0 : e * p.batch.count;
+    p.sentAt = performance.now();
+    slot.outstanding.set(p.id, p);
+    slot.predicted += p.est;
+    slot.assigned++;
+    if (!slot.defined.has(p.fnIndex)) {
+      slot.defined.add(p.fnIndex);
+      this.#post(slot, defineMsg(p.fnIndex, this.#fnJson[p.fnIndex]));
+    }
+    this.#post(slot, taskMsg(p.id, p.fnIndex, p.batch.payload));
+    const max = this.#setup.maxtasksperchild;
+    if (max !== undefined && slot.assigned >= max) {
+      // Recycle: the worker finishes what it holds and exits; its
+      // replacement starts now so that the pool keeps its size.
+      slot.retiring = true;
+      this.#post(slot, quitMsg());
+      if (this.#state === "running") this.#spawn();
+    }
+  }
+
+  #onMessages(slot: Slot, messages: Uint8Array[]): void {
+    for (const m of messages) {
+      if (m[0] === Kind.RESULT) {
+        const id = u32(m, 1);
+        const p = slot.outstanding.get(id);
+        if (!p) continue;
+        slot.outstanding.delete(id);
+        slot.predicted = slot.outstanding.size === 0 ? 0 : Math.max(0, slot.predicted - p.est);
+        const elapsed = f64(m, 6);
+        const perTask = elapsed / Math.max(1, p.batch.count);
+        const old = this.#ewma[p.fnIndex];
+        this.#ewma[p.fnIndex] = Number.isNaN(old) ? perTask : old + EWMA_WEIGHT * (perTask - old);
+        const status = m[5];
+        const payload = m.subarray(14);
+        this.#changePending(-1);
+        p.done(
+          status === Status.OK
+            ? { status: "ok", payload }
+            : status === Status.THREW
+            ? { status: "threw", payload }
+            : { status: "unserializable", message: text(payload, 0) },
+        );
+      } else if (m[0] === Kind.INIT_FAILED) {
+        let cause: unknown;
+        try {
+          cause = m[1] === Status.THREW ? decode(m.subarray(2)) : text(m, 2);
+        } catch (err) {
+          cause = err;
+        }
+        const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+        this.#break(new WorkerLostError(`${slot.label()}: initializer failed: ${what}`, { cause }));
+      }
+    }
+    this.#dispatch();
+  }
+
+  /** Fails everything, now and later, with `error`, and stops the workers. */
+  #break(error: Error): void {
+    if (this.#broken) return;
+    this.#broken = error;
+    this.#failQueued(error);
+    for (const s of this.#slots) {
+      this.#failOutstanding(s, error);
+      s.killed = true;
+      s.proc.kill("SIGKILL");
+    }
+  }
+
+  #failQueued(error: Error): void {
+    const queued = this.#queue.slice(this.#qHead);
+    this.#queue = [];
+    this.#qHead = 0;
+    for (const p of queued) {
+      this.#changePending(-1);
+      p.done({ status: "lost", error });
+    }
+  }
+
+  #failOutstanding(slot: Slot, error: Error): void {
+    const lost = [...slot.outstanding.values()];
+    slot.outstanding.clear();
+    slot.predicted = 0;
+    for (const p of lost) {
+      this.#changePending(-1);
+      p.done({ status: "lost", error });
+    }
+  }
+
+  #onExit(slot: Slot, exit: WorkerExit): void {
+    this.#slots = this.#slots.filter((s) => s !== slot);
+    const n = slot.outstanding.size;
+    if (n > 0) {
+      const error = this.#state === "terminated"
+        ? new WorkerLostError(`${slot.label()} was stopped by terminate()`)
+        : new WorkerLostError(`${slot.label()} ${describeExit(exit)} while running ${n} batch${n === 1 ? "" : "es"}`);
+      this.#failOutstanding(slot, error);
+    }
+    if (!exit.connected && !slot.killed && this.#state === "running" && !this.#broken) {
+      if (++this.#startFailures >= MAX_START_FAILURES) {
+        this.#break(new WorkerLostError(`cannot start local workers: ${slot.label()} ${describeExit(exit)}`));
+      }
+    }
+    if (this.#state === "running" && !this.#broken && !slot.retiring) this.#spawn();
+    if (this.#slots.length === 0) this.#resolveAllExited?.();
+    this.#dispatch();
+  }
+
+  #maybeFinishClose(): void {
+    if (this.#state !== "closing" || this.#pending > 0) return;
+    for (const s of this.#slots) {
+      if (!s.retiring) {
+        s.retiring = true;
+        this.#post(s, quitMsg());
+      }
+    }
+  }
+
+  #whenAllExited(): Promise<void> {
+    if (this.#slots.length === 0) return Promise.resolve();
+    this.#allExited ??= new Promise<void>((resolve) => {
+      this.#resolveAllExited = resolve;
+    });
+    return this.#allExited;
+  }
+
+  close(): Promise<void> {
+    if (this.#state === "running") {
+      this.#state = "closing";
+      this.#changePending(0);
+      if (this.#broken) for (const s of this.#slots) s.proc.kill("SIGKILL");
+      this.#maybeFinishClose();
+    }
+    return this.#whenAllExited();
+  }
+
+  terminate(): Promise<void> {
+    if (this.#state !== "terminated") {
+      this.#state = "terminated";
+      this.#changePending(0);
+      const error = new StateError("transport terminated");
+      this.#failQueued(error);
+      for (const s of this.#slots) {
+        s.killed = true;
+        s.proc.kill("SIGTERM");
+      }
+      const done = this.#whenAllExited();
+      if (this.#slots.length > 0) {
+        // A worker that ignores SIGTERM still goes.
+        const t = setTimeout(() => {
+          for (const s of this.#slots) s.proc.kill("SIGKILL");
+        }, 1000);
+        done.then(() => clearTimeout(t));
+      }
+    }
+    return this.#whenAllExited();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Test helper: runs `tests/helpers/state_child.ts` (or its compiled `.js`)
+ * in a child process of the same runtime (Deno or Node), with a scenario
+ * name and a JSON payload, and collects its stdout lines.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+/** A running child scenario. */
+export interface Child {
+  readonly proc: ChildProcess;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  /** Resolves with the first line (past or future) matching; rejects after `timeoutMs` or on exit. */
+  waitForLine(match: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or the signal name) once the child is gone. */
+  exited: Promise<number | string>;
+  /** Everything the child wrote to stderr. */
+  stderr(): string;
+  /** SIGKILLs the child if it still runs and waits for it. */
+  kill(): Promise<void>;
+}
+
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const script = fileURLToPath(new URL(`./state_child${ext}`, import.meta.url));
+
+/** Starts a child running `scenario` with `payload` (JSON). */
+export function runChild(scenario: string, payload: unknown, env: Record<string, string> = {}): Child {
+  const exe = isDeno ? (globalThis as unknown as { Deno: { execPath(): string } }).Deno.execPath() : process.execPath;
+  const args = isDeno ? ["run", "-A", "--no-check", script] : [script];
+  const proc = spawn(exe, [...args, scenario, JSON.stringify(payload)], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  let err = "";
+  let partial = "";
+  const waiters: Array<() => void> = [];
+  proc.stdout!.setEncoding("utf8");
+  proc.stdout!.on("data", (d: string) => {
+    partial += d;
+    const parts = partial.split("\n");
+    partial = parts.pop()!;
+    lines.push(...parts);
+    for (const w of waiters.splice(0)) w();
+  });
+  proc.stderr!.setEncoding("utf8");
+  proc.stderr!.on("data", (d: string) => (err += d));
+  let done = false;
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once("exit", (code, signal) => {
+      done = true;
+      for (const w of waiters.splice(0)) w();
+      resolve(code ?? signal ?? -1);
+    });
+  });
+  const child: Child = {
+    proc,
+    lines,
+    exited,
+    stderr: () => err,
+    waitForLine(match, timeoutMs = 30_000) {
+      const test = (l: string) => typeof match === "string" ? l === match : match.test(l);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`child ${scenario}: no line ${match} within ${timeoutMs} ms; stdout=${JSON.stringify(lines)} stderr=${err}`)), timeoutMs);
+        const check = () => {
+          const found = lines.find(test);
+          if (found !== undefined) {
+            clearTimeout(timer);
+            return resolve(found);
+          }
+          if (done) {
+            clearTimeout(timer);
+            return reject(new Error(`child ${scenario} exited without line ${match}; stdout=${JSON.stringify(lines)} stderr=${err}`));
+          }
+          waiters.push(check);
+        };
+        check();
+      });
+    },
+    async kill() {
+      if (!done) proc.kill("SIGKILL");
+      await exited;
+    },
+  };
+  return child;
+}

@@ -1,0 +1,154 @@
+/**
+ * Child-process side of the shared-state tests (started by `child.ts`):
+ * `state_child <scenario> <json payload>`. Handles arrive as
+ * `{ kind, record }` and are rebuilt with `handleFromRecord`, the same
+ * path the codec takes in a worker. Progress is reported as stdout lines.
+ *
+ * @module
+ */
+import process from "node:process";
+import "../../mod.ts";
+import { handleFromRecord, type HandleRecord } from "../../src/state/handle.ts";
+import type { Barrier } from "../../src/state/barrier.ts";
+import type { Condition } from "../../src/state/condition.ts";
+import type { Event } from "../../src/state/event.ts";
+import type { Lock, RLock } from "../../src/state/lock.ts";
+import type { Semaphore } from "../../src/state/semaphore.ts";
+
+type Wire = { kind: string; record: HandleRecord };
+const [scenario, raw] = process.argv.slice(2);
+const payload = JSON.parse(raw ?? "{}") as Record<string, unknown>;
+const h = <T>(name: string): T => {
+  const w = payload[name] as Wire;
+  return handleFromRecord(w.kind, w.record) as T;
+};
+const say = (line: string) => process.stdout.write(line + "\n");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const forever = () => new Promise(() => setInterval(() => {}, 1 << 30));
+
+async function main(): Promise<void> {
+  switch (scenario) {
+    case "hold": {
+      // Acquire and hang until killed.
+      const lock = h<Lock | RLock | Semaphore>("lock");
+      say(`acquired ${await lock.acquire()}`);
+      await forever();
+      break;
+    }
+    case "acquire-exit": {
+      // Acquire and exit normally without releasing (leases end with the process).
+      const lock = h<Lock>("lock");
+      say(`acquired ${await lock.acquire()}`);
+      say(`locked ${await lock.locked()}`);
+      process.exit(0);
+      break;
+    }
+    case "release-after": {
+      const sem = h<Semaphore | Lock>("lock");
+      await sleep(Number(payload.ms ?? 0));
+      say(`release-at ${Date.now()}`);
+      await sem.release();
+      say("released");
+      break;
+    }
+    case "acquire-timed": {
+      const lock = h<Lock | Semaphore | RLock>("lock");
+      const t0 = Date.now();
+      const ok = await lock.acquire({ timeout: payload.timeout as number | undefined });
+      say(`acquired ${ok} ${Date.now()} ${Date.now() - t0}`);
+      if (payload.release) await lock.release();
+      break;
+    }
+    case "rlock-release": {
+      const lock = h<RLock>("lock");
+      try {
+        await lock.release();
+        say("released");
+      } catch (e) {
+        say(`error ${(e as Error).name}`);
+      }
+      break;
+    }
+    case "cond-wait": {
+      const cond = h<Condition>("cond");
+      await cond.acquire();
+      say("waiting");
+      const ok = await cond.wait(payload.timeout as number | undefined);
+      say(`woken ${ok}`);
+      await cond.release();
+      break;
+    }
+    case "cond-notify": {
+      const cond = h<Condition>("cond");
+      await sleep(Number(payload.ms ?? 0));
+      await cond.acquire();
+      if (payload.all) await cond.notifyAll();
+      else await cond.notify(Number(payload.n ?? 1));
+      await cond.release();
+      say("notified");
+      break;
+    }
+    case "cond-waitfor": {
+      // COND-05: the child waits for a counter kept in a Semaphore's value.
+      const cond = h<Condition>("cond");
+      const counter = h<Semaphore>("counter");
+      await cond.acquire();
+      const result = await cond.waitFor(async () => (await counter.getValue()) === Number(payload.target), payload.timeout as number | undefined);
+      await cond.release();
+      say(`result ${result}`);
+      break;
+    }
+    case "event-wait": {
+      const ev = h<Event>("event");
+      say("waiting");
+      const ok = await ev.wait(payload.timeout as number | undefined);
+      say(`woken ${ok}`);
+      break;
+    }
+    case "event-set": {
+      const ev = h<Event>("event");
+      await sleep(Number(payload.ms ?? 0));
+      await ev.set();
+      if (payload.clear) await ev.clear();
+      say("set");
+      break;
+    }
+    case "barrier-wait": {
+      const b = h<Barrier>("barrier");
+      await sleep(Number(payload.delay ?? 0));
+      try {
+        say(`index ${await b.wait(payload.timeout as number | undefined)}`);
+      } catch (e) {
+        say(`error ${(e as Error).name}`);
+      }
+      break;
+    }
+    case "barrier-loop": {
+      // BAR-11: many passes; an unbounded Semaphore counts arrivals.
+      const b = h<Barrier>("barrier");
+      const arrivals = h<Semaphore>("arrivals");
+      const n = b.parties;
+      const passes = Number(payload.passes);
+      for (let i = 0; i < passes; i++) {
+        const before = await arrivals.getValue();
+        if (before < i * n || before >= (i + 1) * n) throw new Error(`pass ${i}: ${before} arrivals before wait`);
+        await arrivals.release();
+        await b.wait();
+        const after = await arrivals.getValue();
+        if (after < (i + 1) * n) throw new Error(`pass ${i}: only ${after} arrivals after wait`);
+      }
+      say("done");
+      break;
+    }
+    default:
+      throw new Error(`unknown scenario ${scenario}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(String(err?.stack ?? err) + "\n");
+    process.exit(1);
+  },
+);
