@@ -13,7 +13,7 @@
  */
 import { decode, encode } from "../task/codec.ts";
 import { QueueEmptyError, QueueFullError, StateError } from "../errors.ts";
-import { type HandleRecord, registerStateHandle, StateHandle } from "./handle.ts";
+import { type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { QUEUE_FREED, QUEUE_GET, QUEUE_JOIN, QUEUE_PUT, QUEUE_TASK_DONE } from "./lua/queue.ts";
 
 /** Options of {@link Queue.put} and {@link Queue.get}. */
@@ -49,10 +49,6 @@ function remaining(deadline: number | undefined): number | undefined {
   return deadline === undefined ? undefined : deadline - performance.now();
 }
 
-// Lets the codec's fromRecord pass a record through the public constructor
-// without widening its signature.
-let incoming: HandleRecord | undefined;
-
 /**
  * A FIFO queue shared through Redis, optionally bounded.
  *
@@ -87,25 +83,12 @@ export class Queue<T = unknown> extends StateHandle {
    * @throws {TypeError} for a `maxsize` that is not an integer.
    */
   constructor(maxsize = 0) {
-    const from = incoming;
-    incoming = undefined;
-    super("queue", from);
+    super("queue");
     if (typeof maxsize !== "number" || !Number.isInteger(maxsize)) {
       throw new TypeError(`maxsize must be an integer, got ${String(maxsize)}`);
     }
     this.maxsize = Math.max(0, maxsize);
-    this.joinable = from !== undefined ? from.opts.joinable === true : new.target === JoinableQueue;
-  }
-
-  /** @internal Rebuilds a handle from its codec record. */
-  static fromRecord(record: HandleRecord): Queue {
-    incoming = record;
-    try {
-      const maxsize = Number(record.opts.maxsize ?? 0);
-      return record.opts.joinable === true ? new JoinableQueue(maxsize) : new Queue(maxsize);
-    } finally {
-      incoming = undefined;
-    }
+    this.joinable = new.target === JoinableQueue;
   }
 
   #checkOpen(): void {
@@ -284,10 +267,17 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 }
 
-registerStateHandle("queue", Queue, (q) => ({ maxsize: q.maxsize, joinable: q instanceof JoinableQueue }), Queue.fromRecord);
+function queueFromRecord(record: HandleRecord): Queue {
+  const maxsize = Number(record.opts.maxsize ?? 0);
+  return restoreHandle(record, () => record.opts.joinable === true ? new JoinableQueue(maxsize) : new Queue(maxsize));
+}
+
+// Both classes keep their keys under the kind "queue"; JoinableQueue is
+// registered too so that a codec matching exact classes finds it.
+registerStateHandle("queue", Queue, (q) => ({ maxsize: q.maxsize, joinable: q instanceof JoinableQueue }), queueFromRecord);
 registerStateHandle(
   "joinablequeue",
   JoinableQueue,
   (q) => ({ maxsize: q.maxsize, joinable: true }),
-  (r) => Queue.fromRecord({ ...r, opts: { ...r.opts, joinable: true } }) as JoinableQueue,
+  (r) => queueFromRecord({ ...r, opts: { ...r.opts, joinable: true } }) as JoinableQueue,
 );

@@ -90,7 +90,7 @@ export function errorHeader(err: Error): ErrorHeader {
   const stack = err.stack;
   return {
     kind,
-    cls,
+    cls: cls ?? "",
     name: typeof name === "string" ? name : String(name),
     message: typeof message === "string" ? message : message === undefined ? "" : String(message),
     stack: typeof stack === "string" ? stack : null,

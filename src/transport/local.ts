@@ -123,6 +123,8 @@ export class LocalTransport implements Transport {
   #allExited: Promise<void> | undefined;
   #resolveAllExited: (() => void) | undefined;
   #refed = false;
+  #definesSent = 0;
+  #workersStarted = 0;
 
   /** @throws {RangeError} when `processes` is not a positive integer. */
   constructor(options: LocalTransportOptions = {}) {
@@ -138,6 +140,11 @@ export class LocalTransport implements Transport {
     this.#setup = setup;
     if (setup.initializer) this.#initIndex = this.#indexOf(setup.initializer.fn);
     for (let i = 0; i < this.size; i++) this.#spawn();
+  }
+
+  /** Counters for tests and diagnostics: function definitions sent, worker processes started. */
+  get stats(): { definesSent: number; workersStarted: number } {
+    return { definesSent: this.#definesSent, workersStarted: this.#workersStarted };
   }
 
   /** Process ids of the live workers (those that connected). */
@@ -180,6 +187,7 @@ export class LocalTransport implements Transport {
 
   #spawn(): void {
     const slot = new Slot(this.#nextSlot++);
+    this.#workersStarted++;
     slot.proc = new WorkerProcess({
       onConnect: (pid) => {
         slot.pid = pid;
@@ -256,6 +264,7 @@ export class LocalTransport implements Transport {
     slot.assigned++;
     if (!slot.defined.has(p.fnIndex)) {
       slot.defined.add(p.fnIndex);
+      this.#definesSent++;
       this.#post(slot, defineMsg(p.fnIndex, this.#fnJson[p.fnIndex]));
     }
     this.#post(slot, taskMsg(p.id, p.fnIndex, p.batch.payload));

@@ -7,7 +7,11 @@
  * @module
  */
 import process from "node:process";
-import "../../mod.ts";
+import "../../src/state/lock.ts";
+import "../../src/state/semaphore.ts";
+import "../../src/state/condition.ts";
+import "../../src/state/event.ts";
+import "../../src/state/barrier.ts";
 import { handleFromRecord, type HandleRecord } from "../../src/state/handle.ts";
 import type { Barrier } from "../../src/state/barrier.ts";
 import type { Condition } from "../../src/state/condition.ts";
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
     }
     case "acquire-timed": {
       const lock = h<Lock | Semaphore | RLock>("lock");
+      say("trying");
       const t0 = Date.now();
       const ok = await lock.acquire({ timeout: payload.timeout as number | undefined });
       say(`acquired ${ok} ${Date.now()} ${Date.now() - t0}`);

@@ -5,7 +5,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { JoinableQueue, Queue } from "../../src/state/queue.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
-import type { HandleRecord } from "../../src/state/handle.ts";
+import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/state/handle.ts";
 import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { QueueEmptyError, QueueFullError, SerializationError, StateError } from "../../src/errors.ts";
@@ -17,12 +17,12 @@ import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.
 const CHILD_ROLE = process.env.SKYPOOL_QUEUE_TEST_CHILD;
 if (CHILD_ROLE !== undefined) {
   const { record, items } = JSON.parse(process.env.SKYPOOL_QUEUE_TEST_ARGS!) as { record: HandleRecord; items: number[] };
-  const q = Queue.fromRecord(record);
+  const q = handleFromRecord("queue", record) as Queue;
   if (CHILD_ROLE === "producer") {
     for (const it of items) await q.put(it);
   } else if (CHILD_ROLE === "consumer") {
     // Takes `items.length` items and puts them back doubled on the record's twin queue `out`.
-    const out = Queue.fromRecord(JSON.parse(process.env.SKYPOOL_QUEUE_TEST_OUT!) as HandleRecord);
+    const out = handleFromRecord("queue", JSON.parse(process.env.SKYPOOL_QUEUE_TEST_OUT!)) as Queue;
     for (let i = 0; i < items.length; i++) await out.put((await q.get({ timeout: 20_000 }) as number) * 2);
   }
   q.close();
@@ -58,14 +58,16 @@ function runChild(role: string, q: Queue, items: number[], out?: Queue): Promise
 
 // ---------------------------------------------------------------------------
 
+/** The record the codec would ship, through JSON as a child process gets it. */
 function recordOf(q: Queue): HandleRecord {
-  const { url, prefix, session } = q.location;
-  return { url, prefix, session, id: q.id, opts: { maxsize: q.maxsize, joinable: q instanceof JoinableQueue } };
+  return JSON.parse(JSON.stringify(handleRecord(q)));
 }
 
 /** Another handle of the same queue, as a second process would have it. */
 function twin<Q extends Queue>(q: Q): Q {
-  return Queue.fromRecord(recordOf(q)) as Q;
+  const copy = handleFromRecord("queue", recordOf(q)) as Q;
+  assert.equal(copy.constructor, q.constructor);
+  return copy;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {

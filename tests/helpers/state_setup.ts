@@ -1,0 +1,44 @@
+/**
+ * Shared set-up of the shared-state tests: one private redis-server per
+ * test file, configured as skypool's Redis, and helpers to pass handles to
+ * child processes.
+ *
+ * @module
+ */
+import { config } from "../../src/config.ts";
+import { handleRecord, type StateHandle } from "../../src/state/handle.ts";
+import { closeAllConnections } from "../../src/state/redis.ts";
+import { startRedisServer, type TestRedisServer } from "./redis_server.ts";
+
+/** Starts a server and points skypool at it. */
+export async function setUpRedis(): Promise<TestRedisServer> {
+  const server = await startRedisServer();
+  config.set({ redis: { url: server.url } });
+  return server;
+}
+
+/** Closes connections, stops the server, drops the config. */
+export async function tearDownRedis(server: TestRedisServer | undefined): Promise<void> {
+  await closeAllConnections();
+  await server?.stop();
+  config.reset();
+}
+
+/** A handle as the child helper expects it. */
+export function wire(handle: StateHandle): { kind: string; record: unknown } {
+  return { kind: handle.kind, record: handleRecord(handle) };
+}
+
+/** Milliseconds since `t0` (from `performance.now()`). */
+export function since(t0: number): number {
+  return performance.now() - t0;
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Timing tolerance: lower bounds strict (minus clock slack), upper bounds loose. */
+export const SLACK = 100;
+export const LOOSE = 1500;
