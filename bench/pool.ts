@@ -27,16 +27,22 @@ const PREFIX = "@@bench ";
 type Reply = Record<string, unknown>;
 type Command = Record<string, string | number>;
 
-/** The repo root, from bench/ (source, Deno) or npm/build/bench/ (compiled, Node). */
+/**
+ * The repo root, from bench/ (source, Deno) or npm/build/bench/ (compiled, Node); else the working
+ * directory (for a copy of the build, run from the repo root).
+ */
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, "package.json");
     if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the skypool repo root");
+    if (up === dir) break;
     dir = up;
   }
+  const cwdPkg = join(process.cwd(), "package.json");
+  if (existsSync(cwdPkg) && JSON.parse(readFileSync(cwdPkg, "utf8")).name === "skypool-dev") return process.cwd();
+  throw new Error("bench: cannot find the skypool repo root (run from it)");
 }
 
 const median = (xs: readonly number[]): number => {
@@ -285,7 +291,8 @@ async function orchestrate(): Promise<void> {
   const python = firstLine("python3", ["-c", "import sys; print(sys.executable)"]) || "python3";
   const localDeno = join(root, "node_modules", ".bin", "deno");
   const deno = existsSync(localDeno) ? localDeno : "deno";
-  const compiledDir = join(root, "npm", "build", "bench");
+  // The compiled runners sit next to this compiled file.
+  const compiledDir = dirname(fileURLToPath(import.meta.url));
   const scratch = mkdtempSync(join(tmpdir(), "skypool-bench-"));
   const emptyTs = join(scratch, "empty.ts");
   writeFileSync(emptyTs, "");

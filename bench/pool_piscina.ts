@@ -13,16 +13,22 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const PREFIX = "@@bench ";
 
-/** The repo root, from bench/ (source) or npm/build/bench/ (compiled). */
+/**
+ * The repo root, from bench/ (source) or npm/build/bench/ (compiled); else the working
+ * directory (for a copy of the build, run from the repo root).
+ */
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, "package.json");
     if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the skypool repo root");
+    if (up === dir) break;
     dir = up;
   }
+  const cwdPkg = join(process.cwd(), "package.json");
+  if (existsSync(cwdPkg) && JSON.parse(readFileSync(cwdPkg, "utf8")).name === "skypool-dev") return process.cwd();
+  throw new Error("bench: cannot find the skypool repo root (run from it)");
 }
 
 const root = repoRoot();

@@ -27,6 +27,7 @@ import { config } from "../config.ts";
 import { EOFError, SkypoolError, StateError } from "../errors.ts";
 import { type HandleRecord, registerStateHandle, StateHandle } from "./handle.ts";
 import type { Location } from "./redis.ts";
+import { isConnectionDrop, MAX_DROPS } from "./queue.ts";
 import { DATA_TAG, EOF_MARK, PIPE_CLOSE, PIPE_EOF_BACK, PIPE_SEND, PIPE_TRY_RECV } from "./lua/pipe.ts";
 
 type BufferLike = ArrayBufferView | ArrayBuffer;
@@ -257,8 +258,15 @@ export class Connection extends StateHandle {
       return await this.#recvLimited(maxlength);
     }
     const channel = this.key(this.#readSub());
-    const got = await this.ctx.blpop([channel], undefined, { binary: true });
-    const msg = got![1] as Uint8Array;
+    let msg: Uint8Array;
+    for (let drops = 0;; ) {
+      try {
+        msg = (await this.ctx.blpop([channel], undefined, { binary: true }))![1] as Uint8Array;
+        break;
+      } catch (err) {
+        if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
+      }
+    }
     if (isEof(msg)) {
       await this.ctx.run(PIPE_EOF_BACK, [channel]);
       throw new EOFError("the other end of the pipe is closed and nothing is left");
@@ -329,16 +337,27 @@ export class Connection extends StateHandle {
     const channel = this.key(this.#readSub());
     if (await this.ctx.command<number>(["EXISTS", channel]) === 1) return true;
     if (ms <= 0) return false;
-    // Moving the head onto the head of the same list changes nothing, but
-    // blocks until there is a head: a wait that consumes nothing.
-    const r = await this.ctx.blocking<unknown>(["BLMOVE", channel, channel, "LEFT", "LEFT", blockSeconds(ms)], { binary: true });
-    return r !== null;
+    const deadline = performance.now() + ms;
+    for (let drops = 0;; ) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      try {
+        // Moving the head onto the head of the same list changes nothing,
+        // but blocks until there is a head: a wait that consumes nothing.
+        const r = await this.ctx.blocking<unknown>(["BLMOVE", channel, channel, "LEFT", "LEFT", blockSeconds(left)], { binary: true });
+        return r !== null;
+      } catch (err) {
+        if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
+      }
+    }
   }
 
   /**
    * Closes this end. Unless the end was passed to another process, the
    * other end then sees end-of-file after the messages already sent, and
-   * sending to this end fails. Closing twice is harmless.
+   * sending to this end fails. Closing twice is harmless. A `recv` already
+   * waiting on this handle is not interrupted (it still gets the next
+   * message or end-of-file).
    */
   async close(): Promise<void> {
     if (this.#closed) return;

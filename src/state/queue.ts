@@ -44,6 +44,24 @@ export function waitDeadline(options: QueueWaitOptions | undefined, what: string
   return timeout === undefined || timeout === null || timeout === Infinity ? undefined : performance.now() + timeout;
 }
 
+/**
+ * Whether an error says the connection under a blocking command dropped
+ * (Redis restarted or the network blinked). Blocking waits then simply
+ * wait again: the next attempt opens a new connection, which waits a
+ * bounded time for Redis to come back and fails clearly if it does not.
+ * @internal
+ */
+export function isConnectionDrop(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown; constructor?: { name?: string } } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.constructor?.name === "SocketClosedUnexpectedlyError" || /Socket closed unexpectedly/.test(String(e.message))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** How many consecutive connection drops a blocking wait rides out before giving up. @internal */
+export const MAX_DROPS = 5;
+
 /** ms left until `deadline` (`undefined` = forever). */
 function remaining(deadline: number | undefined): number | undefined {
   return deadline === undefined ? undefined : deadline - performance.now();
@@ -119,7 +137,7 @@ export class Queue<T = unknown> extends StateHandle {
     this.#used = true;
     const keys = this.keysOf("items", "unfinished");
     const args = [this.maxsize, this.joinable ? "1" : "0", bytes];
-    for (;;) {
+    for (let drops = 0;;) {
       if (await this.ctx.run<number>(QUEUE_PUT, keys, args) === 1) return;
       if (deadline === null) throw new QueueFullError(`Queue ${this.id} is full (maxsize ${this.maxsize})`);
       const left = remaining(deadline);
@@ -128,7 +146,12 @@ export class Queue<T = unknown> extends StateHandle {
       }
       // A token means a get freed a slot since our attempt (or an older one
       // did): retry. The length of the item list decides, not the token.
-      await this.ctx.blpop([this.key("notfull")], left);
+      try {
+        await this.ctx.blpop([this.key("notfull")], left);
+        drops = 0;
+      } catch (err) {
+        if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
+      }
     }
   }
 
@@ -148,12 +171,23 @@ export class Queue<T = unknown> extends StateHandle {
     const first = await this.ctx.run<Uint8Array | null>(QUEUE_GET, keys, [this.maxsize], { binary: true });
     if (first !== null) return decode(first) as T;
     if (deadline === null) throw new QueueEmptyError(`Queue ${this.id} is empty`);
-    for (;;) {
+    for (let drops = 0;;) {
       const left = remaining(deadline);
       if (left !== undefined && left <= 0) throw new QueueEmptyError(`Queue ${this.id} is still empty after the timeout`);
-      const got = await this.ctx.blpop([keys[0]], left, { binary: true });
+      let got;
+      try {
+        got = await this.ctx.blpop([keys[0]], left, { binary: true });
+      } catch (err) {
+        if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
+        continue;
+      }
       if (got === null) continue;
-      if (this.maxsize > 0) await this.ctx.run(QUEUE_FREED, keys, [this.maxsize]);
+      if (this.maxsize > 0) {
+        // The item is ours already: losing the wake-up token (Redis gone
+        // this very moment) only delays a blocked putter, so never lose
+        // the item over it.
+        await this.ctx.run(QUEUE_FREED, keys, [this.maxsize]).catch(() => {});
+      }
       return decode(got[1] as Uint8Array) as T;
     }
   }
@@ -261,8 +295,13 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   async join(): Promise<void> {
     const keys = this.keysOf("unfinished", "joiners");
     const wake = this.key("joinwake");
-    while (await this.ctx.run<number>(QUEUE_JOIN, keys) !== 1) {
-      await this.ctx.blpop([wake], undefined);
+    for (let drops = 0; await this.ctx.run<number>(QUEUE_JOIN, keys) !== 1;) {
+      try {
+        await this.ctx.blpop([wake], undefined);
+        drops = 0;
+      } catch (err) {
+        if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
+      }
     }
   }
 }

@@ -185,7 +185,16 @@ function charByte(v: unknown): number {
   throw new TypeError(`char ('c') needs a Uint8Array of length 1, a one-character string or 0-255, got ${describe(v)}`);
 }
 
-/** The zero value of a typecode. */
+/**
+ * The zero value of a typecode.
+ *
+ * @example
+ * ```ts
+ * import { zeroOf } from "./src/state/typecodes.ts";
+ * console.assert(zeroOf("q") === 0n && zeroOf("d") === 0);
+ * ```
+ * @throws {TypeError} 'bad typecode'.
+ */
 export function zeroOf<C extends Typecode>(code: C): TypecodeValue<C>;
 export function zeroOf(code: Typecode): unknown {
   return unpack(code, new Uint8Array(typecodeInfo(code).size), 1)[0];

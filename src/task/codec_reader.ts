@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { addExtension, Encoder } from "npm:cbor-x@^1.6.9/encode";
+import { addExtension, Decoder } from "npm:cbor-x@^1.6.9/encode";
 import { Buffer } from "node:buffer";
 import { SerializationError } from "../errors.ts";
 import {
@@ -315,8 +315,10 @@ on(T_GRAPH, readGraph as unknown as (content: never) => unknown);
 on(T_SHELL, shell);
 on(T_REF, ref);
 
-// mapsAsObjects: CBOR maps are plain objects (skypool writes Maps under their own tag).
-const decoder = new Encoder({ useRecords: false, mapsAsObjects: true });
+// A Decoder, not an Encoder: an Encoder keeps record structures across calls
+// (for cbor-x's shared structures), so one message's records would leak into
+// the next. mapsAsObjects: CBOR maps are plain objects (Maps have their own tag).
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 /**
  * Reads one message written by `writeMessage`.

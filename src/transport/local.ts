@@ -3,12 +3,15 @@
  * machine, fed from one shared FIFO queue as CPython's Pool is.
  *
  * Scheduling. A queued batch goes to an idle worker first. A busy worker
- * may get more only when the batch's function is known to be short (an
- * EWMA of the run time per task that workers report) and what the worker
- * already holds is predicted to finish within {@link PIPELINE_BUDGET_MS}
- * and is not overdue. So a queued batch can be stranded behind a slow one
- * for about a millisecond at most, while streams of tiny tasks keep every
- * worker busy without a round trip per task. Everything dispatched to one
+ * may get more only when the run time of what it already holds is known
+ * (an EWMA of the run time per task that workers report, per function),
+ * predicted to finish within {@link PIPELINE_BUDGET_MS}, and not overdue.
+ * So a queued batch waits behind at most about 2 ms of predicted work while
+ * another worker could have taken it, and streams of tiny tasks or map
+ * chunks keep every worker busy without a round-trip gap between them.
+ * When a prediction proves wrong (the same function, quick before, slow
+ * now), batches queued behind the overdue one are taken back (CANCEL) as
+ * soon as another worker is idle. Everything dispatched to one
  * worker in the same tick travels in one packet, and a function's source is
  * sent once per worker.
  *
@@ -29,11 +32,11 @@ import { availableParallelism, cpus } from "node:os";
 import { StateError, WorkerLostError } from "../errors.ts";
 import { decode } from "../task/codec.ts";
 import type { BatchOutcome, TaskBatch, Transport, WorkerSetup } from "./transport.ts";
-import { defineMsg, f64, initMsg, Kind, quitMsg, Status, taskMsg, text, u32 } from "./wire.ts";
+import { defineMsg, f64, idsMsg, initMsg, Kind, quitMsg, readIds, Status, taskMsg, text, u32 } from "./wire.ts";
 import { describeExit, type WorkerExit, WorkerProcess } from "./worker_process.ts";
 
 /** How much predicted work (ms) a busy worker may hold before it gets more. */
-export const PIPELINE_BUDGET_MS = 1;
+export const PIPELINE_BUDGET_MS = 2;
 /** A worker whose oldest batch is this much (ms) past its prediction gets nothing more. */
 const OVERDUE_MS = 2;
 /** Hard cap on batches sent to one worker and not yet answered. */
@@ -59,6 +62,8 @@ interface Pending {
   done: (outcome: BatchOutcome) => void;
   est: number;
   sentAt: number;
+  /** A CANCEL was sent for it (it may still run). */
+  reclaiming?: boolean;
 }
 
 class Slot {
@@ -66,6 +71,8 @@ class Slot {
   connected = false;
   outstanding = new Map<number, Pending>();
   predicted = 0;
+  /** Outstanding batches whose function had no run-time estimate yet. */
+  unknown = 0;
   assigned = 0;
   retiring = false;
   killed = false;
@@ -123,6 +130,7 @@ export class LocalTransport implements Transport {
   #allExited: Promise<void> | undefined;
   #resolveAllExited: (() => void) | undefined;
   #refed = false;
+  #reclaimTimer: ReturnType<typeof setTimeout> | undefined;
   #definesSent = 0;
   #workersStarted = 0;
 
@@ -229,8 +237,10 @@ export class LocalTransport implements Transport {
     for (const s of this.#slots) {
       if (!s.connected || s.retiring || s.killed) continue;
       if (s.outstanding.size === 0) return s;
-      if (!(est <= PIPELINE_BUDGET_MS) || s.outstanding.size >= MAX_OUTSTANDING) continue;
-      if (s.predicted + est > PIPELINE_BUDGET_MS) continue;
+      // Only known functions, and only behind at most the budget of predicted work:
+      // that bounds how long this batch can wait while another worker idles.
+      if (Number.isNaN(est) || s.outstanding.size >= MAX_OUTSTANDING) continue;
+      if (s.unknown > 0 || s.predicted > PIPELINE_BUDGET_MS) continue;
       const oldest = s.outstanding.values().next().value as Pending;
       if (now - oldest.sentAt > s.predicted + OVERDUE_MS) continue;
       if (!best || s.predicted < best.predicted) best = s;
@@ -250,17 +260,74 @@ export class LocalTransport implements Transport {
       this.#queue = this.#queue.slice(this.#qHead);
       this.#qHead = 0;
     }
+    if (this.#qHead === this.#queue.length) this.#maybeReclaim();
     this.#maybeFinishClose();
+  }
+
+  /**
+   * A prediction can be wrong (the same function, fast before, slow now):
+   * when a worker is idle while another holds batches queued behind an
+   * overdue one, ask for those back (CANCEL); the worker returns the ones
+   * it has not started and they go to the front of the queue.
+   */
+  #maybeReclaim(): void {
+    if (this.#state === "terminated" || this.#broken) return;
+    const idle = this.#slots.some((s) => s.connected && !s.retiring && !s.killed && s.outstanding.size === 0);
+    if (!idle) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const s of this.#slots) {
+      if (s.outstanding.size < 2 || s.killed) continue;
+      const it = s.outstanding.values();
+      const oldest = it.next().value as Pending;
+      const due = oldest.sentAt + Math.max(0, oldest.est) + OVERDUE_MS;
+      if (now < due) {
+        next = Math.min(next, due);
+        continue;
+      }
+      const ids: number[] = [];
+      for (const p of it) {
+        if (!p.reclaiming) {
+          p.reclaiming = true;
+          ids.push(p.id);
+        }
+      }
+      if (ids.length > 0) this.#post(s, idsMsg(Kind.CANCEL, ids));
+    }
+    if (next < Infinity && this.#reclaimTimer === undefined) {
+      this.#reclaimTimer = setTimeout(() => {
+        this.#reclaimTimer = undefined;
+        this.#dispatch();
+      }, Math.max(1, next - now));
+      (this.#reclaimTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  #onCancelled(slot: Slot, ids: number[]): void {
+    const back: Pending[] = [];
+    for (const id of ids) {
+      const p = slot.outstanding.get(id);
+      if (!p) continue;
+      slot.outstanding.delete(id);
+      slot.assigned--;
+      if (p.est < 0) slot.unknown--;
+      else slot.predicted = Math.max(0, slot.predicted - p.est);
+      p.reclaiming = false;
+      back.push(p);
+    }
+    back.sort((a, b) => a.id - b.id);
+    this.#queue.splice(this.#qHead, 0, ...back);
   }
 
   #assign(slot: Slot, p: Pending): void {
     p.id = this.#nextId;
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     const e = this.#ewma[p.fnIndex];
-    p.est = Number.isNaN(e) ? 0 : e * p.batch.count;
+    p.est = Number.isNaN(e) ? -1 : e * p.batch.count;
+    if (p.est < 0) slot.unknown++;
     p.sentAt = performance.now();
     slot.outstanding.set(p.id, p);
-    slot.predicted += p.est;
+    if (p.est > 0) slot.predicted += p.est;
     slot.assigned++;
     if (!slot.defined.has(p.fnIndex)) {
       slot.defined.add(p.fnIndex);
@@ -285,7 +352,8 @@ export class LocalTransport implements Transport {
         const p = slot.outstanding.get(id);
         if (!p) continue;
         slot.outstanding.delete(id);
-        slot.predicted = slot.outstanding.size === 0 ? 0 : Math.max(0, slot.predicted - p.est);
+        if (p.est < 0) slot.unknown--;
+        slot.predicted = slot.outstanding.size === 0 ? 0 : Math.max(0, slot.predicted - Math.max(0, p.est));
         const elapsed = f64(m, 6);
         const perTask = elapsed / Math.max(1, p.batch.count);
         const old = this.#ewma[p.fnIndex];
@@ -300,6 +368,8 @@ export class LocalTransport implements Transport {
             ? { status: "threw", payload }
             : { status: "unserializable", message: text(payload, 0) },
         );
+      } else if (m[0] === Kind.CANCELLED) {
+        this.#onCancelled(slot, readIds(m));
       } else if (m[0] === Kind.INIT_FAILED) {
         let cause: unknown;
         try {
@@ -340,6 +410,7 @@ export class LocalTransport implements Transport {
     const lost = [...slot.outstanding.values()];
     slot.outstanding.clear();
     slot.predicted = 0;
+    slot.unknown = 0;
     for (const p of lost) {
       this.#changePending(-1);
       p.done({ status: "lost", error });

@@ -27,6 +27,8 @@ export const Kind = {
   QUIT: 4,
   /** One-shot `Process` mode: `u32 fnIndex`, payload = encoded args. */
   RUN: 5,
+  /** `u32` task ids: give these back if they have not started. */
+  CANCEL: 6,
   /** `u32 pid`, UTF-8 token of the spawn. */
   HELLO: 16,
   /** `u32 taskId`, `u8 status`, `f64 elapsed ms`, payload. */
@@ -35,6 +37,8 @@ export const Kind = {
   INIT_FAILED: 18,
   /** `u8 status`, payload: a `Process` target finished. */
   DONE: 19,
+  /** `u32` task ids that were cancelled before they started. */
+  CANCELLED: 20,
 } as const;
 
 /** Status byte of RESULT / INIT_FAILED / DONE. */
@@ -67,6 +71,20 @@ export function initMsg(kind: typeof Kind.INIT | typeof Kind.RUN, fnIndex: numbe
   const [out, dv] = header(kind, 5, payload);
   dv.setUint32(1, fnIndex, true);
   return out;
+}
+
+/** CANCEL or CANCELLED: a kind byte and a list of u32 task ids. */
+export function idsMsg(kind: typeof Kind.CANCEL | typeof Kind.CANCELLED, ids: readonly number[]): Uint8Array {
+  const [out, dv] = header(kind, 1 + 4 * ids.length, undefined);
+  ids.forEach((id, i) => dv.setUint32(1 + 4 * i, id, true));
+  return out;
+}
+
+/** The ids of a CANCEL or CANCELLED message. */
+export function readIds(msg: Uint8Array): number[] {
+  const ids: number[] = [];
+  for (let at = 1; at + 4 <= msg.length; at += 4) ids.push(u32(msg, at));
+  return ids;
 }
 
 export function quitMsg(): Uint8Array {

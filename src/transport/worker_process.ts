@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
-import { isDeno, workerCommand } from "../runtime/worker_command.ts";
+import { workerCommand } from "../runtime/worker_command.ts";
 import { config } from "../config.ts";
 import { expectWorker } from "./listener.ts";
 import { packet } from "./wire.ts";
@@ -73,11 +73,11 @@ export class WorkerProcess {
     });
     this.#cancel = cancel;
     const { file, args } = workerCommand([path, token]);
-    const env: Record<string, string | undefined> = { ...process.env, ...config.get().envVars };
-    // cbor-x's optional native string extractor is built for Node's V8 and
-    // crashes a Deno process on large strings; its JS decoder is used instead.
-    if (isDeno) env.CBOR_NATIVE_ACCELERATION_DISABLED ??= "true";
-    this.#child = spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env });
+    const extra = config.get().envVars;
+    this.#child = spawn(file, args, {
+      stdio: ["ignore", "inherit", "inherit"],
+      env: Object.keys(extra).length > 0 ? { ...process.env, ...extra } : process.env,
+    });
     this.pid = this.#child.pid;
     this.#child.on("error", (err) => {
       this.#exit.error = err;

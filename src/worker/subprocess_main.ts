@@ -12,13 +12,14 @@
  * @module
  */
 import { connectToParent, exit, type ParentLink, pid } from "../runtime/worker_host.ts";
-import { helloMsg, Kind, packet, PacketReader, resultMsg, Status, statusMsg, text, u32 } from "../transport/wire.ts";
+import { helloMsg, idsMsg, Kind, readIds, packet, PacketReader, resultMsg, Status, statusMsg, text, u32 } from "../transport/wire.ts";
 import { encodeThrown, runBatch, runOnce, type BatchResult } from "./run_batch.ts";
-import { type FunctionRef, loadFunction } from "../task/function_ref.ts";
+import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
 interface Job {
+  cancelled?: boolean;
   kind: number;
   id: number;
   fnIndex: number;
@@ -35,22 +36,28 @@ let head = 0;
 let quitting = false;
 let running = false;
 let outbox: Uint8Array[] = [];
-let outboxSince = 0;
+/** Start of the oldest held-back work, or -1 when nothing is held. */
+let outboxSince = -1;
 let link: ParentLink;
 
-/** Results older than this are sent even while more tasks are queued. */
-const FLUSH_AFTER_MS = 1;
+/**
+ * Results are held back to share one write only while the work behind them
+ * is this young (ms, counted from the start of the first held task): a
+ * burst of tiny tasks answers in one packet, a real chunk answers at once.
+ */
+const FLUSH_AFTER_MS = 0.5;
 
 function flush(): void {
   if (outbox.length === 0) return;
   const [len, body] = packet(outbox);
   outbox = [];
+  outboxSince = -1;
   link.write(len);
   link.write(body);
 }
 
 function send(msg: Uint8Array): void {
-  if (outbox.length === 0) outboxSince = performance.now();
+  if (outboxSince < 0) outboxSince = performance.now();
   outbox.push(msg);
 }
 
@@ -143,9 +150,11 @@ async function drain(): Promise<void> {
     while (head < queue.length) {
       const job = queue[head];
       queue[head++] = undefined as unknown as Job;
+      if (job.cancelled) continue;
       const fn = job.kind === Kind.TASK ? loaded.get(job.fnIndex) : undefined;
       if (fn !== undefined) {
         const t0 = performance.now();
+        if (outboxSince < 0) outboxSince = t0;
         let r = runBatch(fn, job.payload);
         if (r instanceof Promise) {
           flush();
@@ -186,6 +195,24 @@ function onMessages(messages: Uint8Array[]): void {
       case Kind.QUIT:
         quitting = true;
         break;
+      case Kind.CANCEL: {
+        // The parent wants back tasks that have not started, to give them
+        // to an idle worker; the one running (or done) stays ours.
+        const wanted = new Set(readIds(m));
+        const given: number[] = [];
+        for (let i = head; i < queue.length; i++) {
+          const job = queue[i];
+          if (job.kind === Kind.TASK && !job.cancelled && wanted.has(job.id)) {
+            job.cancelled = true;
+            given.push(job.id);
+          }
+        }
+        if (given.length > 0) {
+          send(idsMsg(Kind.CANCELLED, given));
+          flush();
+        }
+        break;
+      }
     }
   }
   drain();

@@ -122,7 +122,9 @@ async function main(): Promise<void> {
       const b = h<Barrier>("barrier");
       await sleep(Number(payload.delay ?? 0));
       try {
-        say(`index ${await b.wait(payload.timeout as number | undefined)}`);
+        const index = await b.wait(payload.timeout as number | undefined);
+        const report = payload.report ? ` ${payload.report} ${(globalThis as Record<string, unknown>)[String(payload.report)] ?? 0}` : "";
+        say(`index ${index}${report}`);
       } catch (e) {
         say(`error ${(e as Error).name}`);
       }
@@ -145,13 +147,33 @@ async function main(): Promise<void> {
       say("done");
       break;
     }
+    case "embedded": {
+      // No Redis configured: the first primitive starts a private server.
+      const { Lock } = await import("../../src/state/lock.ts");
+      const { currentEmbeddedServer } = await import("../../src/state/embedded_server.ts");
+      const lock = new Lock();
+      try {
+        say(`acquired ${await lock.acquire()}`);
+      } catch (e) {
+        say(`error ${(e as Error).name}: ${(e as Error).message}`);
+        return;
+      }
+      const server = currentEmbeddedServer();
+      say(`server ${server?.pid} ${server?.dir} ${lock.location.url}`);
+      await lock.release();
+      if (payload.mode === "hang") await forever();
+      if (payload.mode === "throw") throw new Error("boom on purpose");
+      break;
+    }
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }
 }
 
 main().then(
-  () => process.exit(0),
+  // "natural" mode returns without process.exit: the program must end by
+  // itself (idle Redis connections and lease timers do not keep it alive).
+  () => payload.mode === "natural" ? undefined : process.exit(0),
   (err) => {
     process.stderr.write(String(err?.stack ?? err) + "\n");
     process.exit(1);

@@ -125,7 +125,7 @@ describe("Pipe", () => {
     assert.equal(await conn.poll(), false);
     let r = await timed(() => conn.poll(-1));
     assert.equal(r.value, false);
-    assert.ok(r.ms < 300, `poll(-1) took ${r.ms} ms`);
+    assert.ok(r.ms < 1500, `poll(-1) took ${r.ms} ms`);
     r = await timed(() => conn.poll(150));
     assert.equal(r.value, false);
     assert.ok(r.ms >= 50, `poll(150) returned after ${r.ms} ms`);

@@ -198,3 +198,25 @@ describe("local transport", { timeout: 120_000 }, () => {
     assert.deepEqual(tr.pids, []);
   });
 });
+
+describe("local transport: mispredicted run times", { timeout: 60_000 }, () => {
+  test("batches queued behind a task that turned out slow are taken back for an idle worker", async (t) => {
+    const tr = started(new LocalTransport({ processes: 2 }));
+    t.after(() => tr.terminate());
+    const napPid = async (ms: number) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return process.pid;
+    };
+    // Teach the transport that napPid is quick...
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 20 }, () => run(tr, napPid, [[0]])));
+    // ...then make one call slow and queue quick ones in the same tick.
+    const t0 = Date.now();
+    const slow = run(tr, napPid, [[3000]]);
+    const quick = Array.from({ length: 9 }, () => run(tr, napPid, [[20]]));
+    const quickPids = (await Promise.all(quick)).map((o) => values(o)[0]);
+    const quickMs = Date.now() - t0;
+    const slowPid = values(await slow)[0];
+    assert.ok(quickMs < 2500, `quick batches waited ${quickMs} ms behind the slow one`);
+    assert.ok(!quickPids.includes(slowPid), "no quick batch ran on the busy worker after it was taken back");
+  });
+});

@@ -1,0 +1,390 @@
+// `npm run bench -- state`: latency of skypool's Redis-backed primitives,
+// each as a multiple of the Redis PING round trip measured in the same run
+// with the same client (redis.ts's shared command connection).
+//
+// Without arguments this is the orchestrator (run compiled, on Node, by
+// bench/run.mjs). It starts its own redis-server on a free port, then
+// measures, in rounds that interleave the workloads so that the machine's
+// noise falls on all of them alike:
+// - PING on the command connection;
+// - an uncontended Lock acquire + release;
+// - a Queue put + get;
+// - Event.isSet;
+// - the wake-up of a Semaphore.acquire blocked in Redis, after a release
+//   from another process (`--child releaser`), on the machine-wide
+//   monotonic clock (process.hrtime) that both processes read;
+// - the throughput of one Lock contended by 4 processes (`--child contender`).
+// It also counts, with MONITOR, the commands each operation sends (round
+// trips) and runs inside its scripts, which is where a missed criterion
+// is diagnosed. It writes bench/results/state.{md,json}.
+//
+// Child protocol: one JSON command per stdin line; one `@@bench {json}`
+// line per answer on stdout.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, totalmem, type as osType } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient } from "npm:redis@^5.8.0";
+import { config, Event, Lock, Queue, Semaphore } from "../mod.ts";
+import { handleFromRecord, handleRecord, type HandleRecord } from "../src/state/handle.ts";
+import { closeAllConnections, contextFor, type RedisContext } from "../src/state/redis.ts";
+import { startRedisServer, type TestRedisServer } from "../tests/helpers/redis_server.ts";
+
+const PREFIX = "@@bench ";
+const isDeno = "Deno" in globalThis;
+const now = (): bigint => process.hrtime.bigint();
+const usSince = (t0: bigint): number => Number(now() - t0) / 1000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+};
+
+/** The repo root, from bench/ (source) or npm/build/bench/ (compiled). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error("bench: cannot find the skypool repo root");
+    dir = up;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Children
+
+function say(reply: unknown): void {
+  process.stdout.write(PREFIX + JSON.stringify(reply) + "\n");
+}
+
+async function child(role: string): Promise<void> {
+  const lines = createInterface({ input: process.stdin });
+  let sem: Semaphore | undefined;
+  let lock: Lock | undefined;
+  for await (const line of lines) {
+    const cmd = JSON.parse(line) as { op: string; record?: HandleRecord; ms?: number };
+    if (cmd.op === "setup" && role === "releaser") {
+      sem = handleFromRecord("semaphore", cmd.record) as Semaphore;
+      await sem.getValue(); // connect and load the scripts before any sample
+      say({ ready: true });
+    } else if (cmd.op === "release") {
+      const t0 = now();
+      await sem!.release();
+      say({ t0: String(t0), releaseUs: usSince(t0) });
+    } else if (cmd.op === "setup" && role === "contender") {
+      lock = handleFromRecord("lock", cmd.record) as Lock;
+      await lock.acquire();
+      await lock.release();
+      say({ ready: true });
+    } else if (cmd.op === "contend") {
+      const deadline = now() + BigInt(Math.round(cmd.ms! * 1e6));
+      const t0 = now();
+      let count = 0;
+      while (now() < deadline) {
+        await lock!.acquire();
+        await lock!.release();
+        count++;
+      }
+      say({ count, elapsedMs: usSince(t0) / 1000 });
+    } else if (cmd.op === "quit") {
+      break;
+    }
+  }
+  lines.close();
+  await closeAllConnections();
+  process.exit(0);
+}
+
+interface Child {
+  proc: ChildProcess;
+  ask(cmd: Record<string, unknown>): Promise<Record<string, unknown>>;
+  quit(): Promise<void>;
+}
+
+function startChild(role: string, redisUrl: string): Child {
+  const self = fileURLToPath(import.meta.url);
+  const args = isDeno ? ["run", "-A", self, "--child", role] : [self, "--child", role];
+  const proc = spawn(process.execPath, args, {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, SKYPOOL_REDIS_URL: redisUrl, SKYPOOL_NO_EMBEDDED: "1" },
+  });
+  const waiting: Array<(r: Record<string, unknown>) => void> = [];
+  const failed: Array<(e: Error) => void> = [];
+  createInterface({ input: proc.stdout! }).on("line", (line) => {
+    if (!line.startsWith(PREFIX)) return void process.stderr.write(line + "\n");
+    failed.shift();
+    waiting.shift()?.(JSON.parse(line.slice(PREFIX.length)));
+  });
+  const exited = new Promise<void>((resolve) =>
+    proc.once("exit", (code) => {
+      for (const f of failed.splice(0)) f(new Error(`bench child ${role} exited (${code})`));
+      resolve();
+    })
+  );
+  return {
+    proc,
+    ask(cmd) {
+      return new Promise((resolve, reject) => {
+        waiting.push(resolve);
+        failed.push(reject);
+        proc.stdin!.write(JSON.stringify(cmd) + "\n");
+      });
+    },
+    async quit() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.stdin!.write(JSON.stringify({ op: "quit" }) + "\n");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Orchestrator
+
+interface Stat {
+  medianUs: number;
+  p10Us: number;
+  p90Us: number;
+  n: number;
+}
+
+const stat = (xs: readonly number[]): Stat => ({ medianUs: median(xs), p10Us: quantile(xs, 0.1), p90Us: quantile(xs, 0.9), n: xs.length });
+
+/** Counts what `op` sends, with MONITOR on a separate connection. */
+async function countCommands(url: string, runs: number, op: () => Promise<void>): Promise<{ roundTrips: number; inScripts: number; commands: string[] }> {
+  const monitor = createClient({ url });
+  monitor.on("error", () => {});
+  await monitor.connect();
+  const seen: string[] = [];
+  await monitor.monitor((line: string) => seen.push(line));
+  await sleep(50);
+  seen.length = 0;
+  for (let i = 0; i < runs; i++) await op();
+  await sleep(100);
+  await monitor.destroy();
+  const top = seen.filter((l) => !/\[\d+ lua\]/.test(l));
+  const lua = seen.filter((l) => /\[\d+ lua\]/.test(l));
+  return {
+    roundTrips: top.length / runs,
+    inScripts: lua.length / runs,
+    commands: top.slice(0, Math.ceil(top.length / runs)).map((l) => {
+      const m = /"([A-Za-z]+)"/.exec(l);
+      return m ? m[1].toUpperCase() : "?";
+    }),
+  };
+}
+
+function machine(): { cpu: string; cores: number; memoryGiB: number; os: string } {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? "unknown",
+    cores: c.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${osType()} ${release()}`,
+  };
+}
+
+async function orchestrate(): Promise<void> {
+  const started = new Date();
+  const load0 = loadavg();
+  const server: TestRedisServer = await startRedisServer();
+  config.set({ redis: { url: server.url } });
+  const children: Child[] = [];
+  try {
+    const info = String(await server.command<string>(["INFO", "server"]));
+    const redisVersion = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? "unknown";
+    const lock = new Lock();
+    const queue = new Queue<number>();
+    const event = new Event();
+    const ctx: RedisContext = contextFor(lock.location);
+
+    const ops: Record<string, () => Promise<unknown>> = {
+      ping: () => ctx.command(["PING"]),
+      lock: async () => {
+        await lock.acquire();
+        await lock.release();
+      },
+      queue: async () => {
+        await queue.put(1);
+        await queue.get();
+      },
+      isSet: () => event.isSet(),
+    };
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
+    // Warm: connections, script cache (EVALSHA hits), JIT.
+    for (const op of Object.values(ops)) for (let i = 0; i < 300; i++) await op();
+
+    const rounds = 30;
+    const batch = 100;
+    const names = Object.keys(ops);
+    for (let r = 0; r < rounds; r++) {
+      const order = names.map((_, i) => names[(i + r) % names.length]);
+      for (const name of order) {
+        const op = ops[name];
+        for (let i = 0; i < batch; i++) {
+          const t0 = now();
+          await op();
+          samples[name].push(usSince(t0));
+        }
+      }
+    }
+
+    // Wake-up of a blocked Semaphore.acquire after a release from another process.
+    const sem = new Semaphore(0);
+    const releaser = startChild("releaser", server.url);
+    children.push(releaser);
+    await releaser.ask({ op: "setup", record: handleRecord(sem) });
+    const wake: number[] = [];
+    const releaseUs: number[] = [];
+    const wakePing: number[] = [];
+    const wakeSamples = 200;
+    for (let i = 0; i < wakeSamples; i++) {
+      let acquiredAt = 0n;
+      const acquired = sem.acquire().then(() => {
+        acquiredAt = now();
+      });
+      // Release only once the acquirer waits in Redis (a blocked client).
+      for (let tries = 0; ; tries++) {
+        const clients = String(await ctx.command<string>(["INFO", "clients"]));
+        if (Number(/blocked_clients:(\d+)/.exec(clients)?.[1] ?? 0) >= 1) break;
+        if (tries > 2000) throw new Error("the acquirer never blocked in Redis");
+        await sleep(1);
+      }
+      const reply = await releaser.ask({ op: "release" });
+      await acquired;
+      wake.push(Number(acquiredAt - BigInt(reply.t0 as string)) / 1000);
+      releaseUs.push(reply.releaseUs as number);
+      // A PING right next to each sample, on the same client.
+      const t0 = now();
+      await ctx.command(["PING"]);
+      wakePing.push(usSince(t0));
+    }
+
+    // One Lock contended by 4 processes.
+    const contended = new Lock();
+    const contenders = [0, 1, 2, 3].map(() => startChild("contender", server.url));
+    children.push(...contenders);
+    await Promise.all(contenders.map((c) => c.ask({ op: "setup", record: handleRecord(contended) })));
+    const contendMs = 3000;
+    const contendRuns: { total: number; perProcess: number[] }[] = [];
+    for (let run = 0; run < 3; run++) {
+      const replies = await Promise.all(contenders.map((c) => c.ask({ op: "contend", ms: contendMs })));
+      const perProcess = replies.map((r) => (r.count as number) / ((r.elapsedMs as number) / 1000));
+      contendRuns.push({ total: perProcess.reduce((a, b) => a + b, 0), perProcess });
+    }
+    const throughput = median(contendRuns.map((r) => r.total));
+
+    // What each operation sends (round trips) and runs inside its scripts.
+    const diagSem = new Semaphore(1);
+    const commands = {
+      ping: await countCommands(server.url, 20, async () => void await ctx.command(["PING"])),
+      lock: await countCommands(server.url, 20, async () => void await ops.lock()),
+      queue: await countCommands(server.url, 20, async () => void await ops.queue()),
+      isSet: await countCommands(server.url, 20, async () => void await ops.isSet()),
+      semaphoreAcquireRelease: await countCommands(server.url, 20, async () => {
+        await diagSem.acquire();
+        await diagSem.release();
+      }),
+    };
+
+    const ping = stat(samples.ping);
+    const wakePingMedian = median(wakePing);
+    const criteria = [
+      { id: "lock", label: "Lock acquire + release (uncontended)", stat: stat(samples.lock), ping: ping.medianUs, max: 3 },
+      { id: "queue", label: "Queue put + get", stat: stat(samples.queue), ping: ping.medianUs, max: 3 },
+      { id: "isSet", label: "Event.isSet", stat: stat(samples.isSet), ping: ping.medianUs, max: undefined },
+      {
+        id: "wakeup",
+        label: "Semaphore.acquire wake-up after a release from another process",
+        stat: stat(wake),
+        ping: wakePingMedian,
+        max: 2,
+      },
+    ].map((c) => {
+      const roundTrips = c.stat.medianUs / c.ping;
+      return { ...c, roundTrips, pass: c.max === undefined ? null : roundTrips <= c.max };
+    });
+
+    const result = {
+      generated: started.toISOString(),
+      durationS: (Date.now() - started.getTime()) / 1000,
+      machine: { ...machine(), loadBefore: load0, loadAfter: loadavg() },
+      runtime: { node: isDeno ? undefined : process.version, deno: (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno, redis: redisVersion },
+      method: {
+        rounds,
+        batch,
+        wakeSamples,
+        contendMs,
+        contendRuns: contendRuns.length,
+        clock: "process.hrtime (CLOCK_MONOTONIC, shared by the processes of one machine)",
+      },
+      ping,
+      workloads: Object.fromEntries(criteria.map((c) => [c.id, { label: c.label, ...c.stat, pingUs: c.ping, roundTrips: c.roundTrips, maxRoundTrips: c.max ?? null, pass: c.pass }])),
+      wakeup: { releaseCallUs: stat(releaseUs), pingNextToSamplesUs: stat(wakePing) },
+      contendedLock: { processes: 4, opsPerSecond: throughput, runs: contendRuns },
+      commandsPerOperation: commands,
+    };
+
+    const f = (x: number, d = 1) => x.toFixed(d);
+    const md: string[] = [];
+    md.push("# Shared-state benchmark", "");
+    md.push(`Generated by \`npm run bench -- state\` (bench/state.ts) on ${result.generated}, in one run of ${f(result.durationS)} s. Do not edit by hand.`, "");
+    const m = result.machine;
+    md.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; load average before ${load0.map((x) => f(x, 2)).join(" ")}, after ${m.loadAfter.map((x) => f(x, 2)).join(" ")} (a shared, noisy machine).`, "");
+    md.push(`Runtime: ${isDeno ? `Deno ${result.runtime.deno}` : `Node ${process.version}`}; redis-server ${redisVersion} (started by the benchmark on a free TCP port on 127.0.0.1, no persistence); node-redis 5.`, "");
+    md.push(
+      "Method: every latency is the median of single operations timed with `process.hrtime`. PING, Lock, Queue and isSet samples are taken in",
+      `${rounds} rounds of ${batch} operations each, rotating the order every round; PING is sent on redis.ts's shared command connection, the one the`,
+      "primitives use. The wake-up is timed from just before `release()` in a second process to the moment `acquire()` resolves here",
+      `(${wakeSamples} samples; the release is sent only once this process's acquire is a blocked client in Redis), and compared with a PING`,
+      `sent right after each sample. Contended throughput: 4 processes loop \`acquire(); release()\` on one Lock for ${contendMs / 1000} s (median of ${contendRuns.length} runs).`,
+      "",
+    );
+    md.push("| operation | median | p10 – p90 | n | × PING | criterion | result |", "| --- | ---: | --- | ---: | ---: | --- | --- |");
+    md.push(`| PING (same client) | ${f(ping.medianUs)} µs | ${f(ping.p10Us)} – ${f(ping.p90Us)} µs | ${ping.n} | 1.00 | | |`);
+    for (const c of criteria) {
+      md.push(
+        `| ${c.label} | ${f(c.stat.medianUs)} µs | ${f(c.stat.p10Us)} – ${f(c.stat.p90Us)} µs | ${c.stat.n} | ${f(c.roundTrips, 2)} | ${c.max === undefined ? "—" : `≤ ${c.max} round trips`} | ${c.pass === null ? "—" : c.pass ? "**pass**" : "**FAIL**"} |`,
+      );
+    }
+    md.push("");
+    md.push(`The wake-up is compared with the PING taken next to its samples (median ${f(wakePingMedian)} µs); the release call itself took ${f(result.wakeup.releaseCallUs.medianUs)} µs (median) in the releasing process.`, "");
+    md.push(`Contended Lock, 4 processes on ${m.cores} cores: **${f(throughput, 0)} acquire+release/s** in total (runs: ${contendRuns.map((r) => f(r.total, 0)).join(", ")}).`, "");
+    md.push("Commands per operation (counted with MONITOR over 20 operations): round trips are the commands the client sends; the rest run inside Lua scripts.", "");
+    md.push("| operation | round trips | commands inside scripts | sent |", "| --- | ---: | ---: | --- |");
+    for (const [name, c] of Object.entries(commands)) md.push(`| ${name} | ${f(c.roundTrips, 2)} | ${f(c.inScripts, 1)} | ${c.commands.join(", ")} |`);
+    md.push("");
+
+    const out = join(repoRoot(), "bench", "results");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "state.json"), JSON.stringify(result, null, 2) + "\n");
+    writeFileSync(join(out, "state.md"), md.join("\n"));
+    process.stdout.write(md.join("\n") + "\n");
+  } finally {
+    await Promise.all(children.map((c) => c.quit()));
+    await closeAllConnections();
+    await server.stop();
+  }
+}
+
+const roleAt = process.argv.indexOf("--child");
+if (roleAt >= 0) {
+  await child(process.argv[roleAt + 1]);
+} else {
+  await orchestrate();
+  process.exit(0);
+}

@@ -1,0 +1,377 @@
+/**
+ * `Manager`: Python's `multiprocessing.Manager()` over Redis. There is no
+ * manager server process: the shared dicts, lists and namespaces live in
+ * Redis like every other primitive, and the Manager is the owner that
+ * makes them and, at `shutdown()`, deletes them.
+ *
+ * @module
+ */
+import { SkypoolError, StateError } from "../errors.ts";
+import { Barrier, type BarrierOptions } from "./barrier.ts";
+import { Condition } from "./condition.ts";
+import { DictProxy, type DictInit, encodePairs, type ManagedProxy, PROXY_GATE, trackInitialWrite } from "./dict_proxy.ts";
+import { Event } from "./event.ts";
+import { type HandleRecord, restoreHandle, StateHandle } from "./handle.ts";
+import { encodeItems, ListProxy } from "./list_proxy.ts";
+import { Lock, RLock } from "./lock.ts";
+import { DICT_UPDATE, LIST_PUSH, MANAGER_SHUTDOWN } from "./lua/manager.ts";
+import { NamespaceProxy } from "./namespace_proxy.ts";
+import { JoinableQueue, Queue } from "./queue.ts";
+import { contextFor, defaultLocation, type Location, newId, redactUrl, type RedisContext, type Script } from "./redis.ts";
+import { BoundedSemaphore, Semaphore } from "./semaphore.ts";
+import { type ArrayInit, SharedArray } from "./shared_array.ts";
+import type { Typecode, TypecodeInput } from "./typecodes.ts";
+import { type LockLike, type SynchronizedOptions, Value } from "./value.ts";
+
+/** The oldest Redis the containers work on (`LPOS`, fractional blocking timeouts). */
+const MIN_REDIS = [6, 0, 6] as const;
+
+/** How many keys one shutdown script call deletes. */
+const SHUTDOWN_BATCH = 500;
+
+type State = "initial" | "starting" | "started" | "shutdown";
+
+/**
+ * Makes shared objects that live in Redis and deletes them all at
+ * `shutdown()` (Python's `multiprocessing.Manager()` / `SyncManager`).
+ *
+ * - `start()` resolves where the objects live (the configured Redis, or
+ *   the private embedded `redis-server`, started then), checks that Redis
+ *   answers and is recent enough, and resolves the manager itself, so
+ *   `await using manager = await new Manager().start()` is one line.
+ * - The factories are synchronous and need a started manager (as in
+ *   Python). They make the same Redis-backed classes as their
+ *   constructors, with the same arguments, placed where the manager lives
+ *   — plus the containers only a manager makes: {@link dict},
+ *   {@link list} and {@link Namespace}.
+ * - `shutdown()` (also `await using`) deletes every object the manager
+ *   made. Its dicts, lists and namespaces then fail with a `StateError` in
+ *   every process that still holds them; the other objects (locks,
+ *   queues…) have their keys deleted, so a handle used afterwards starts
+ *   over from an empty object (they carry no link to the manager).
+ *   Objects made with `new Lock()` etc. directly are not the manager's and
+ *   are left alone. Shutdown does not close the Redis connection: it is
+ *   shared by every handle of the process, and idle connections do not
+ *   keep the program alive.
+ * - A manager is not shipped to workers; its objects are (they travel as
+ *   handles, nested in any data, and arrive connected to the same Redis).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "./mod.ts";
+ * await using manager = await new Manager().start();
+ * const scores = manager.dict<number>({ ann: 3 });
+ * const log = manager.list<string>();
+ * const lock = manager.Lock();
+ * await lock.acquire();
+ * await scores.set("bob", 5);
+ * await log.append("bob scored");
+ * await lock.release();
+ * console.assert(await scores.size() === 2 && await log.length() === 1);
+ * ```
+ */
+export class Manager {
+  /** This manager's id (its objects carry it). */
+  readonly id: string = newId();
+  #state: State = "initial";
+  #starting?: Promise<unknown>;
+  #location?: Location;
+  #ctx?: RedisContext;
+  #proxies: ManagedProxy[] = [];
+  #handles: StateHandle[] = [];
+  #writes = new Set<Promise<unknown>>();
+
+  /**
+   * Connects to Redis and checks it. Resolves this manager.
+   *
+   * @throws {StateError} if the manager is already started or has shut down.
+   * @throws {SkypoolError} when no Redis is configured and redis-server is
+   *   missing, when Redis cannot be reached in time, or when it is older
+   *   than 6.0.6.
+   */
+  async start(): Promise<this> {
+    if (this.#state === "starting" || this.#state === "started") throw new StateError("the Manager is already started");
+    if (this.#state === "shutdown") throw new StateError("the Manager has shut down; make a new one");
+    this.#state = "starting";
+    const starting = (async () => {
+      const location = defaultLocation();
+      const ctx = contextFor(location);
+      await checkServer(ctx);
+      return { location, ctx };
+    })();
+    this.#starting = starting;
+    try {
+      const { location, ctx } = await starting;
+      this.#location = location;
+      this.#ctx = ctx;
+      this.#state = "started";
+      return this;
+    } catch (err) {
+      this.#state = "initial";
+      throw err;
+    } finally {
+      this.#starting = undefined;
+    }
+  }
+
+  /** Whether the manager is started and not shut down. */
+  get running(): boolean {
+    return this.#state === "started";
+  }
+
+  /**
+   * Where the manager's objects live.
+   * @throws {StateError} before `start()` resolves.
+   */
+  get location(): Location {
+    if (this.#location === undefined) throw new StateError("the Manager is not started");
+    return this.#location;
+  }
+
+  /**
+   * Deletes every object this manager made (see the class notes) and
+   * marks the manager shut down: its factories throw `StateError` from
+   * then on. A manager never started, or already shut down, just resolves.
+   *
+   * @throws {SkypoolError} when Redis cannot be reached (the manager is
+   *   shut down anyway; its objects then expire after `redisExpiryTime`).
+   */
+  async shutdown(): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => {});
+    if (this.#state === "shutdown") return;
+    this.#state = "shutdown";
+    const ctx = this.#ctx;
+    const proxies = this.#proxies;
+    const handles = this.#handles;
+    this.#proxies = [];
+    this.#handles = [];
+    if (ctx === undefined) return;
+    await Promise.allSettled([...this.#writes]);
+    const tomb = ctx.key("manager", this.id, "down");
+    const keys = proxies.flatMap((p) => dataKeys(ctx, p));
+    for (let i = 0; i === 0 || i < keys.length; i += SHUTDOWN_BATCH) {
+      await ctx.run(MANAGER_SHUTDOWN, [tomb, ...keys.slice(i, i + SHUTDOWN_BATCH)]);
+    }
+    if (handles.length > 0) await deleteObjects(ctx, handles);
+  }
+
+  /** `await using` shuts the manager down. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  #record(): HandleRecord {
+    if (this.#state !== "started") {
+      throw new StateError(
+        this.#state === "shutdown" ? "the Manager has shut down" : "the Manager is not started: `await manager.start()` first",
+      );
+    }
+    const { url, prefix, session } = this.#location!;
+    return { url, prefix, session, id: newId(), opts: { manager: this.id } };
+  }
+
+  #track(write: Promise<unknown>): void {
+    this.#writes.add(write);
+    write.then(() => this.#writes.delete(write), () => this.#writes.delete(write));
+  }
+
+  #seed(proxy: ManagedProxy, script: Script, keys: string[], args: (string | Uint8Array)[]): void {
+    this.#track(trackInitialWrite(proxy.id, this.#ctx!.run(script, keys, args)));
+  }
+
+  // Makes a handle of another class where the manager lives: the record
+  // passed to restoreHandle gives the first handle constructed its id and
+  // location.
+  #make<T extends StateHandle>(make: () => T): T {
+    const handle = restoreHandle(this.#record(), make);
+    this.#handles.push(handle);
+    return handle;
+  }
+
+  /**
+   * A new shared dict, filled with `init` (a plain object, a `Map`, or an
+   * iterable of `[key, value]` pairs). The initial content is encoded at
+   * once (so a bad key or value throws here) and written in the
+   * background; calls through the proxy in this process wait for it.
+   *
+   * @throws {StateError} if the manager is not started or has shut down.
+   * @throws {TypeError} for a bad `init` or key. @throws {SerializationError} for a value the codec refuses.
+   */
+  dict<V = unknown>(init?: DictInit<V>): DictProxy<V> {
+    const record = this.#record();
+    const args = init === undefined ? [] : encodePairs(init, "dict");
+    const proxy = new DictProxy<V>(PROXY_GATE, record);
+    this.#proxies.push(proxy);
+    if (args.length > 0) this.#seed(proxy, DICT_UPDATE, dictKeys(this.#ctx!, proxy), args);
+    return proxy;
+  }
+
+  /**
+   * A new shared list, filled with the items of `init` (any iterable),
+   * written as for {@link dict}.
+   *
+   * @throws {StateError} if the manager is not started or has shut down.
+   * @throws {TypeError} for an `init` that is not iterable. @throws {SerializationError} for an item the codec refuses.
+   */
+  list<V = unknown>(init?: Iterable<V>): ListProxy<V> {
+    const record = this.#record();
+    const items = init === undefined ? [] : encodeItems(init, "list");
+    const proxy = new ListProxy<V>(PROXY_GATE, record);
+    this.#proxies.push(proxy);
+    if (items.length > 0) this.#seed(proxy, LIST_PUSH, listKeys(this.#ctx!, proxy), items);
+    return proxy;
+  }
+
+  /**
+   * A new shared namespace, with the names and values of `init` (Python's
+   * `Namespace(**kwargs)`), written as for {@link dict}.
+   *
+   * @throws {StateError} if the manager is not started or has shut down.
+   * @throws {TypeError} for an `init` that is not a plain object. @throws {SerializationError} for a value the codec refuses.
+   */
+  Namespace(init?: Readonly<Record<string, unknown>>): NamespaceProxy {
+    const record = this.#record();
+    if (init !== undefined && (init === null || typeof init !== "object" || Symbol.iterator in init)) {
+      throw new TypeError("Namespace(init) takes a plain object of names and values");
+    }
+    const args = init === undefined ? [] : encodePairs(init, "Namespace");
+    if (Object.keys(init ?? {}).includes("")) throw new TypeError("a Namespace name must not be empty");
+    const proxy = new NamespaceProxy(PROXY_GATE, record);
+    this.#proxies.push(proxy);
+    if (args.length > 0) this.#seed(proxy, DICT_UPDATE, dictKeys(this.#ctx!, proxy), args);
+    return proxy;
+  }
+
+  /** A `Queue` (see its constructor). @throws {StateError} if not started or shut down; otherwise as `new Queue`. */
+  Queue<T = unknown>(maxsize = 0): Queue<T> {
+    return this.#make(() => new Queue<T>(maxsize));
+  }
+
+  /** A `JoinableQueue`. @throws {StateError} if not started or shut down; otherwise as `new JoinableQueue`. */
+  JoinableQueue<T = unknown>(maxsize = 0): JoinableQueue<T> {
+    return this.#make(() => new JoinableQueue<T>(maxsize));
+  }
+
+  /** A `Lock`. @throws {StateError} if not started or shut down. */
+  Lock(): Lock {
+    return this.#make(() => new Lock());
+  }
+
+  /** An `RLock`. @throws {StateError} if not started or shut down. */
+  RLock(): RLock {
+    return this.#make(() => new RLock());
+  }
+
+  /** A `Semaphore`. @throws {StateError} if not started or shut down; otherwise as `new Semaphore`. */
+  Semaphore(value = 1): Semaphore {
+    return this.#make(() => new Semaphore(value));
+  }
+
+  /** A `BoundedSemaphore`. @throws {StateError} if not started or shut down; otherwise as `new BoundedSemaphore`. */
+  BoundedSemaphore(value = 1): BoundedSemaphore {
+    return this.#make(() => new BoundedSemaphore(value));
+  }
+
+  /**
+   * A `Condition` on `lock`, or on a new `RLock` of this manager.
+   * @throws {StateError} if not started or shut down; otherwise as `new Condition`.
+   */
+  Condition(lock?: Lock | RLock): Condition {
+    this.#record();
+    const own = lock ?? this.RLock();
+    return this.#make(() => new Condition(own));
+  }
+
+  /** An `Event`. @throws {StateError} if not started or shut down. */
+  Event(): Event {
+    return this.#make(() => new Event());
+  }
+
+  /** A `Barrier`. @throws {StateError} if not started or shut down; otherwise as `new Barrier`. */
+  Barrier(parties: number, options?: BarrierOptions): Barrier {
+    return this.#make(() => new Barrier(parties, options));
+  }
+
+  // `lock: true` (the default) becomes an RLock of this manager, made
+  // before the object so that the object, not its lock, takes the record.
+  #lockOption(options: SynchronizedOptions | undefined): SynchronizedOptions | undefined {
+    if (options !== undefined && (options === null || typeof options !== "object")) return options;
+    const lock = options?.lock ?? true;
+    return lock === true ? { ...options, lock: this.RLock() as LockLike } : options;
+  }
+
+  /**
+   * A `Value` (with a lock of this manager unless `lock` says otherwise).
+   * @throws {StateError} if not started or shut down; otherwise as `new Value`.
+   */
+  Value<C extends Typecode>(typecode: C, initial?: TypecodeInput<C>, options?: SynchronizedOptions): Value<C> {
+    this.#record();
+    const opts = this.#lockOption(options);
+    return this.#make(() => new Value<C>(typecode, initial, opts));
+  }
+
+  /**
+   * A `SharedArray` (with a lock of this manager unless `lock` says otherwise).
+   * @throws {StateError} if not started or shut down; otherwise as `new SharedArray`.
+   */
+  Array<C extends Typecode>(typecode: C, sizeOrValues: ArrayInit<C>, options?: SynchronizedOptions): SharedArray<C> {
+    this.#record();
+    const opts = this.#lockOption(options);
+    return this.#make(() => new SharedArray<C>(typecode, sizeOrValues, opts));
+  }
+}
+
+function dictKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
+  return [ctx.key(proxy.kind, proxy.id, "data"), ctx.key(proxy.kind, proxy.id, "order"), ctx.key("manager", proxy.managerId, "down")];
+}
+
+function listKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
+  return [ctx.key(proxy.kind, proxy.id, "items"), ctx.key("manager", proxy.managerId, "down")];
+}
+
+/** The keys holding a container's data (the layouts of `lua/manager.ts`). */
+function dataKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
+  return proxy instanceof ListProxy ? listKeys(ctx, proxy).slice(0, 1) : dictKeys(ctx, proxy).slice(0, 2);
+}
+
+/**
+ * Deletes every key of the given objects: one pass over the namespace,
+ * since the primitives keep sub-keys (leases, wake lists, waiters) whose
+ * names only they know; all of them start with `{kind}:{id}`.
+ */
+async function deleteObjects(ctx: RedisContext, handles: readonly StateHandle[]): Promise<void> {
+  const owned = new Set(handles.map((h) => `${h.kind}:${h.id}`));
+  const head = `${ctx.namespace}:`;
+  let cursor = "0";
+  do {
+    const [next, keys] = await ctx.command<[string, string[]]>(["SCAN", cursor, "MATCH", ctx.pattern, "COUNT", 1000]);
+    cursor = next;
+    const mine = keys.filter((k) => {
+      const [kind, id] = k.slice(head.length).split(":", 2);
+      return owned.has(`${kind}:${id}`);
+    });
+    if (mine.length > 0) await ctx.command(["UNLINK", ...mine]);
+  } while (cursor !== "0");
+}
+
+/** Checks that Redis answers, and its version when the server tells it. */
+async function checkServer(ctx: RedisContext): Promise<void> {
+  await ctx.command(["PING"]);
+  let info: string;
+  try {
+    info = String(await ctx.command<string>(["INFO", "server"]));
+  } catch {
+    return; // INFO refused (ACL, renamed command): the version stays unchecked.
+  }
+  const m = /redis_version:(\d+)\.(\d+)\.(\d+)/.exec(info);
+  if (m === null) return;
+  const version = [Number(m[1]), Number(m[2]), Number(m[3])];
+  for (let i = 0; i < 3; i++) {
+    if (version[i] > MIN_REDIS[i]) return;
+    if (version[i] < MIN_REDIS[i]) {
+      throw new SkypoolError(
+        `Redis ${version.join(".")} at ${redactUrl(ctx.location.url)} is too old: skypool needs ${MIN_REDIS.join(".")} or newer`,
+      );
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The submit-side check of a function shipped by source: is its source a
+ * self-contained function expression, and what does it refer to that it
+ * does not define itself?
+ *
+ * Uses a real parser (acorn) and scope analysis (eslint-scope): the
+ * unresolved references (`globalScope.through`) of `(<source>)` are the
+ * function's free variables. Only the submitting side imports this module;
+ * workers never do (it is the heaviest part of function shipping).
+ *
+ * @module
+ */
+import { parse } from "npm:acorn@^8.15.0";
+import { analyze } from "npm:eslint-scope@^8.4.0";
+
+/**
+ * Free names a shipped function may use although the submitting runtime
+ * lacks them: the globals that exist in only one of Deno and Node, so a
+ * function written for either (`typeof Deno !== "undefined" ? … : process…`)
+ * can be shipped from both.
+ */
+const CROSS_RUNTIME_GLOBALS = new Set([
+  "Deno",
+  "process",
+  "Buffer",
+  "global",
+  "self",
+  "setImmediate",
+  "clearImmediate",
+  "navigator",
+]);
+
+/** Hints for free names that are almost always a mistake. */
+const HINTS: Record<string, string> = {
+  require: "`require` does not exist in workers, which run ES modules: use `await import(…)`",
+  arguments: "an arrow function has no `arguments` of its own: use a rest parameter `(...args) =>`",
+  module: "CommonJS module variables do not exist in workers",
+  exports: "CommonJS module variables do not exist in workers",
+  __dirname: "CommonJS module variables do not exist in workers",
+  __filename: "CommonJS module variables do not exist in workers",
+};
+
+/** Why a function source cannot be shipped, or `undefined` if it can. */
+export type SourceVerdict = string | undefined;
+
+interface AstNode {
+  type: string;
+  start: number;
+  end: number;
+  [key: string]: unknown;
+}
+
+function parseExpression(source: string): AstNode | Error {
+  try {
+    // The newline keeps a trailing line comment from swallowing the parenthesis.
+    return parse(`(${source}\n)`, { ecmaVersion: "latest", sourceType: "module", ranges: true }) as unknown as AstNode;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+function parses(code: string): boolean {
+  try {
+    parse(code, { ecmaVersion: "latest", sourceType: "module" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a source that is not an expression is: a method, getter or setter (of an object or class)? */
+function describeNonExpression(source: string): string | undefined {
+  if (!parses(`({${source}\n})`) && !parses(`(class {${source}\n})`)) return undefined;
+  if (/^(?:static\s+)?get[\s[]/.test(source)) return "a getter";
+  if (/^(?:static\s+)?set[\s[]/.test(source)) return "a setter";
+  return "a method (`name() {…}` of an object or class)";
+}
+
+function isNode(v: unknown): v is AstNode {
+  return typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
+}
+
+/**
+ * Finds `this` that the function does not own (an arrow function's `this`
+ * is the enclosing scope's) and `import.meta` (the defining module's).
+ */
+function findForeignThis(fn: AstNode): string[] {
+  const found: string[] = [];
+  const visit = (node: AstNode, ownsThis: boolean): void => {
+    if (node.type === "ThisExpression" && !ownsThis) {
+      if (!found.includes("this")) found.push("this");
+      return;
+    }
+    if (node.type === "MetaProperty") {
+      const meta = node.meta as { name?: string } | undefined;
+      if (meta?.name === "import" && !found.includes("import.meta")) found.push("import.meta");
+      return;
+    }
+    const owns = ownsThis || node.type === "FunctionExpression" || node.type === "FunctionDeclaration" ||
+      node.type === "ClassBody";
+    for (const key in node) {
+      if (key === "type" || key === "start" || key === "end" || key === "loc" || key === "range") continue;
+      const child = node[key];
+      if (Array.isArray(child)) {
+        for (const c of child) if (isNode(c)) visit(c, owns);
+      } else if (isNode(child)) visit(child, owns);
+    }
+  };
+  // The shipped function owns its `this` only if it is not an arrow function.
+  visit(fn, false);
+  return found;
+}
+
+function listNames(names: string[]): string {
+  const quoted = names.map((n) => `\`${n}\``);
+  return quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(", ")} and ${quoted[quoted.length - 1]}`;
+}
+
+/**
+ * Checks a function's source (`Function.prototype.toString`) for shipping.
+ * Returns why it cannot be shipped, or `undefined` when it can.
+ *
+ * Allowed: parameters (destructured, defaults), locals, nested functions
+ * and classes, `arguments` of a `function`, `this` of a `function` (it is
+ * `undefined` in the worker, as in a plain call), dynamic `import()`, and
+ * globals — those of the submitting runtime plus `Deno`, `process`,
+ * `Buffer`, `global`, `self`, `setImmediate`, `clearImmediate`,
+ * `navigator`. Refused: any other free name (a binding from an enclosing
+ * scope), an arrow function's `this`, `import.meta`, classes, methods,
+ * getters and setters, generator functions.
+ *
+ * @example
+ * ```ts
+ * import { checkFunctionSource } from "./src/task/free_variables.ts";
+ * console.assert(checkFunctionSource("(x) => Math.max(x, 0)") === undefined);
+ * console.assert(checkFunctionSource("(x) => x * factor")!.includes("`factor`"));
+ * ```
+ */
+export function checkFunctionSource(source: string): SourceVerdict {
+  if (/^class[\s{]/.test(source)) return "it is a class (ship a function, or task(moduleUrl, exportName))";
+  const ast = parseExpression(source);
+  if (ast instanceof Error) {
+    const what = describeNonExpression(source);
+    if (what !== undefined) {
+      return `it is ${what}, whose source is not a standalone function: pass an arrow function or a \`function\` expression, or task(moduleUrl, exportName)`;
+    }
+    return `its source cannot be parsed as a function expression (${ast.message})`;
+  }
+  const body = ast.body as AstNode[];
+  const fn = (body[0] as { expression?: AstNode } | undefined)?.expression;
+  if (body.length !== 1 || fn === undefined) return "its source is not a single function expression";
+  if (fn.type === "ClassExpression") return "it is a class (ship a function, or task(moduleUrl, exportName))";
+  if (fn.type !== "FunctionExpression" && fn.type !== "ArrowFunctionExpression") {
+    return "its source is not a function expression";
+  }
+  if (fn.generator === true) {
+    return "it is a generator function, whose result (a generator) cannot be sent back: return an array instead";
+  }
+
+  const scopes = analyze(ast, { ecmaVersion: 2024, sourceType: "module" });
+  const free: string[] = [];
+  const refs = [...scopes.globalScope.through].sort((a, b) => a.identifier.start - b.identifier.start);
+  for (const ref of refs) {
+    const name = ref.identifier.name;
+    if (free.includes(name)) continue;
+    if (name in globalThis || CROSS_RUNTIME_GLOBALS.has(name)) continue;
+    free.push(name);
+  }
+  const foreign = findForeignThis(fn);
+  if (free.length === 0 && foreign.length === 0) return undefined;
+
+  const parts: string[] = [];
+  if (free.length > 0) {
+    parts.push(`it refers to ${listNames(free)} from an enclosing scope`);
+  }
+  if (foreign.includes("this")) parts.push("it uses `this` of the enclosing scope (an arrow function has no `this` of its own)");
+  if (foreign.includes("import.meta")) parts.push("it uses `import.meta` of the module it was written in");
+  const hints = free.filter((n) => n in HINTS).map((n) => HINTS[n]);
+  const advice = "a shipped function runs in another process: pass such values as arguments, " +
+    "or ship a module export with task(moduleUrl, exportName)";
+  return `${parts.join("; ")} (${[...hints, advice].join("; ")})`;
+}
