@@ -164,28 +164,94 @@ interface Stat {
 
 const stat = (xs: readonly number[]): Stat => ({ medianUs: median(xs), p10Us: quantile(xs, 0.1), p90Us: quantile(xs, 0.9), n: xs.length });
 
-/** Counts what `op` sends, with MONITOR on a separate connection. */
-async function countCommands(url: string, runs: number, op: () => Promise<void>): Promise<{ roundTrips: number; inScripts: number; commands: string[] }> {
-  const monitor = createClient({ url });
+interface Diagnosis {
+  /** Commands the client sent per operation (each one a round trip unless pipelined). */
+  roundTrips: number;
+  /** Commands run inside Lua scripts per operation. */
+  inScripts: number;
+  /** The commands sent by one operation. */
+  sent: string[];
+  /** Server time per operation (INFO commandstats, µs). */
+  serverUs: number;
+}
+
+/** Parses `INFO commandstats` into the total server µs spent. */
+function serverUsec(info: string): number {
+  let usec = 0;
+  for (const m of info.matchAll(/^cmdstat_[^:]+:calls=\d+,usec=(\d+)/gm)) usec += Number(m[1]);
+  return usec;
+}
+
+/**
+ * What one operation costs Redis: the commands it sends and runs inside
+ * scripts (MONITOR, on a separate connection, over `runs` operations), and
+ * its server time (commandstats over 10 × `runs` operations, without MONITOR).
+ */
+async function diagnose(server: TestRedisServer, runs: number, op: () => Promise<unknown>): Promise<Diagnosis> {
+  const admin = createClient({ url: server.url });
+  admin.on("error", () => {});
+  await admin.connect();
+  try {
+    await admin.sendCommand(["CONFIG", "RESETSTAT"]);
+    for (let i = 0; i < runs * 10; i++) await op();
+    const serverUs = serverUsec(String(await admin.sendCommand(["INFO", "commandstats"]))) / (runs * 10);
+
+    const monitor = createClient({ url: server.url });
+    monitor.on("error", () => {});
+    await monitor.connect();
+    const seen: string[] = [];
+    await monitor.monitor((line: string) => seen.push(line));
+    await sleep(50);
+    seen.length = 0;
+    for (let i = 0; i < runs; i++) await op();
+    await sleep(100);
+    monitor.destroy();
+    const top = seen.filter((l) => !/\[\d+ lua\]/.test(l));
+    const lua = seen.length - top.length;
+    return {
+      roundTrips: top.length / runs,
+      inScripts: lua / runs,
+      sent: top.slice(0, Math.round(top.length / runs)).map((l) => /"([A-Za-z]+)"/.exec(l)?.[1]?.toUpperCase() ?? "?"),
+      serverUs,
+    };
+  } finally {
+    admin.destroy();
+  }
+}
+
+/**
+ * Splits wake-ups with MONITOR's server timestamps: from the release
+ * script's arrival at Redis to the arrival of the woken acquirer's next
+ * script (BLPOP reply, wake-up of the acquirer, its retry on the wire).
+ */
+async function wakeSplit(
+  server: TestRedisServer,
+  samples: number,
+  sample: () => Promise<void>,
+  releaseSha: string,
+  acquireSha: string,
+): Promise<number[]> {
+  const monitor = createClient({ url: server.url });
   monitor.on("error", () => {});
   await monitor.connect();
   const seen: string[] = [];
   await monitor.monitor((line: string) => seen.push(line));
   await sleep(50);
-  seen.length = 0;
-  for (let i = 0; i < runs; i++) await op();
+  for (let i = 0; i < samples; i++) await sample();
   await sleep(100);
-  await monitor.destroy();
-  const top = seen.filter((l) => !/\[\d+ lua\]/.test(l));
-  const lua = seen.filter((l) => /\[\d+ lua\]/.test(l));
-  return {
-    roundTrips: top.length / runs,
-    inScripts: lua.length / runs,
-    commands: top.slice(0, Math.ceil(top.length / runs)).map((l) => {
-      const m = /"([A-Za-z]+)"/.exec(l);
-      return m ? m[1].toUpperCase() : "?";
-    }),
-  };
+  monitor.destroy();
+  const gaps: number[] = [];
+  let releasedAt: number | undefined;
+  for (const line of seen) {
+    if (/\[\d+ lua\]/.test(line)) continue;
+    const ts = Number(line.slice(0, line.indexOf(" ")));
+    if (line.includes(`"${releaseSha}"`)) releasedAt = ts;
+    else if (releasedAt !== undefined && line.includes(`"${acquireSha}"`)) {
+      gaps.push((ts - releasedAt) * 1e6);
+      releasedAt = undefined;
+    }
+  }
+  return gaps;
 }
 
 function machine(): { cpu: string; cores: number; memoryGiB: number; os: string } {
@@ -288,18 +354,19 @@ async function orchestrate(): Promise<void> {
     }
     const throughput = median(contendRuns.map((r) => r.total));
 
-    // What each operation sends (round trips) and runs inside its scripts.
+    // What each operation sends (round trips), runs inside its scripts, and costs the server.
     const diagSem = new Semaphore(1);
-    const commands = {
-      ping: await countCommands(server.url, 20, async () => void await ctx.command(["PING"])),
-      lock: await countCommands(server.url, 20, async () => void await ops.lock()),
-      queue: await countCommands(server.url, 20, async () => void await ops.queue()),
-      isSet: await countCommands(server.url, 20, async () => void await ops.isSet()),
-      semaphoreAcquireRelease: await countCommands(server.url, 20, async () => {
+    const commands: Record<string, Diagnosis> = {
+      ping: await diagnose(server, 20, () => ctx.command(["PING"])),
+      lock: await diagnose(server, 20, ops.lock),
+      queue: await diagnose(server, 20, ops.queue),
+      isSet: await diagnose(server, 20, ops.isSet),
+      semaphoreAcquireRelease: await diagnose(server, 20, async () => {
         await diagSem.acquire();
         await diagSem.release();
       }),
     };
+    const wakeGaps = await wakeSplit(server, 30, wakeSample, SEM_RELEASE.sha, SEM_ACQUIRE.sha);
 
     const ping = stat(samples.ping);
     const wakePingMedian = median(wakePing);

@@ -48,6 +48,19 @@ const DEFAULTS: SkypoolConfig = {
 
 let programmatic: ConfigUpdate = {};
 
+// The effective config is cached until a programmatic change or a change of
+// the environment variables it reads (compared as one joined string).
+const ENV_NAMES = [
+  "SKYPOOL_CONFIG",
+  "SKYPOOL_REDIS_URL",
+  "SKYPOOL_TRANSPORT",
+  "SKYPOOL_LEASE_MS",
+  "SKYPOOL_REDIS_EXPIRY_TIME",
+  "SKYPOOL_PIPE_CONNECTION_TYPE",
+];
+let cachedEffective: SkypoolConfig | undefined;
+let cachedEnvKey = "";
+
 function env(name: string): string | undefined {
   try {
     const v = globalThis.process?.env?.[name];
@@ -81,18 +94,31 @@ function fromEnvironment(): ConfigUpdate {
   return out;
 }
 
+// The file is read once per path: `config.get()` runs on hot paths (every
+// Redis script call), and a stat per call costs more than the call itself.
+const fileCache = new Map<string, ConfigUpdate>();
+
 function fromFile(): ConfigUpdate {
   const path = env("SKYPOOL_CONFIG") ?? "skypool.config.json";
+  const cached = fileCache.get(path);
+  if (cached) return cached;
+  let update: ConfigUpdate = {};
+  let exists = false;
   try {
-    if (!existsSync(path)) return {};
+    exists = existsSync(path);
   } catch {
-    return {};
+    // No read permission (Deno without --allow-read): no config file.
   }
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as ConfigUpdate;
-  } catch (err) {
-    throw new TypeError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  if (exists) {
+    try {
+      update = JSON.parse(readFileSync(path, "utf8")) as ConfigUpdate;
+    } catch (err) {
+      throw new TypeError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    }
+    validate(update);
   }
+  fileCache.set(path, update);
+  return update;
 }
 
 function merge(base: SkypoolConfig, update: ConfigUpdate): SkypoolConfig {
@@ -105,6 +131,12 @@ function merge(base: SkypoolConfig, update: ConfigUpdate): SkypoolConfig {
       : v;
   }
   return out as unknown as SkypoolConfig;
+}
+
+// The cached config is shared by every caller, so nobody may change it.
+function freeze(cfg: SkypoolConfig): SkypoolConfig {
+  for (const v of Object.values(cfg)) if (v && typeof v === "object") Object.freeze(v);
+  return Object.freeze(cfg);
 }
 
 function validate(update: ConfigUpdate): void {
@@ -163,11 +195,17 @@ export const config = {
     if (update === null || typeof update !== "object") throw new TypeError("config.set expects an object");
     validate(update);
     programmatic = merge(programmatic as SkypoolConfig, update) as ConfigUpdate;
+    cachedEffective = undefined;
   },
 
   /** The effective configuration: programmatic, environment, file, defaults. */
   get(): SkypoolConfig {
-    return merge(merge(merge(DEFAULTS, fromFile()), fromEnvironment()), programmatic);
+    const envKey = ENV_NAMES.map((n) => env(n) ?? "").join("\0");
+    if (cachedEffective === undefined || cachedEnvKey !== envKey) {
+      cachedEffective = freeze(merge(merge(merge(DEFAULTS, fromFile()), fromEnvironment()), programmatic));
+      cachedEnvKey = envKey;
+    }
+    return cachedEffective;
   },
 
   /**
@@ -185,5 +223,7 @@ export const config = {
   /** Drops every programmatic setting (tests use it). */
   reset(): void {
     programmatic = {};
+    cachedEffective = undefined;
+    fileCache.clear();
   },
 };

@@ -6,7 +6,7 @@
 import { BrokenBarrierError } from "../errors.ts";
 import { loadFunction, shipFunction, type FunctionRef, type TaskFn } from "../task/function_ref.ts";
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { checkTimeout, newToken } from "./lease.ts";
+import { checkTimeout, newToken, waitForWake } from "./lease.ts";
 import { BARRIER_ABORT, BARRIER_ARRIVE, BARRIER_INFO, BARRIER_PASS, BARRIER_RESET, BARRIER_TIMEOUT } from "./lua/barrier.ts";
 
 /** Options of {@link Barrier}. */
@@ -134,8 +134,8 @@ export class Barrier extends StateHandle {
     }
     let message: string | undefined;
     try {
-      const got = await ctx.blpop([wake], t);
-      if (got !== null) message = String(got[1]);
+      const got = await waitForWake(ctx, wake, t, keys);
+      if (got !== null) message = String(got);
     } finally {
       message ??= await ctx.run<string>(BARRIER_TIMEOUT, keys, [gen, wake]);
     }

@@ -7,7 +7,7 @@
  */
 import { StateError } from "../errors.ts";
 import { handleFromRecord, handleRecord, registerStateHandle, restoreHandle, StateHandle, type HandleRecord } from "./handle.ts";
-import { checkTimeout, keepLease, newToken, type AcquireOptions } from "./lease.ts";
+import { checkTimeout, keepLease, newToken, waitForWake, type AcquireOptions } from "./lease.ts";
 import { ACQUIRE_RESTORE, HELD_HERE, Lock, RELEASE_SAVE, RLock } from "./lock.ts";
 import { COND_CANCEL, COND_NOTIFY, COND_REGISTER } from "./lua/condition.ts";
 
@@ -78,13 +78,13 @@ export class Condition extends StateHandle {
     const keys = this.#keys();
     const wake = this.key(`w:${newToken()}`);
     await ctx.run(COND_REGISTER, keys, [wake, ctx.leaseMs]);
-    const stopLease = keepLease(ctx, keys[1], wake);
+    const stopLease = keepLease(ctx, keys[1], wake, undefined, [keys[0]]);
     let depth: number | undefined;
     try {
-      depth = await this.#lock[RELEASE_SAVE]();
       let notified = false;
       try {
-        notified = (await ctx.blpop([wake], t)) !== null;
+        depth = await this.#lock[RELEASE_SAVE]();
+        notified = (await waitForWake(ctx, wake, t, keys)) !== null;
       } finally {
         // A waiter that gives up leaves the queue at once, so it cannot
         // swallow a later notify; if a notify reached it first, it counts.

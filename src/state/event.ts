@@ -4,7 +4,7 @@
  * @module
  */
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { checkTimeout, newToken } from "./lease.ts";
+import { checkTimeout, newToken, waitForWake } from "./lease.ts";
 import { EVENT_CANCEL, EVENT_CLEAR, EVENT_SET, EVENT_WAIT } from "./lua/event.ts";
 
 /**
@@ -61,7 +61,7 @@ export class Event extends StateHandle {
     if ((await ctx.run<number>(EVENT_WAIT, keys, [wake])) === 1) return true;
     let woken = false;
     try {
-      woken = (await ctx.blpop([wake], t)) !== null;
+      woken = (await waitForWake(ctx, wake, t, keys)) !== null;
     } finally {
       if (!woken) woken = (await ctx.run<number>(EVENT_CANCEL, keys, [wake])) === 1;
     }

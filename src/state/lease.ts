@@ -8,6 +8,7 @@
  * @module
  */
 import { RENEW_LEASES } from "./lua/lease.ts";
+import type { Buffer } from "node:buffer";
 import type { RedisContext } from "./redis.ts";
 
 interface Group {
@@ -16,6 +17,8 @@ interface Group {
   members: Map<string, () => void>;
   timer?: ReturnType<typeof setInterval>;
   leaseMs: number;
+  // The primitive's other keys: renewals keep them from expiring while held.
+  alsoTouch: readonly string[];
 }
 
 const groups = new Map<string, Group>();
@@ -23,7 +26,7 @@ const groups = new Map<string, Group>();
 async function renew(group: Group): Promise<void> {
   if (group.members.size === 0) return;
   try {
-    const gone = await group.ctx.run<string[]>(RENEW_LEASES, [group.key], [group.leaseMs, ...group.members.keys()]);
+    const gone = await group.ctx.run<string[]>(RENEW_LEASES, [group.key, ...group.alsoTouch], [group.leaseMs, ...group.members.keys()]);
     for (const member of gone) {
       const onLost = group.members.get(member);
       forget(group, member);
@@ -47,7 +50,9 @@ function forget(group: Group, member: string): void {
 /**
  * Keeps `member` of the lease set `key` alive until the returned function
  * is called. `onLost` runs if a renewal finds the lease gone (someone else
- * released it, or this process stalled past its lease).
+ * released it, or this process stalled past its lease). Renewals also
+ * refresh the expiry of `alsoTouch` (the primitive's other keys), so a
+ * lock held longer than `redisExpiryTime` keeps its state.
  *
  * @example
  * ```ts
@@ -58,17 +63,18 @@ function forget(group: Group, member: string): void {
  * stop();
  * ```
  */
-export function keepLease(ctx: RedisContext, key: string, member: string, onLost?: () => void): () => void {
+export function keepLease(ctx: RedisContext, key: string, member: string, onLost?: () => void, alsoTouch: readonly string[] = []): () => void {
   const id = `${ctx.namespace}\u0000${ctx.location.url}\u0000${key}`;
   let group = groups.get(id);
   if (group === undefined) {
-    group = { ctx, key, members: new Map(), leaseMs: ctx.leaseMs };
+    group = { ctx, key, members: new Map(), leaseMs: ctx.leaseMs, alsoTouch };
     groups.set(id, group);
   }
   const g = group;
   g.members.set(member, onLost ?? (() => {}));
   if (g.timer === undefined) {
-    g.timer = setInterval(() => void renew(g), Math.max(10, Math.floor(g.leaseMs / 3)));
+    const every = Math.min(g.leaseMs, ctx.expirySeconds * 1000) / 3;
+    g.timer = setInterval(() => void renew(g), Math.max(10, Math.floor(every)));
     unrefTimer(g.timer);
   }
   return () => {
@@ -149,7 +155,39 @@ export async function acquireLoop(
     let wait = deadline === undefined ? undefined : deadline - performance.now();
     if (wait !== undefined && wait <= 0) return false;
     if (result >= 0) wait = Math.min(wait ?? Infinity, result + 5);
-    await ctx.blpop([wakeKey], wait === undefined ? undefined : Math.max(1, wait));
+    // A very long wait is sliced at half the key expiry: the next attempt
+    // refreshes the primitive's keys.
+    wait = Math.min(wait ?? Infinity, (ctx.expirySeconds * 1000) / 2);
+    await ctx.blpop([wakeKey], Math.max(1, wait));
+  }
+}
+
+/**
+ * Blocks in Redis on `wakeKey` (BLPOP on a dedicated connection) for at
+ * most `timeoutMs` (`undefined`: forever; ≤ 0: just checks). A long wait
+ * is cut into slices of half the key expiry, refreshing `keep` (the
+ * primitive's keys) between slices, so that a waiter that waits longer
+ * than `redisExpiryTime` does not see its queue entry expire.
+ *
+ * @returns the value popped, or `null` on timeout.
+ */
+export async function waitForWake(
+  ctx: RedisContext,
+  wakeKey: string,
+  timeoutMs: number | undefined,
+  keep: readonly string[],
+): Promise<string | Buffer | null> {
+  const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+  while (true) {
+    const slice = (ctx.expirySeconds * 1000) / 2;
+    const left = deadline === undefined ? undefined : deadline - performance.now();
+    if (left !== undefined && left <= slice) {
+      const got = await ctx.blpop([wakeKey], left);
+      return got === null ? null : got[1];
+    }
+    const got = await ctx.blpop([wakeKey], slice);
+    if (got !== null) return got[1];
+    await ctx.touch(keep);
   }
 }
 

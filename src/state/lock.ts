@@ -127,7 +127,7 @@ export class RLock extends StateHandle {
       this.#stopLease ??= keepLease(ctx, keys[1], this.#me, () => {
         this.#depth = 0;
         this.#stopLease = undefined;
-      });
+      }, [keys[0], keys[2]]);
     }
     return ok;
   }

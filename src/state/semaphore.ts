@@ -73,7 +73,7 @@ export abstract class SemLock extends StateHandle {
     }, block, timeout);
     if (ok) {
       this.#tokens.push(token);
-      this.#stops.set(token, keepLease(ctx, keys[1], token, () => this.#forget(token)));
+      this.#stops.set(token, keepLease(ctx, keys[1], token, () => this.#forget(token), [keys[0], keys[2]]));
     }
     return ok;
   }

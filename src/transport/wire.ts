@@ -45,38 +45,49 @@ export const Kind = {
 export const Status = { OK: 0, THREW: 1, UNSERIALIZABLE: 2 } as const;
 
 const utf8 = new TextEncoder();
+// Float64 fields go through one scratch buffer (no DataView per message).
+// Every platform skypool runs on is little-endian, as the wire format is.
+const f64Scratch = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64Scratch.buffer);
 const utf8d = new TextDecoder();
 
-function header(kind: number, size: number, payload: Uint8Array | undefined): [Uint8Array, DataView] {
+function header(kind: number, size: number, payload: Uint8Array | undefined): Uint8Array {
   const out = new Uint8Array(size + (payload?.length ?? 0));
   out[0] = kind;
   if (payload) out.set(payload, size);
-  return [out, new DataView(out.buffer, out.byteOffset, size)];
+  return out;
+}
+
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 255;
+  out[at + 1] = (v >>> 8) & 255;
+  out[at + 2] = (v >>> 16) & 255;
+  out[at + 3] = (v >>> 24) & 255;
 }
 
 export function defineMsg(fnIndex: number, refJson: string): Uint8Array {
-  const [out, dv] = header(Kind.DEFINE, 5, utf8.encode(refJson));
-  dv.setUint32(1, fnIndex, true);
+  const out = header(Kind.DEFINE, 5, utf8.encode(refJson));
+  putU32(out, 1, fnIndex);
   return out;
 }
 
 export function taskMsg(taskId: number, fnIndex: number, payload: Uint8Array): Uint8Array {
-  const [out, dv] = header(Kind.TASK, 9, payload);
-  dv.setUint32(1, taskId, true);
-  dv.setUint32(5, fnIndex, true);
+  const out = header(Kind.TASK, 9, payload);
+  putU32(out, 1, taskId);
+  putU32(out, 5, fnIndex);
   return out;
 }
 
 export function initMsg(kind: typeof Kind.INIT | typeof Kind.RUN, fnIndex: number, payload: Uint8Array): Uint8Array {
-  const [out, dv] = header(kind, 5, payload);
-  dv.setUint32(1, fnIndex, true);
+  const out = header(kind, 5, payload);
+  putU32(out, 1, fnIndex);
   return out;
 }
 
 /** CANCEL or CANCELLED: a kind byte and a list of u32 task ids. */
 export function idsMsg(kind: typeof Kind.CANCEL | typeof Kind.CANCELLED, ids: readonly number[]): Uint8Array {
-  const [out, dv] = header(kind, 1 + 4 * ids.length, undefined);
-  ids.forEach((id, i) => dv.setUint32(1 + 4 * i, id, true));
+  const out = header(kind, 1 + 4 * ids.length, undefined);
+  ids.forEach((id, i) => putU32(out, 1 + 4 * i, id));
   return out;
 }
 
@@ -92,21 +103,22 @@ export function quitMsg(): Uint8Array {
 }
 
 export function helloMsg(pid: number, token: string): Uint8Array {
-  const [out, dv] = header(Kind.HELLO, 5, utf8.encode(token));
-  dv.setUint32(1, pid, true);
+  const out = header(Kind.HELLO, 5, utf8.encode(token));
+  putU32(out, 1, pid);
   return out;
 }
 
 export function resultMsg(taskId: number, status: number, elapsedMs: number, payload: Uint8Array): Uint8Array {
-  const [out, dv] = header(Kind.RESULT, 14, payload);
-  dv.setUint32(1, taskId, true);
-  dv.setUint8(5, status);
-  dv.setFloat64(6, elapsedMs, true);
+  const out = header(Kind.RESULT, 14, payload);
+  putU32(out, 1, taskId);
+  out[5] = status;
+  f64Scratch[0] = elapsedMs;
+  out.set(f64Bytes, 6);
   return out;
 }
 
 export function statusMsg(kind: typeof Kind.INIT_FAILED | typeof Kind.DONE, status: number, payload: Uint8Array): Uint8Array {
-  const [out] = header(kind, 2, payload);
+  const out = header(kind, 2, payload);
   out[1] = status;
   return out;
 }
@@ -117,7 +129,8 @@ export function u32(msg: Uint8Array, at: number): number {
 }
 
 export function f64(msg: Uint8Array, at: number): number {
-  return new DataView(msg.buffer, msg.byteOffset + at, 8).getFloat64(0, true);
+  for (let i = 0; i < 8; i++) f64Bytes[i] = msg[at + i];
+  return f64Scratch[0];
 }
 
 export function text(msg: Uint8Array, at: number): string {

@@ -263,6 +263,31 @@ describe("redis layer", () => {
     }
   });
 
+  test("held locks and long waits outlive redisExpiryTime (their keys are refreshed)", async () => {
+    config.set({ redisExpiryTime: 2 });
+    try {
+      const lock = new Lock();
+      const rlock = new RLock();
+      const ev = new Event();
+      await lock.acquire();
+      await rlock.acquire();
+      const waiting = ev.wait(10_000);
+      await sleep(3500);
+      const { handleFromRecord, handleRecord } = await import("../../src/state/handle.ts");
+      assert.equal(await (handleFromRecord("lock", handleRecord(lock)) as Lock).acquire({ block: false }), false);
+      assert.equal(await (handleFromRecord("rlock", handleRecord(rlock)) as RLock).acquire({ block: false }), false);
+      const t0 = performance.now();
+      await ev.set();
+      assert.equal(await waiting, true);
+      assert.ok(since(t0) < 3000, "the waiter was woken by set(), not by its timeout");
+      await lock.release();
+      await rlock.release();
+    } finally {
+      config.reset();
+      config.set({ redis: { url: server.url } });
+    }
+  });
+
   test("no key of the namespace is left without a TTL", async () => {
     const lock = new Lock();
     const rlock = new RLock();

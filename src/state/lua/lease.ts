@@ -8,13 +8,14 @@
 import { defineScript } from "../redis.ts";
 
 /**
- * Renews leases that still exist. KEYS: the lease set. ARGV: lease ms,
+ * Renews leases that still exist. KEYS: the lease set, then other keys of
+ * the primitive whose expiry is refreshed with it. ARGV: lease ms,
  * then the members. Returns the members that are gone (released by someone
  * else, or expired and reaped): their holder must forget them.
  */
 export const RENEW_LEASES = defineScript({
   name: "lease.renew",
-  keys: ["leases"],
+  keys: ["leases", "touch..."],
   lua: `
 local deadline = now_ms() + tonumber(ARGV[1])
 local gone = {}
