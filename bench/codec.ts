@@ -3,16 +3,18 @@
 // scan against memcpy. Run compiled, on Node, by bench/run.mjs
 // (`node npm/build/bench/codec.js`); `deno run -A bench/codec.ts` works too.
 //
-// Method: every case is timed for every implementation in rounds, the order
-// rotating each round so the machine's noise falls on all alike; a round
-// runs each implementation for about SAMPLE_MS after a warm-up, and the
-// figure is the median over rounds. Throughput is the case's *payload* size
+// Method: every case runs in a process of its own (so one case's data and
+// garbage do not slow another's) and is timed for every implementation in
+// rounds, the order rotating each round so the machine's noise falls on all
+// alike; a round runs each implementation for about SAMPLE_MS after a full
+// GC, following a warm-up, and the figure is the median over rounds. Throughput is the case's *payload* size
 // over time — the same number of bytes for every implementation of a case
 // (the JSON text of the value for objects and strings, the byte length for
 // binary data), so MB/s compare times directly and no format is rewarded or
 // punished for its output size. 1 MB = 10^6 bytes.
 //
 // Writes bench/results/codec.md and bench/results/codec.json.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, type as osType } from "node:os";
 import { dirname, join } from "node:path";
@@ -85,7 +87,8 @@ function lines(): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------
-// Cases.
+// Cases. Each builds its own data (`setup`), so a child process holds only
+// the data of the case it times.
 
 interface Impl {
   impl: string;
@@ -94,186 +97,251 @@ interface Impl {
 interface Case {
   name: string;
   what: string;
-  payloadBytes: number;
-  impls: Impl[];
+  setup: () => { payloadBytes: number; impls: Impl[] };
 }
 
-function cases(): Case[] {
-  const cbor = new CborEncoder({ useRecords: false });
-  const cborDecoder = new CborDecoder({ useRecords: false });
-  const cborClone = new CborEncoder({ structuredClone: true, useRecords: false });
-  const packr = new Packr();
+const cbor = new CborEncoder({ useRecords: false });
+const cborDecoder = new CborDecoder({ useRecords: false });
+const cborClone = new CborEncoder({ structuredClone: true, useRecords: false });
+const packr = new Packr();
 
+function objectsData() {
   const objects = smallObjects();
-  const objectsJson = JSON.stringify(objects);
-  const objectsBytes = Buffer.byteLength(objectsJson);
-  const enc = {
-    skypool: encode(objects),
-    msgpackr: packr.pack(objects),
-    v8: v8.serialize(objects),
-    cbor: cbor.encode(objects).slice(),
-    cborClone: cborClone.encode(objects).slice(),
-  };
-
-  const f64 = new Float64Array(1 << 20).map((_, i) => i * 1.000001);
-  const f64Enc = {
-    skypool: encode(f64),
-    msgpackr: packr.pack(f64),
-    v8: v8.serialize(f64),
-    cbor: cbor.encode(f64).slice(),
-  };
-
-  const str = bigString();
-  const strJson = JSON.stringify(str);
-  const strBytes = Buffer.byteLength(str);
-  const strEnc = { skypool: encode(str), msgpackr: packr.pack(str), v8: v8.serialize(str), cbor: cbor.encode(str).slice() };
-
-  const copySrc = new Uint8Array(f64.buffer);
-  const frameItems = Array.from({ length: 64 }, (_, i) => copySrc.subarray(i * 131072, (i + 1) * 131072));
-  const batch = packFrames(frameItems);
-  const text = lines();
-  const indexOfSplits = (bytes: Uint8Array, part: number): number[] => {
-    // The plain-JavaScript way to the same splits, for comparison.
-    const out: number[] = [];
-    let start = 0;
-    while (bytes.length - start > part) {
-      const nl = bytes.indexOf(0x0a, start + part - 1);
-      if (nl < 0 || nl + 1 >= bytes.length) break;
-      out.push(nl + 1);
-      start = nl + 1;
-    }
-    return out;
-  };
-
-  // Sanity: every implementation must reproduce the data it is timed on.
-  assertSame(JSON.stringify(decode(enc.skypool)), objectsJson, "skypool objects");
-  assertSame((decode(f64Enc.skypool) as Float64Array)[12345], f64[12345], "skypool f64");
-  assertSame(decode(strEnc.skypool), str, "skypool string");
-  assertSame(JSON.stringify(newlineSplits(text, 1024)), JSON.stringify(indexOfSplits(text, 1024)), "newline splits");
-
-  return [
-    {
-      name: "objects-encode",
-      what: "10 000 small objects (6 fields, one 2-string array each)",
-      payloadBytes: objectsBytes,
-      impls: [
-        { impl: "skypool", fn: () => encode(objects) },
-        { impl: "JSON", fn: () => JSON.stringify(objects) },
-        { impl: "msgpackr", fn: () => packr.pack(objects) },
-        { impl: "v8", fn: () => v8.serialize(objects) },
-        { impl: "cbor-x", fn: () => cbor.encode(objects) },
-        { impl: "cbor-x structuredClone", fn: () => cborClone.encode(objects) },
-      ],
-    },
-    {
-      name: "objects-decode",
-      what: "the same, decoded",
-      payloadBytes: objectsBytes,
-      impls: [
-        { impl: "skypool", fn: () => decode(enc.skypool) },
-        { impl: "JSON", fn: () => JSON.parse(objectsJson) },
-        { impl: "msgpackr", fn: () => packr.unpack(enc.msgpackr) },
-        { impl: "v8", fn: () => v8.deserialize(enc.v8) },
-        { impl: "cbor-x", fn: () => cborDecoder.decode(enc.cbor) },
-        { impl: "cbor-x structuredClone", fn: () => cborClone.decode(enc.cborClone) },
-      ],
-    },
-    {
-      name: "f64-encode",
-      what: "an 8 MiB Float64Array",
-      payloadBytes: f64.byteLength,
-      impls: [
-        { impl: "skypool", fn: () => encode(f64) },
-        { impl: "msgpackr", fn: () => packr.pack(f64) },
-        { impl: "v8", fn: () => v8.serialize(f64) },
-        { impl: "cbor-x", fn: () => cbor.encode(f64) },
-        { impl: "memcpy", fn: () => Buffer.from(copySrc) },
-      ],
-    },
-    {
-      name: "f64-decode",
-      what: "the same, decoded",
-      payloadBytes: f64.byteLength,
-      impls: [
-        { impl: "skypool", fn: () => decode(f64Enc.skypool) },
-        { impl: "msgpackr", fn: () => packr.unpack(f64Enc.msgpackr) },
-        { impl: "v8", fn: () => v8.deserialize(f64Enc.v8) },
-        { impl: "cbor-x", fn: () => cborDecoder.decode(f64Enc.cbor) },
-        { impl: "memcpy", fn: () => Uint8Array.prototype.slice.call(copySrc) },
-      ],
-    },
-    {
-      name: "string-encode",
-      what: "a 1 MiB string (mostly ASCII)",
-      payloadBytes: strBytes,
-      impls: [
-        { impl: "skypool", fn: () => encode(str) },
-        { impl: "JSON", fn: () => JSON.stringify(str) },
-        { impl: "msgpackr", fn: () => packr.pack(str) },
-        { impl: "v8", fn: () => v8.serialize(str) },
-        { impl: "cbor-x", fn: () => cbor.encode(str) },
-      ],
-    },
-    {
-      name: "string-decode",
-      what: "the same, decoded",
-      payloadBytes: strBytes,
-      impls: [
-        { impl: "skypool", fn: () => decode(strEnc.skypool) },
-        { impl: "JSON", fn: () => JSON.parse(strJson) },
-        { impl: "msgpackr", fn: () => packr.unpack(strEnc.msgpackr) },
-        { impl: "v8", fn: () => v8.deserialize(strEnc.v8) },
-        { impl: "cbor-x", fn: () => cborDecoder.decode(strEnc.cbor) },
-      ],
-    },
-    {
-      name: "memcpy",
-      what: "copying 8 MiB into a new buffer (the floor for anything that copies)",
-      payloadBytes: copySrc.byteLength,
-      impls: [
-        { impl: "memcpy", fn: () => Buffer.from(copySrc) },
-        { impl: "memcpy Uint8Array#slice", fn: () => Uint8Array.prototype.slice.call(copySrc) },
-      ],
-    },
-    {
-      name: "frames-pack",
-      what: "packFrames: 64 items of 128 KiB into one checksummed batch",
-      payloadBytes: copySrc.byteLength,
-      impls: [
-        { impl: "skypool-wasm", fn: () => packFrames(frameItems) },
-        { impl: "memcpy", fn: () => Buffer.from(copySrc) },
-      ],
-    },
-    {
-      name: "frames-unpack",
-      what: "unpackFrames: verify both checksums, return views",
-      payloadBytes: copySrc.byteLength,
-      impls: [
-        { impl: "skypool-wasm", fn: () => unpackFrames(batch) },
-        { impl: "memcpy", fn: () => Buffer.from(copySrc) },
-      ],
-    },
-    {
-      name: "newline-scan",
-      what: "newlineSplits over 64 MiB of text, 1 KiB parts (every byte is read)",
-      payloadBytes: text.byteLength,
-      impls: [
-        { impl: "skypool-wasm", fn: () => newlineSplits(text, 1024) },
-        { impl: "js-indexOf", fn: () => indexOfSplits(text, 1024) },
-        { impl: "memcpy", fn: () => Buffer.from(text) },
-      ],
-    },
-    {
-      name: "newline-split-large-parts",
-      what: "newlineSplits over 64 MiB of text, 1 MiB parts (only the bytes after each cut are read)",
-      payloadBytes: text.byteLength,
-      impls: [
-        { impl: "skypool-wasm", fn: () => newlineSplits(text, 1 << 20) },
-        { impl: "js-indexOf", fn: () => indexOfSplits(text, 1 << 20) },
-      ],
-    },
-  ];
+  const json = JSON.stringify(objects);
+  const skypool = encode(objects);
+  // Sanity: what is timed must round-trip.
+  assertSame(JSON.stringify(decode(skypool)), json, "skypool objects");
+  return { objects, json, payloadBytes: Buffer.byteLength(json), skypool };
 }
+
+function f64Data() {
+  const f64 = new Float64Array(1 << 20).map((_, i) => i * 1.000001);
+  const skypool = encode(f64);
+  assertSame((decode(skypool) as Float64Array)[12345], f64[12345], "skypool f64");
+  return { f64, bytes: new Uint8Array(f64.buffer), skypool };
+}
+
+function stringData() {
+  const str = bigString();
+  const skypool = encode(str);
+  assertSame(decode(skypool), str, "skypool string");
+  return { str, json: JSON.stringify(str), payloadBytes: Buffer.byteLength(str), skypool };
+}
+
+/** The plain-JavaScript way to the same splits as `newlineSplits`, for comparison. */
+function indexOfSplits(bytes: Uint8Array, part: number): number[] {
+  const out: number[] = [];
+  let start = 0;
+  while (bytes.length - start > part) {
+    const nl = bytes.indexOf(0x0a, start + part - 1);
+    if (nl < 0 || nl + 1 >= bytes.length) break;
+    out.push(nl + 1);
+    start = nl + 1;
+  }
+  return out;
+}
+
+const CASES: Case[] = [
+  {
+    name: "objects-encode",
+    what: "10 000 small objects (6 fields, one 2-string array each)",
+    setup: () => {
+      const { objects, payloadBytes } = objectsData();
+      return {
+        payloadBytes,
+        impls: [
+          { impl: "skypool", fn: () => encode(objects) },
+          { impl: "JSON", fn: () => JSON.stringify(objects) },
+          { impl: "msgpackr", fn: () => packr.pack(objects) },
+          { impl: "v8", fn: () => v8.serialize(objects) },
+          { impl: "cbor-x", fn: () => cbor.encode(objects) },
+          { impl: "cbor-x structuredClone", fn: () => cborClone.encode(objects) },
+        ],
+      };
+    },
+  },
+  {
+    name: "objects-decode",
+    what: "the same, decoded",
+    setup: () => {
+      const { objects, json, payloadBytes, skypool } = objectsData();
+      const m = packr.pack(objects), s = v8.serialize(objects), c = cbor.encode(objects).slice();
+      const cc = cborClone.encode(objects).slice();
+      return {
+        payloadBytes,
+        impls: [
+          { impl: "skypool", fn: () => decode(skypool) },
+          { impl: "JSON", fn: () => JSON.parse(json) },
+          { impl: "msgpackr", fn: () => packr.unpack(m) },
+          { impl: "v8", fn: () => v8.deserialize(s) },
+          { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
+          { impl: "cbor-x structuredClone", fn: () => cborClone.decode(cc) },
+        ],
+      };
+    },
+  },
+  {
+    name: "f64-encode",
+    what: "an 8 MiB Float64Array",
+    setup: () => {
+      const { f64, bytes } = f64Data();
+      return {
+        payloadBytes: f64.byteLength,
+        impls: [
+          { impl: "skypool", fn: () => encode(f64) },
+          { impl: "msgpackr", fn: () => packr.pack(f64) },
+          { impl: "v8", fn: () => v8.serialize(f64) },
+          { impl: "cbor-x", fn: () => cbor.encode(f64) },
+          { impl: "memcpy", fn: () => Buffer.from(bytes) },
+        ],
+      };
+    },
+  },
+  {
+    name: "f64-decode",
+    what: "the same, decoded (skypool, msgpackr and v8 return a view of the input when aligned: no copy)",
+    setup: () => {
+      const { f64, bytes, skypool } = f64Data();
+      const m = packr.pack(f64), s = v8.serialize(f64), c = cbor.encode(f64).slice();
+      return {
+        payloadBytes: f64.byteLength,
+        impls: [
+          { impl: "skypool", fn: () => decode(skypool) },
+          { impl: "msgpackr", fn: () => packr.unpack(m) },
+          { impl: "v8", fn: () => v8.deserialize(s) },
+          { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
+          { impl: "memcpy", fn: () => Uint8Array.prototype.slice.call(bytes) },
+        ],
+      };
+    },
+  },
+  {
+    name: "f64-decode-misaligned",
+    what: "the same message at an odd offset in a batch (the decoder must copy)",
+    setup: () => {
+      const { f64, bytes, skypool } = f64Data();
+      const shifted = new Uint8Array(skypool.length + 1);
+      shifted.set(skypool, 1);
+      const msg = shifted.subarray(1);
+      return {
+        payloadBytes: f64.byteLength,
+        impls: [
+          { impl: "skypool", fn: () => decode(msg) },
+          { impl: "memcpy", fn: () => Uint8Array.prototype.slice.call(bytes) },
+        ],
+      };
+    },
+  },
+  {
+    name: "string-encode",
+    what: "a 1 MiB string (mostly ASCII)",
+    setup: () => {
+      const { str, payloadBytes } = stringData();
+      return {
+        payloadBytes,
+        impls: [
+          { impl: "skypool", fn: () => encode(str) },
+          { impl: "JSON", fn: () => JSON.stringify(str) },
+          { impl: "msgpackr", fn: () => packr.pack(str) },
+          { impl: "v8", fn: () => v8.serialize(str) },
+          { impl: "cbor-x", fn: () => cbor.encode(str) },
+        ],
+      };
+    },
+  },
+  {
+    name: "string-decode",
+    what: "the same, decoded",
+    setup: () => {
+      const { str, json, payloadBytes, skypool } = stringData();
+      const m = packr.pack(str), s = v8.serialize(str), c = cbor.encode(str).slice();
+      return {
+        payloadBytes,
+        impls: [
+          { impl: "skypool", fn: () => decode(skypool) },
+          { impl: "JSON", fn: () => JSON.parse(json) },
+          { impl: "msgpackr", fn: () => packr.unpack(m) },
+          { impl: "v8", fn: () => v8.deserialize(s) },
+          { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
+        ],
+      };
+    },
+  },
+  {
+    name: "memcpy",
+    what: "copying 8 MiB into a new buffer (the floor for anything that copies)",
+    setup: () => {
+      const { bytes } = f64Data();
+      return {
+        payloadBytes: bytes.byteLength,
+        impls: [
+          { impl: "memcpy", fn: () => Buffer.from(bytes) },
+          { impl: "memcpy Uint8Array#slice", fn: () => Uint8Array.prototype.slice.call(bytes) },
+        ],
+      };
+    },
+  },
+  {
+    name: "frames-pack",
+    what: "packFrames: 64 items of 128 KiB into one checksummed batch",
+    setup: () => {
+      const { bytes } = f64Data();
+      const items = Array.from({ length: 64 }, (_, i) => bytes.subarray(i * 131072, (i + 1) * 131072));
+      return {
+        payloadBytes: bytes.byteLength,
+        impls: [
+          { impl: "skypool-wasm", fn: () => packFrames(items) },
+          { impl: "memcpy", fn: () => Buffer.from(bytes) },
+        ],
+      };
+    },
+  },
+  {
+    name: "frames-unpack",
+    what: "unpackFrames: verify both checksums, return views",
+    setup: () => {
+      const { bytes } = f64Data();
+      const batch = packFrames(Array.from({ length: 64 }, (_, i) => bytes.subarray(i * 131072, (i + 1) * 131072)));
+      return {
+        payloadBytes: bytes.byteLength,
+        impls: [
+          { impl: "skypool-wasm", fn: () => unpackFrames(batch) },
+          { impl: "memcpy", fn: () => Buffer.from(bytes) },
+        ],
+      };
+    },
+  },
+  {
+    name: "newline-scan",
+    what: "newlineSplits over 64 MiB of text, 1 KiB parts (every byte is read)",
+    setup: () => {
+      const text = lines();
+      assertSame(JSON.stringify(newlineSplits(text, 1024)), JSON.stringify(indexOfSplits(text, 1024)), "newline splits");
+      return {
+        payloadBytes: text.byteLength,
+        impls: [
+          { impl: "skypool-wasm", fn: () => newlineSplits(text, 1024) },
+          { impl: "js-indexOf", fn: () => indexOfSplits(text, 1024) },
+          { impl: "memcpy", fn: () => Buffer.from(text) },
+        ],
+      };
+    },
+  },
+  {
+    name: "newline-split-large-parts",
+    what: "newlineSplits over 64 MiB of text, 1 MiB parts (only the bytes after each cut are read)",
+    setup: () => {
+      const text = lines();
+      return {
+        payloadBytes: text.byteLength,
+        impls: [
+          { impl: "skypool-wasm", fn: () => newlineSplits(text, 1 << 20) },
+          { impl: "js-indexOf", fn: () => indexOfSplits(text, 1 << 20) },
+        ],
+      };
+    },
+  },
+];
 
 function assertSame(a: unknown, b: unknown, what: string): void {
   if (a !== b) throw new Error(`bench: ${what} does not round-trip`);
@@ -304,27 +372,46 @@ interface Row {
   ms_per_op: number;
 }
 
-function measure(all: Case[]): Row[] {
-  const times = new Map<string, number[]>();
-  for (const c of all) for (const i of c.impls) sample(i.fn, WARMUP_MS / 4);
+const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
+
+/** Times one case: rounds of every implementation, order rotating, a full GC before each sample. */
+function measure(c: Case): Row[] {
+  const { payloadBytes, impls } = c.setup();
+  const times = impls.map(() => [] as number[]);
+  for (const i of impls) sample(i.fn, WARMUP_MS / impls.length);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of all) {
-      const k = c.impls.length;
-      for (let j = 0; j < k; j++) {
-        const impl = c.impls[(j + round) % k];
-        const key = `${c.name}\u0000${impl.impl}`;
-        if (!times.has(key)) times.set(key, []);
-        times.get(key)!.push(sample(impl.fn, SAMPLE_MS));
-      }
+    for (let j = 0; j < impls.length; j++) {
+      const k = (j + round) % impls.length;
+      gc?.();
+      times[k].push(sample(impls[k].fn, SAMPLE_MS));
     }
-    process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
   }
+  return impls.map((i, k) => {
+    const s = median(times[k]);
+    return { case: c.name, impl: i.impl, mb_per_s: Math.round(payloadBytes / 1e6 / s * 10) / 10, ms_per_op: Math.round(s * 1e6) / 1000 };
+  });
+}
+
+const ROWS_PREFIX = "@@rows ";
+
+/**
+ * Every case in a process of its own (Node, with --expose-gc), so that one
+ * case's data and garbage do not slow another's; on Deno, in this process.
+ */
+function measureAll(cases: Case[]): Row[] {
+  if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") return cases.flatMap(measure);
   const rows: Row[] = [];
-  for (const c of all) {
-    for (const i of c.impls) {
-      const s = median(times.get(`${c.name}\u0000${i.impl}`)!);
-      rows.push({ case: c.name, impl: i.impl, mb_per_s: Math.round(c.payloadBytes / 1e6 / s * 10) / 10, ms_per_op: Math.round(s * 1e6) / 1000 });
-    }
+  for (const c of cases) {
+    process.stderr.write(`${c.name}…\n`);
+    const r = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--case", c.name], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      env: process.env,
+      maxBuffer: 16 << 20,
+    });
+    const line = r.stdout.split("\n").find((l) => l.startsWith(ROWS_PREFIX));
+    if (r.status !== 0 || line === undefined) throw new Error(`bench: case ${c.name} failed (exit ${r.status})`);
+    rows.push(...(JSON.parse(line.slice(ROWS_PREFIX.length)) as Row[]));
   }
   return rows;
 }
@@ -333,10 +420,19 @@ function measure(all: Case[]): Row[] {
 // Report.
 
 function main(): void {
+  const caseArg = process.argv.indexOf("--case");
+  if (caseArg >= 0) {
+    const c = CASES.find((x) => x.name === process.argv[caseArg + 1]);
+    if (c === undefined) throw new Error(`bench: no case ${process.argv[caseArg + 1]}`);
+    console.log(ROWS_PREFIX + JSON.stringify(measure(c)));
+    return;
+  }
   const root = repoRoot();
-  const all = cases();
+  // BENCH_CASES=objects-encode,f64-encode runs a subset (and writes no results).
+  const only = process.env.BENCH_CASES?.split(",").filter(Boolean);
+  const all = CASES.filter((c) => only === undefined || only.includes(c.name));
   const before = loadavg();
-  const rows = measure(all);
+  const rows = measureAll(all);
   void sink;
   const cpu = cpus();
   const machine = `${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${osType()} ${release()}`;
@@ -372,15 +468,14 @@ function main(): void {
     "",
     `MB/s = payload bytes (the JSON text of the value for objects and strings, the byte length for binary data; the same for ` +
     `every implementation of a case) / median time per operation over ${ROUNDS} rounds of ~${SAMPLE_MS} ms, implementations ` +
-    `interleaved. cbor-x is the pure-JavaScript build (its \`/encode\` entry), as skypool uses it; msgpackr uses its default ` +
+    `interleaved, each case in its own process, a full GC before each sample. cbor-x is the pure-JavaScript build (its \`/encode\` entry), as skypool uses it; msgpackr uses its default ` +
     `records mode. "cbor-x structuredClone" is cbor-x's own mode for shared references, which skypool's codec also preserves.`,
     "",
     "| case | what | implementation | MB/s | ms/op |",
     "| --- | --- | --- | ---: | ---: |",
   ];
   for (const c of all) {
-    for (const i of c.impls) {
-      const r = rows.find((x) => x.case === c.name && x.impl === i.impl)!;
+    for (const r of rows.filter((x) => x.case === c.name)) {
       md.push(`| ${c.name} | ${c.what} | ${r.impl} | ${r.mb_per_s} | ${r.ms_per_op} |`);
     }
   }
@@ -388,6 +483,10 @@ function main(): void {
   for (const c of checks) md.push(`| ${c.criterion} | ${c.pass ? "yes" : "**no**"} | ${c.detail} |`);
   md.push("");
 
+  if (only !== undefined) {
+    console.log(md.join("\n"));
+    return;
+  }
   const dir = join(root, "bench", "results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "codec.md"), md.join("\n"));

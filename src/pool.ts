@@ -18,11 +18,17 @@ import type { AnyTransport, BatchOutcome, Transport, TransportName } from "./tra
 export interface PoolOptions {
   /** Worker count: default the number of CPUs (local). `0` means inline. */
   processes?: number;
-  /** Run once in each worker before its first task. */
+  /**
+   * Run once in each worker before its first task. If it throws, the pool
+   * is broken: every unfinished and later task rejects with a
+   * `WorkerLostError` whose `cause` is the initializer's error (CPython
+   * respawns workers forever and its tasks hang). Inline, the tasks reject
+   * with the initializer's error itself.
+   */
   initializer?: TaskFn;
   /** Arguments of `initializer`. */
   initargs?: unknown[];
-  /** Recycle a worker after this many tasks (chunks, as CPython counts). */
+  /** Recycle a worker after this many tasks (chunks, as CPython counts). Ignored inline. */
   maxtasksperchild?: number;
   /** `"local"` (default, or the configured `transport`), `"inline"`, or a transport object. */
   transport?: TransportName | Transport;
@@ -51,6 +57,8 @@ type Input<T> = Iterable<T> | AsyncIterable<T>;
 
 /** Chunks in flight per job at most (the lower bound below may exceed it). */
 const MAX_CHUNKS_IN_FLIGHT = 256;
+/** Distinct function sources whose shipped form a pool remembers. */
+const SOURCE_CACHE_SIZE = 512;
 /** Encoded bytes in flight per job at most. */
 const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
@@ -105,6 +113,7 @@ export class Pool {
   #state: "run" | "close" | "terminate" = "run";
   #jobs = new Set<Job>();
   #refs = new WeakMap<object, FunctionRef>();
+  #bySource = new Map<string, FunctionRef>();
   #stopped: Promise<void> | undefined;
   #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
@@ -169,10 +178,22 @@ export class Pool {
 
   #ship(fn: TaskFn): FunctionRef {
     let ref = this.#refs.get(fn);
+    if (ref) return ref;
+    // A fresh arrow per call (`pool.apply((x) => x + 1, [i])` in a loop) has
+    // the same source each time: analyse that source once. Only refused
+    // functions' sources are never cached, so the error repeats.
+    let source = typeof fn === "function" ? Function.prototype.toString.call(fn) : undefined;
+    // Built-ins all read "function name() { [native code] }": not a key.
+    if (source?.endsWith("[native code] }")) source = undefined;
+    ref = source !== undefined ? this.#bySource.get(source) : undefined;
     if (!ref) {
       ref = shipFunction(fn);
-      this.#refs.set(fn, ref);
+      if (source !== undefined) {
+        if (this.#bySource.size >= SOURCE_CACHE_SIZE) this.#bySource.clear();
+        this.#bySource.set(source, ref);
+      }
     }
+    this.#refs.set(fn, ref);
     return ref;
   }
 

@@ -5,9 +5,11 @@
  * @module
  */
 import { decode, encode } from "../task/codec.ts";
-import type { Script } from "./redis.ts";
+import { StateError } from "../errors.ts";
+import { connectTimeoutMs, type Script } from "./redis.ts";
 import { type HandleRecord, registerStateHandle, StateHandle } from "./handle.ts";
 import {
+  CONTAINER_READY,
   DICT_CLEAR,
   DICT_DELETE,
   DICT_GET,
@@ -31,13 +33,20 @@ const pendingWrites = new Map<string, Promise<unknown>>();
 /**
  * Registers the write of an object's initial content; calls through any
  * proxy of that object in this process wait for it. A write that fails
- * makes those calls fail with its error (the content is not there, and
- * saying nothing would lose it silently). @internal
+ * makes every later call through them fail with a `StateError` (the
+ * content is not there, and going on would lose it silently). @internal
  */
-export function trackInitialWrite(id: string, write: Promise<unknown>): Promise<unknown> {
-  const tracked = write.then(() => {
-    if (pendingWrites.get(id) === tracked) pendingWrites.delete(id);
-  });
+export function trackInitialWrite(id: string, what: string, write: Promise<unknown>): Promise<unknown> {
+  const tracked = write.then(
+    () => {
+      if (pendingWrites.get(id) === tracked) pendingWrites.delete(id);
+    },
+    (err) => {
+      throw new StateError(`the initial content of this ${what} could not be written, so it cannot be used: ${(err as Error)?.message ?? err}`, {
+        cause: err,
+      });
+    },
+  );
   pendingWrites.set(id, tracked);
   tracked.catch(() => {});
   return tracked;
@@ -51,18 +60,30 @@ function gateRecord(kind: string, gate: unknown, record: HandleRecord): HandleRe
   return record;
 }
 
+/** How long a proxy shipped before its initial content was written waits for it. */
+function seedWaitMs(): number {
+  return 2 * connectTimeoutMs();
+}
+
 /**
  * What the Manager's container proxies share: the owning manager's id
  * (its shutdown makes every proxy fail with a `StateError`), and calls
- * that wait for the object's initial content. Not exported from `mod.ts`.
+ * that wait for the object's initial content — in this process, for the
+ * write itself; in another process, when the proxy was shipped while that
+ * write was in flight, for its `ready` mark in Redis. Not exported from
+ * `mod.ts`.
  */
 export abstract class ManagedProxy extends StateHandle {
   /** The id of the Manager that made this object. */
   readonly managerId: string;
+  // Shipped before its initial content was written: wait for it once.
+  #seedPending: boolean;
+  #seedWait?: Promise<void>;
 
   protected constructor(kind: string, gate: unknown, record: HandleRecord) {
     super(kind, gateRecord(kind, gate, record));
     this.managerId = record.opts.manager as string;
+    this.#seedPending = record.opts.pending === true;
   }
 
   /** The manager's tombstone key, passed last to every script. */
@@ -70,16 +91,41 @@ export abstract class ManagedProxy extends StateHandle {
     return this.ctx.key("manager", this.managerId, "down");
   }
 
+  /** The key a container with initial content is marked ready in. */
+  protected readyKey(): string {
+    return this.key("ready");
+  }
+
+  async #waitForSeed(): Promise<void> {
+    const keys = [this.readyKey(), this.tombKey()];
+    if ((await this.ctx.run<number>(CONTAINER_READY, keys)) === 0) {
+      // Blocks in Redis until the seeding script pushes the mark; rotating
+      // the one-element list leaves it for every other waiter.
+      const ms = seedWaitMs();
+      const got = await this.ctx.blocking(["BRPOPLPUSH", keys[0], keys[0], (ms / 1000).toFixed(3)]);
+      if (got === null) {
+        throw new StateError(`the initial content of this ${this.kind} did not arrive within ${ms} ms (its writer failed or is gone), so it cannot be used`);
+      }
+    }
+    this.#seedPending = false;
+  }
+
   /** Runs a container script once the object's initial content is written. */
   protected async call<T>(script: Script, keys: readonly string[], args: readonly (string | number | Uint8Array)[], binary = false): Promise<T> {
     const pending = pendingWrites.get(this.id);
-    if (pending !== undefined) await pending;
+    if (pending !== undefined) {
+      await pending;
+      this.#seedPending = false;
+    } else if (this.#seedPending) {
+      await (this.#seedWait ??= this.#waitForSeed());
+    }
     return await this.ctx.run<T>(script, keys, args, { binary });
   }
 
   /** The options the codec ships. @internal */
   shippedOptions(): Record<string, unknown> {
-    return { manager: this.managerId };
+    const pending = this.#seedPending || pendingWrites.has(this.id);
+    return pending ? { manager: this.managerId, pending: true } : { manager: this.managerId };
   }
 }
 
@@ -195,7 +241,7 @@ export class DictProxy<V = unknown> extends ManagedProxy {
   }
 
   #keys(): string[] {
-    return [this.key("data"), this.key("order"), this.tombKey()];
+    return [this.key("data"), this.key("order"), this.readyKey(), this.tombKey()];
   }
 
   /**

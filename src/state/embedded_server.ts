@@ -2,7 +2,8 @@
  * The private `redis-server` skypool starts when no Redis is configured: it
  * listens only on a unix socket in a fresh temporary folder (no TCP port,
  * no persistence) and is stopped when the program exits — normally, by an
- * uncaught exception, or by SIGINT/SIGTERM.
+ * uncaught exception, or by SIGINT/SIGTERM — and, through a small sh
+ * watchdog, within about a second of the program being killed outright.
  *
  * @module
  */
@@ -16,6 +17,23 @@ import { SkypoolError } from "../errors.ts";
 
 /** How long {@link EmbeddedRedisServer.ready} waits for the server to accept connections. */
 export const EMBEDDED_START_TIMEOUT_MS = 15_000;
+
+// Runs redis-server under a small sh watchdog that stops it (and removes
+// its folder) when skypool's process is gone, however it ended: exit
+// hooks cannot run on SIGKILL, and Deno skips Node's `exit` event on an
+// uncaught error. SIGTERM to the watchdog stops the server at once.
+const WATCHDOG = `
+parent=$1; dir=$2; shift 2
+"$@" &
+server=$!
+echo "$server" > "$dir/redis.pid"
+stop() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$dir"; exit 0; }
+trap stop TERM INT HUP
+while kill -0 "$parent" 2>/dev/null && kill -0 "$server" 2>/dev/null; do
+  sleep 1 & wait $!
+done
+stop
+`;
 
 /** What to say when `redis-server` cannot be found or started. */
 export const INSTALL_HINT =
@@ -100,7 +118,10 @@ export class EmbeddedRedisServer {
       "--dir", this.dir,
       "--logfile", join(this.dir, "redis.log"),
     ];
-    this.#child = spawn(executable, args, { stdio: "ignore", detached: false });
+    const sh = findExecutable("/bin/sh") ?? findExecutable("sh");
+    this.#child = sh === undefined
+      ? spawn(executable, args, { stdio: "ignore" })
+      : spawn(sh, ["-c", WATCHDOG, "skypool-redis", String(process.pid), this.dir, executable, ...args], { stdio: "ignore" });
     this.#child.on("error", (err) => {
       this.#exited = true;
       this.#exitInfo = String(err);
@@ -130,9 +151,19 @@ export class EmbeddedRedisServer {
     return new EmbeddedRedisServer(executable);
   }
 
-  /** The child's process id. */
+  /** The process id of the child (the watchdog that runs redis-server). */
   get pid(): number | undefined {
     return this.#child.pid;
+  }
+
+  /** The process id of redis-server itself (known once it started). */
+  get serverPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.dir, "redis.pid"), "utf8").trim());
+      return pid > 0 ? pid : this.#child.pid;
+    } catch {
+      return this.#child.pid;
+    }
   }
 
   /** Whether the server process is still running. */
@@ -209,8 +240,16 @@ export class EmbeddedRedisServer {
   /** Kills the server at once and removes its folder (safe to call twice; usable in an `exit` handler). */
   stopSync(): void {
     if (!this.#exited) {
+      const server = this.serverPid;
       try {
-        this.#child.kill("SIGKILL");
+        // The server first (the watchdog's trap may not get to run before
+        // this process is gone), then the watchdog.
+        if (server !== undefined && server !== this.#child.pid) process.kill(server, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      try {
+        this.#child.kill("SIGTERM");
       } catch {
         // already gone
       }
@@ -251,6 +290,8 @@ function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   process.on("exit", () => shared?.stopSync());
+  // Deno.exit() skips Node's "exit" event but dispatches "unload".
+  (globalThis as { addEventListener?: (type: string, fn: () => void) => void }).addEventListener?.("unload", () => shared?.stopSync());
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const onSignal = () => {
       shared?.stopSync();

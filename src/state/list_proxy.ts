@@ -84,7 +84,7 @@ export class ListProxy<V = unknown> extends ManagedProxy implements AsyncIterabl
   }
 
   #keys(): string[] {
-    return [this.key("items"), this.tombKey()];
+    return [this.key("items"), this.readyKey(), this.tombKey()];
   }
 
   /**

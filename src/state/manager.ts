@@ -14,7 +14,7 @@ import { Event } from "./event.ts";
 import { type HandleRecord, restoreHandle, StateHandle } from "./handle.ts";
 import { encodeItems, ListProxy } from "./list_proxy.ts";
 import { Lock, RLock } from "./lock.ts";
-import { DICT_UPDATE, LIST_PUSH, MANAGER_SHUTDOWN } from "./lua/manager.ts";
+import { DICT_SEED, LIST_SEED, MANAGER_SHUTDOWN } from "./lua/manager.ts";
 import { NamespaceProxy } from "./namespace_proxy.ts";
 import { JoinableQueue, Queue } from "./queue.ts";
 import { contextFor, defaultLocation, type Location, newId, redactUrl, type RedisContext, type Script } from "./redis.ts";
@@ -77,8 +77,10 @@ export class Manager {
   #starting?: Promise<unknown>;
   #location?: Location;
   #ctx?: RedisContext;
-  #proxies: ManagedProxy[] = [];
-  #handles: StateHandle[] = [];
+  // What shutdown deletes, kept as key names and `kind:id` strings, not
+  // as the objects, so that unused proxies and handles can be collected.
+  #containerKeys: string[] = [];
+  #objects = new Set<string>();
   #writes = new Set<Promise<unknown>>();
 
   /**
@@ -141,18 +143,17 @@ export class Manager {
     if (this.#state === "shutdown") return;
     this.#state = "shutdown";
     const ctx = this.#ctx;
-    const proxies = this.#proxies;
-    const handles = this.#handles;
-    this.#proxies = [];
-    this.#handles = [];
+    const keys = this.#containerKeys;
+    const objects = this.#objects;
+    this.#containerKeys = [];
+    this.#objects = new Set();
     if (ctx === undefined) return;
     await Promise.allSettled([...this.#writes]);
     const tomb = ctx.key("manager", this.id, "down");
-    const keys = proxies.flatMap((p) => dataKeys(ctx, p));
     for (let i = 0; i === 0 || i < keys.length; i += SHUTDOWN_BATCH) {
       await ctx.run(MANAGER_SHUTDOWN, [tomb, ...keys.slice(i, i + SHUTDOWN_BATCH)]);
     }
-    if (handles.length > 0) await deleteObjects(ctx, handles);
+    if (objects.size > 0) await deleteObjects(ctx, objects);
   }
 
   /** `await using` shuts the manager down. */
@@ -176,7 +177,7 @@ export class Manager {
   }
 
   #seed(proxy: ManagedProxy, script: Script, keys: string[], args: (string | Uint8Array)[]): void {
-    this.#track(trackInitialWrite(proxy.id, this.#ctx!.run(script, keys, args)));
+    this.#track(trackInitialWrite(proxy.id, proxy.kind, this.#ctx!.run(script, keys, args)));
   }
 
   // Makes a handle of another class where the manager lives: the record
@@ -184,7 +185,7 @@ export class Manager {
   // location.
   #make<T extends StateHandle>(make: () => T): T {
     const handle = restoreHandle(this.#record(), make);
-    this.#handles.push(handle);
+    this.#objects.add(`${handle.kind}:${handle.id}`);
     return handle;
   }
 
@@ -201,8 +202,8 @@ export class Manager {
     const record = this.#record();
     const args = init === undefined ? [] : encodePairs(init, "dict");
     const proxy = new DictProxy<V>(PROXY_GATE, record);
-    this.#proxies.push(proxy);
-    if (args.length > 0) this.#seed(proxy, DICT_UPDATE, dictKeys(this.#ctx!, proxy), args);
+    this.#containerKeys.push(...dataKeys(this.#ctx!, proxy));
+    if (args.length > 0) this.#seed(proxy, DICT_SEED, dictKeys(this.#ctx!, proxy), args);
     return proxy;
   }
 
@@ -217,8 +218,8 @@ export class Manager {
     const record = this.#record();
     const items = init === undefined ? [] : encodeItems(init, "list");
     const proxy = new ListProxy<V>(PROXY_GATE, record);
-    this.#proxies.push(proxy);
-    if (items.length > 0) this.#seed(proxy, LIST_PUSH, listKeys(this.#ctx!, proxy), items);
+    this.#containerKeys.push(...dataKeys(this.#ctx!, proxy));
+    if (items.length > 0) this.#seed(proxy, LIST_SEED, listKeys(this.#ctx!, proxy), items);
     return proxy;
   }
 
@@ -237,8 +238,8 @@ export class Manager {
     const args = init === undefined ? [] : encodePairs(init, "Namespace");
     if (Object.keys(init ?? {}).includes("")) throw new TypeError("a Namespace name must not be empty");
     const proxy = new NamespaceProxy(PROXY_GATE, record);
-    this.#proxies.push(proxy);
-    if (args.length > 0) this.#seed(proxy, DICT_UPDATE, dictKeys(this.#ctx!, proxy), args);
+    this.#containerKeys.push(...dataKeys(this.#ctx!, proxy));
+    if (args.length > 0) this.#seed(proxy, DICT_SEED, dictKeys(this.#ctx!, proxy), args);
     return proxy;
   }
 
@@ -321,17 +322,19 @@ export class Manager {
   }
 }
 
+// The layouts of `lua/manager.ts`: data keys, `ready`, then the tombstone.
 function dictKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
-  return [ctx.key(proxy.kind, proxy.id, "data"), ctx.key(proxy.kind, proxy.id, "order"), ctx.key("manager", proxy.managerId, "down")];
+  const k = (sub: string) => ctx.key(proxy.kind, proxy.id, sub);
+  return [k("data"), k("order"), k("ready"), ctx.key("manager", proxy.managerId, "down")];
 }
 
 function listKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
-  return [ctx.key(proxy.kind, proxy.id, "items"), ctx.key("manager", proxy.managerId, "down")];
+  return [ctx.key(proxy.kind, proxy.id, "items"), ctx.key(proxy.kind, proxy.id, "ready"), ctx.key("manager", proxy.managerId, "down")];
 }
 
-/** The keys holding a container's data (the layouts of `lua/manager.ts`). */
+/** Every key of a container but the tombstone. */
 function dataKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
-  return proxy instanceof ListProxy ? listKeys(ctx, proxy).slice(0, 1) : dictKeys(ctx, proxy).slice(0, 2);
+  return (proxy instanceof ListProxy ? listKeys(ctx, proxy) : dictKeys(ctx, proxy)).slice(0, -1);
 }
 
 /**
@@ -339,8 +342,7 @@ function dataKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
  * since the primitives keep sub-keys (leases, wake lists, waiters) whose
  * names only they know; all of them start with `{kind}:{id}`.
  */
-async function deleteObjects(ctx: RedisContext, handles: readonly StateHandle[]): Promise<void> {
-  const owned = new Set(handles.map((h) => `${h.kind}:${h.id}`));
+async function deleteObjects(ctx: RedisContext, owned: ReadonlySet<string>): Promise<void> {
   const head = `${ctx.namespace}:`;
   let cursor = "0";
   do {

@@ -45,7 +45,7 @@ export class NamespaceProxy extends ManagedProxy {
   }
 
   #keys(): string[] {
-    return [this.key("data"), this.key("order"), this.tombKey()];
+    return [this.key("data"), this.key("order"), this.readyKey(), this.tombKey()];
   }
 
   /**

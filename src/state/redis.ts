@@ -589,7 +589,7 @@ export function newId(): string {
  * ```ts
  * import { contextFor, defineScript } from "./src/state/redis.ts";
  * const SET_GET = defineScript({ name: "doc.setGet", keys: ["k"], lua: "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])" });
- * const ctx = contextFor({ url: process.env.SKYPOOL_REDIS_URL ?? "redis://127.0.0.1:6379", prefix: "doc", session: "x" });
+ * const ctx = contextFor({ url: process.env.SKYPOOL_REDIS_URL || "redis://127.0.0.1:6379", prefix: "doc", session: "x" });
  * console.assert(await ctx.run(SET_GET, [ctx.key("demo", "1")], ["v"]) === "v");
  * ```
  */

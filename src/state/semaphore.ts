@@ -42,7 +42,7 @@ export abstract class SemLock extends StateHandle {
   }
 
   /** Whether this handle, in this process, holds at least one permit. */
-  heldHere(): boolean {
+  protected heldHere(): boolean {
     return this.#tokens.length > 0;
   }
 

@@ -30,6 +30,7 @@ import {
   T_REGEXP,
   T_SET,
   T_SHELL,
+  T_STRING,
   T_TYPED,
   T_WTF16,
   TYPED_CODES,
@@ -311,6 +312,16 @@ on(T_NULL_OBJECT, (entries: unknown) => {
   return o;
 });
 on(T_WTF16, wtf16);
+// ignoreBOM keeps a leading U+FEFF (it is part of the string); fatal refuses invalid UTF-8.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
+on(T_STRING, (bytes: unknown) => {
+  const b = asBytes(bytes, "string");
+  try {
+    return utf8.decode(b);
+  } catch {
+    malformed("string (invalid UTF-8)");
+  }
+});
 on(T_GRAPH, readGraph as unknown as (content: never) => unknown);
 on(T_SHELL, shell);
 on(T_REF, ref);

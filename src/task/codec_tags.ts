@@ -29,6 +29,8 @@ export const T_SET = 1235;
 export const T_TYPED = 1236;
 /** An `ArrayBuffer`: its bytes. */
 export const T_ARRAYBUFFER = 1237;
+/** A string longer than 64 UTF-8 bytes: its UTF-8 bytes (see `codec_writer.ts`). */
+export const T_STRING = 1238;
 /** An `Error`: see `codec_errors.ts`. */
 export const T_ERROR = 1240;
 /** A registered handle: `[kind, record]`. */

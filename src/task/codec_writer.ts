@@ -52,6 +52,7 @@ import {
   T_REGEXP,
   T_SET,
   T_SHELL,
+  T_STRING,
   T_TYPED,
   T_WTF16,
   TYPED_CODES,
@@ -261,18 +262,19 @@ const isWellFormed: (s: string) => boolean =
 function writeString(s: string): void {
   const len = s.length;
   if (len < 64) {
-    if (pos + len * 3 + 3 > safeEnd) grow(len * 3 + 3);
+    if (pos + len * 3 + 5 > safeEnd) grow(len * 3 + 5);
     const start = pos;
+    const b = buf;
     let p = start + (len < 24 ? 1 : 2);
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) return writeShortUtf8(s, start);
-      buf[p++] = c;
+      b[p++] = c;
     }
-    if (len < 24) buf[start] = 0x60 | len;
+    if (len < 24) b[start] = 0x60 | len;
     else {
-      buf[start] = 0x78;
-      buf[start + 1] = len;
+      b[start] = 0x78;
+      b[start + 1] = len;
     }
     pos = p;
     return;
@@ -280,9 +282,19 @@ function writeString(s: string): void {
   writeLongString(s);
 }
 
+/**
+ * Text longer than 64 bytes travels as `T_STRING` bytes rather than a CBOR
+ * text string: cbor-x decodes long text with a default `TextDecoder`, which
+ * drops a leading U+FEFF (a silent change) and, on Node, runs at a fraction
+ * of the speed of one created with `ignoreBOM`.
+ */
+const MAX_PLAIN_TEXT = 64;
+
 /** A short string with non-ASCII characters (at most 63 UTF-16 units, so < 256 bytes). */
 function writeShortUtf8(s: string, start: number): void {
-  let p = start + 2;
+  // Encoded after room for the longer header (tag + byte string), moved back if it fits the shorter one.
+  const data = start + 5;
+  let p = data;
   const len = s.length;
   for (let i = 0; i < len; i++) {
     let c = s.charCodeAt(i);
@@ -309,10 +321,20 @@ function writeShortUtf8(s: string, start: number): void {
       buf[p++] = 0x80 | (c & 0x3f);
     }
   }
+  const n = p - data;
+  if (n > MAX_PLAIN_TEXT) {
+    pos = start;
+    tag(T_STRING);
+    buf[pos++] = 0x58;
+    buf[pos++] = n;
+    pos = p;
+    return;
+  }
   // A 2-byte header even below 24 bytes: non-minimal, but well-formed CBOR.
   buf[start] = 0x78;
-  buf[start + 1] = p - start - 2;
-  pos = p;
+  buf[start + 1] = n;
+  buf.copyWithin(start + 2, data, p);
+  pos = start + 2 + n;
 }
 
 function writeLongString(s: string): void {
@@ -320,17 +342,18 @@ function writeLongString(s: string): void {
   const max = s.length * 3;
   // The header size is fixed by the worst case so the text is encoded once, in place.
   const h = max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
-  if (pos + max + h > safeEnd) grow(max + h);
+  if (pos + max + h + 3 > safeEnd) grow(max + h + 3);
+  tag(T_STRING);
   const written = textEncoder.encodeInto(s, buf.subarray(pos + h, pos + h + max)).written;
   if (h === 2) {
-    buf[pos] = 0x78;
+    buf[pos] = 0x58;
     buf[pos + 1] = written;
   } else if (h === 3) {
-    buf[pos] = 0x79;
+    buf[pos] = 0x59;
     buf[pos + 1] = written >> 8;
     buf[pos + 2] = written & 0xff;
   } else {
-    buf[pos] = 0x7a;
+    buf[pos] = 0x5a;
     view.setUint32(pos + 1, written);
   }
   pos += h + written;

@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
-import { workerCommand } from "../runtime/worker_command.ts";
+import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import { config } from "../config.ts";
 import { expectWorker } from "./listener.ts";
 import { packet } from "./wire.ts";
@@ -37,6 +37,13 @@ export function describeExit(exit: WorkerExit): string {
   if (exit.signal) return `was killed by ${exit.signal}`;
   if (exit.code !== null) return `exited with code ${exit.code}`;
   return "closed its connection";
+}
+
+/** The environment of a worker: ours, the configured extra variables, and no Deno update check. */
+function workerEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, ...config.get().envVars };
+  if (isDeno) env.DENO_NO_UPDATE_CHECK ??= "1";
+  return env;
 }
 
 /** Grace period between a child's exit and its socket closing (data may still be in flight). */
@@ -73,11 +80,7 @@ export class WorkerProcess {
     });
     this.#cancel = cancel;
     const { file, args } = workerCommand([path, token]);
-    const extra = config.get().envVars;
-    this.#child = spawn(file, args, {
-      stdio: ["ignore", "inherit", "inherit"],
-      env: Object.keys(extra).length > 0 ? { ...process.env, ...extra } : process.env,
-    });
+    this.#child = spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env: workerEnv() });
     this.pid = this.#child.pid;
     this.#child.on("error", (err) => {
       this.#exit.error = err;

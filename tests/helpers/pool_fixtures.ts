@@ -273,6 +273,26 @@ export async function waitPidsGone(pids: Iterable<number>, ms: number): Promise<
   return alive;
 }
 
+/**
+ * Runs rounds of `n` overlapping 300 ms `pidAfter` tasks until one round
+ * lands on `n` distinct workers (a new or replacement worker may take a
+ * moment to start; until it has, the running workers rightly take the
+ * work). Returns that round's pids (fewer than `n` if the bound ran out).
+ */
+export async function poolPids(
+  pool: { map(fn: typeof pidAfter, items: number[], chunksize?: number): Promise<number[]> },
+  n: number,
+  ms: number,
+): Promise<Set<number>> {
+  const deadline = Date.now() + ms;
+  let pids = new Set<number>();
+  while (Date.now() < deadline) {
+    pids = new Set(await withTimeout(pool.map(pidAfter, Array(n).fill(300), 1), ms, "pid round"));
+    if (pids.size === n) return pids;
+  }
+  return pids;
+}
+
 /** Polls (bounded) until `path` exists and is non-empty; returns its text. */
 export async function waitForFile(path: string, ms: number): Promise<string> {
   const fs = await import("node:fs");

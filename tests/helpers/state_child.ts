@@ -159,10 +159,22 @@ async function main(): Promise<void> {
         return;
       }
       const server = currentEmbeddedServer();
-      say(`server ${server?.pid} ${server?.dir} ${lock.location.url}`);
+      await server?.ready();
+      say(`server ${server?.serverPid} ${server?.dir} ${lock.location.url} ${server?.pid}`);
       await lock.release();
       if (payload.mode === "hang") await forever();
       if (payload.mode === "throw") throw new Error("boom on purpose");
+      if (payload.mode === "uncaught") {
+        setTimeout(() => {
+          throw new Error("uncaught on purpose");
+        }, 0);
+        await forever();
+      }
+      if (payload.mode === "exit") {
+        const deno = (globalThis as { Deno?: { exit(code: number): never } }).Deno;
+        if (deno) deno.exit(0);
+        process.exit(0);
+      }
       break;
     }
     default:

@@ -5,7 +5,7 @@ import { Manager } from "../../src/state/manager.ts";
 import { Pool } from "../../src/pool.ts";
 import { task } from "../../src/task/function_ref.ts";
 import { decode, encode } from "../../src/task/codec.ts";
-import { SerializationError, StateError } from "../../src/errors.ts";
+import { SerializationError } from "../../src/errors.ts";
 import type { HandleRecord } from "../../src/state/handle.ts";
 import type { TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
@@ -182,6 +182,24 @@ describe("DictProxy", () => {
       for (let i = 0; i < 25; i++) await h.set(`${w}:${i}`, i);
     }));
     assert.equal(await d.size(), 150);
+  });
+
+  test("MGR-08: dicts inside a dict are references; clearing the outer dict leaves them readable", async () => {
+    const d = manager.dict<DictProxy<number>>({
+      pets: manager.dict({ ferrets: 2, hamsters: 4 }),
+      supplies: manager.dict({ water: 10, feed: 3 }),
+    });
+    assert.equal(await (await d.get("supplies"))!.get("water"), 10);
+    const supplies = (await d.get("supplies"))!;
+    const pets = (await d.get("pets"))!;
+    await (await d.get("supplies"))!.set("blankets", 5);
+    assert.equal(await supplies.get("blankets"), 5);
+    await supplies.set("water", 7);
+    assert.equal(await (await d.get("supplies"))!.get("water"), 7);
+    await d.clear();
+    assert.equal(await d.size(), 0);
+    assert.equal(await supplies.get("water"), 7);
+    assert.equal(await pets.get("hamsters"), 4);
   });
 
   test("a proxy cannot be made with new, and a malformed record is refused", () => {

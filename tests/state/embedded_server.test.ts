@@ -78,6 +78,14 @@ describe("embedded redis-server", () => {
     assert.equal(existsSync(dir), false);
   });
 
+  test("...and when an uncaught exception ends the program", async () => {
+    const child = runChild("embedded", { mode: "uncaught" }, noRedisEnv());
+    const [, pid, dir] = (await child.waitForLine(/^server /, 30_000)).split(" ");
+    assert.notEqual(await child.exited, 0);
+    assert.ok(await gone(Number(pid)));
+    assert.equal(existsSync(dir), false);
+  });
+
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     test(`...and when the program gets ${signal}`, async () => {
       const child = runChild("embedded", { mode: "hang" }, noRedisEnv());
@@ -93,6 +101,28 @@ describe("embedded redis-server", () => {
       }
     });
   }
+
+  test("...and, through its watchdog, within seconds when the program is SIGKILLed", async () => {
+    const child = runChild("embedded", { mode: "hang" }, noRedisEnv());
+    try {
+      const [, pid, dir, , watchdog] = (await child.waitForLine(/^server /, 30_000)).split(" ");
+      assert.notEqual(pid, watchdog, "redis-server runs under a watchdog");
+      await child.kill();
+      assert.ok(await gone(Number(pid)), "redis-server outlived a SIGKILLed program");
+      assert.ok(await gone(Number(watchdog)));
+      assert.equal(existsSync(dir), false);
+    } finally {
+      await child.kill();
+    }
+  });
+
+  test("...and when the program calls Deno.exit / process.exit", async () => {
+    const child = runChild("embedded", { mode: "exit" }, noRedisEnv());
+    const [, pid, dir] = (await child.waitForLine(/^server /, 30_000)).split(" ");
+    await child.exited;
+    assert.ok(await gone(Number(pid), 500), "stopped by the exit hook, not only by the watchdog");
+    assert.equal(existsSync(dir), false);
+  });
 
   test("without redis-server on PATH the first primitive says how to install it", async () => {
     const child = runChild("embedded", { mode: "natural" }, noRedisEnv({ PATH: "/nonexistent" }));

@@ -62,10 +62,14 @@ describe("codec: values round-trip", () => {
     const samples = [
       "héllo wörld", "日本語テキスト", "emoji 😀👍🏽", "x".repeat(63), "x".repeat(64), "é".repeat(63), "ab".repeat(40_000),
       "\ud800", "a\udc00b", "\ud83d", "😀\ud800😀", "é".repeat(100) + "\udfff", "\ud800".repeat(70_000),
+      "é".repeat(32), "é".repeat(33), "\ufeff", "\ufeffshort", "\ufeff" + "x".repeat(100), "\ufeff" + "é".repeat(40),
+      "\ufeff".repeat(5000), "\u0000nul\u0000", "\u{10ffff}".repeat(20),
     ];
     for (const s of samples) assert.equal(roundTrip(s), s);
     const big = "0123456789abcdef".repeat(1 << 16);
     assert.equal(roundTrip(big), big);
+    const key = "\ufeff" + "k".repeat(80);
+    assert.deepEqual(Object.keys(roundTrip({ [key]: 1 })), [key]);
   });
 
   test("Date (also invalid), RegExp, Map, Set", () => {
@@ -606,8 +610,11 @@ describe("codec: garbage and truncated input", () => {
 });
 
 describe("codec: property-based round trips", () => {
-  const loneSurrogates = fc.constantFrom("\ud800", "\udbff", "\udc00", "\udfff");
-  const anyString = fc.string({ unit: fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), loneSurrogates) });
+  const oddUnits = fc.constantFrom("\ud800", "\udbff", "\udc00", "\udfff", "\ufeff");
+  const anyString = fc.oneof(
+    fc.string({ unit: fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), oddUnits) }),
+    fc.string({ unit: fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), oddUnits), minLength: 20, maxLength: 80 }),
+  );
   const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "0", "1", "length", "toString"));
   const errorClasses = [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError];
 

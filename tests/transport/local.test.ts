@@ -49,6 +49,9 @@ describe("local transport", { timeout: 120_000 }, () => {
     const size = 16 * 1024 * 1024;
     const make = (i: number) => String.fromCharCode(97 + i).repeat(size);
     const echoUpper = (s: string) => s.toUpperCase();
+    // Teach the transport that echoUpper is quick, so that all six batches
+    // are sent at once: results then flow back while tasks are still going out.
+    for (let i = 0; i < 5; i++) await run(tr, echoUpper, [["warm"]]);
     const outs = await Promise.all(Array.from({ length: 6 }, (_, i) => run(tr, echoUpper, [[make(i)]], 120_000)));
     outs.forEach((o, i) => {
       const [v] = values(o) as string[];

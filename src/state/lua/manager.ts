@@ -7,15 +7,21 @@
  * proxy of that manager, in any process, fails with a `StateError` instead
  * of silently working on emptied state.
  *
+ * A container made with initial content also has a `ready` key, a list of
+ * one element that the seeding script pushes: a proxy that was shipped
+ * while that write was still in flight waits for it (without consuming it,
+ * by rotating it with BRPOPLPUSH) before its first call. Every script takes
+ * `ready` among its keys so that it lives exactly as long as the data.
+ *
  * Dict layout — KEYS: `data` (hash: field → encoded value), `order`
  * (sorted set: field → insertion sequence number, so that keys, values and
  * entries come back in insertion order and `popitem` takes the newest),
- * `tomb`. A field is the key's type tag plus its text (`s…` for a string,
+ * `ready`, `tomb`. A field is the key's type tag plus its text (`s…` for a string,
  * `n…` for a number), so `1` and `"1"` stay apart as in Python. Setting an
  * existing key keeps its place; deleting it and setting it again moves it
  * to the end (Python's dict order).
  *
- * List layout — KEYS: `items` (a Redis list of encoded values), `tomb`.
+ * List layout — KEYS: `items` (a Redis list of encoded values), `ready`, `tomb`.
  * Encoded values are never empty, so the empty string serves as a
  * placeholder for the index-based edits (`pop(i)`, `insert(i, v)`) that
  * Redis only offers by value.
@@ -27,18 +33,28 @@ import { defineScript } from "../redis.ts";
 /** The message of the `StateError` a proxy of a shut-down manager gets. */
 export const SHUT_DOWN_MESSAGE = "the Manager that made this object was shut down";
 
-const ALIVE = (tombIndex: string) => `
-if redis.call('EXISTS', KEYS[${tombIndex}]) == 1 then
+const ALIVE = `
+if redis.call('EXISTS', KEYS[#KEYS]) == 1 then
   return redis.error_reply('STATE ${SHUT_DOWN_MESSAGE}')
 end
 `;
 
+/**
+ * How many elements the `ready` list holds (0: not seeded yet, or a
+ * container made without initial content). KEYS: ready, tomb.
+ */
+export const CONTAINER_READY = defineScript({
+  name: "manager.ready",
+  keys: ["ready", "tomb"],
+  lua: ALIVE + `return redis.call('LLEN', KEYS[1])`,
+});
+
 // ---------------------------------------------------------------------------
 // dict (and Namespace)
 
-const DICT_KEYS = ["data", "order", "tomb"] as const;
+const DICT_KEYS = ["data", "order", "ready", "tomb"] as const;
 
-const DICT = ALIVE("3") + `
+const DICT = ALIVE + `
 local function next_seq()
   local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
   if #last == 0 then return 1 end
@@ -60,14 +76,8 @@ export const DICT_HAS = defineScript({
   lua: DICT + `return redis.call('HEXISTS', KEYS[1], ARGV[1])`,
 });
 
-/**
- * Sets fields (a new field goes to the end of the order, an existing one
- * keeps its place). ARGV: field, value, field, value, … Returns the size.
- */
-export const DICT_UPDATE = defineScript({
-  name: "dict.update",
-  keys: DICT_KEYS,
-  lua: DICT + `
+// Sets ARGV's field/value pairs, keeping the insertion order.
+const UPDATE = `
 local seq = nil
 for i = 1, #ARGV, 2 do
   if redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
@@ -76,7 +86,26 @@ for i = 1, #ARGV, 2 do
     seq = seq + 1
   end
 end
-return redis.call('HLEN', KEYS[1])
+`;
+
+/**
+ * Sets fields (a new field goes to the end of the order, an existing one
+ * keeps its place). ARGV: field, value, field, value, … Returns the size.
+ */
+export const DICT_UPDATE = defineScript({
+  name: "dict.update",
+  keys: DICT_KEYS,
+  lua: DICT + UPDATE + `return redis.call('HLEN', KEYS[1])`,
+});
+
+/** Writes a new dict's initial content (as {@link DICT_UPDATE}) and marks it ready. */
+export const DICT_SEED = defineScript({
+  name: "dict.seed",
+  keys: DICT_KEYS,
+  lua: DICT + UPDATE + `
+redis.call('DEL', KEYS[3])
+redis.call('RPUSH', KEYS[3], '1')
+return 1
 `,
 });
 
@@ -182,9 +211,9 @@ return 1
 // ---------------------------------------------------------------------------
 // list
 
-const LIST_KEYS = ["items", "tomb"] as const;
+const LIST_KEYS = ["items", "ready", "tomb"] as const;
 
-const LIST = ALIVE("2") + `
+const LIST = ALIVE + `
 local function push(values, from)
   for i = from, #values, 1000 do
     redis.call('RPUSH', KEYS[1], unpack(values, i, math.min(i + 999, #values)))
@@ -232,6 +261,18 @@ export const LIST_PUSH = defineScript({
   lua: LIST + `
 push(ARGV, 1)
 return redis.call('LLEN', KEYS[1])
+`,
+});
+
+/** Writes a new list's initial items (ARGV) and marks it ready. */
+export const LIST_SEED = defineScript({
+  name: "list.seed",
+  keys: LIST_KEYS,
+  lua: LIST + `
+push(ARGV, 1)
+redis.call('DEL', KEYS[2])
+redis.call('RPUSH', KEYS[2], '1')
+return 1
 `,
 });
 
