@@ -193,7 +193,10 @@ export class Manager {
    * A new shared dict, filled with `init` (a plain object, a `Map`, or an
    * iterable of `[key, value]` pairs). The initial content is encoded at
    * once (so a bad key or value throws here) and written in the
-   * background; calls through the proxy in this process wait for it.
+   * background: calls through the proxy in this process wait for the
+   * write, and a proxy shipped to another process before it landed waits
+   * there (in Redis) for it. If the write fails, every call through the
+   * proxy rejects with a `StateError`.
    *
    * @throws {StateError} if the manager is not started or has shut down.
    * @throws {TypeError} for a bad `init` or key. @throws {SerializationError} for a value the codec refuses.

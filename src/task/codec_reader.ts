@@ -15,6 +15,7 @@ import { Buffer } from "node:buffer";
 import { SerializationError } from "../errors.ts";
 import {
   MAGIC_BYTES,
+  MAGIC_PLAIN_LAST_BYTE,
   Shell,
   T_ARRAYBUFFER,
   T_BIGINT,
@@ -23,6 +24,7 @@ import {
   T_GRAPH,
   T_HANDLE,
   T_MAGIC_V1,
+  T_MAGIC_V1_PLAIN,
   T_MAP,
   T_NULL_OBJECT,
   T_OBJECT,
@@ -270,6 +272,10 @@ function on(tag: number, decode: (content: never) => unknown): void {
 }
 
 on(T_MAGIC_V1, (value: unknown) => value);
+on(T_MAGIC_V1_PLAIN, (content: unknown) => {
+  if (!Array.isArray(content) || content.length !== 1) malformed("message");
+  return content[0];
+});
 on(T_BIGINT, (hex: unknown) => {
   if (typeof hex !== "string" || !/^-?[0-9a-f]+$/.test(hex)) malformed("bigint");
   return hex[0] === "-" ? -BigInt("0x" + hex.slice(1)) : BigInt("0x" + hex);
@@ -337,7 +343,10 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
  *   or trailing bytes, malformed skypool records, unknown handle kinds.
  */
 export function readMessage(bytes: Uint8Array): unknown {
-  if (bytes.length < 3 || bytes[0] !== MAGIC_BYTES[0] || bytes[1] !== MAGIC_BYTES[1] || bytes[2] !== MAGIC_BYTES[2]) {
+  if (
+    bytes.length < 3 || bytes[0] !== MAGIC_BYTES[0] || bytes[1] !== MAGIC_BYTES[1] ||
+    (bytes[2] !== MAGIC_BYTES[2] && bytes[2] !== MAGIC_PLAIN_LAST_BYTE)
+  ) {
     throw new SerializationError(
       bytes.length === 0 ? "cannot decode: no bytes" : "cannot decode: not a skypool message (wrong header)",
     );

@@ -13,7 +13,18 @@
  * @module
  */
 
-/** Outermost tag of every message; its number is the format version. */
+/**
+ * Outermost tag of a message without string bundle: `[value]` (the array
+ * makes the header 4 bytes, the same length modulo 8 as the bundled form,
+ * so payload alignment does not depend on which form is chosen).
+ */
+export const T_MAGIC_V1_PLAIN = 1229;
+/**
+ * Outermost tag of a message with a string bundle: its content is cbor-x's
+ * bundled-strings tag `0xdff9 [offset, value]`, and the bundle (ASCII
+ * strings of 16–63 characters, which cbor-x's JavaScript decoder reads
+ * slowly one by one) ends the message.
+ */
 export const T_MAGIC_V1 = 1230;
 /** A bigint outside the 64-bit range: a hex text string, `-` for negatives. */
 export const T_BIGINT = 1231;
@@ -48,8 +59,9 @@ export const T_SHELL = 1246;
 /** A reference to the n-th shell of the enclosing graph. */
 export const T_REF = 1247;
 
-/** The three bytes every message starts with (`T_MAGIC_V1` as a CBOR tag). */
+/** The bytes every message starts with: `T_MAGIC_V1_PLAIN` or `T_MAGIC_V1` as a CBOR tag (they differ only in the last). */
 export const MAGIC_BYTES: readonly [number, number, number] = [0xd9, T_MAGIC_V1 >> 8, T_MAGIC_V1 & 0xff];
+export const MAGIC_PLAIN_LAST_BYTE = T_MAGIC_V1_PLAIN & 0xff;
 
 /** Shell kinds (first element of a `T_SHELL` array). */
 export const Shell = {

@@ -38,6 +38,7 @@
 import { Buffer } from "node:buffer";
 import {
   MAGIC_BYTES,
+  MAGIC_PLAIN_LAST_BYTE,
   Shell,
   T_ARRAYBUFFER,
   T_BIGINT,
@@ -126,17 +127,17 @@ function ensure(n: number): void {
   if (pos + n > buf.length - SLACK) grow(n);
 }
 
-/** The bytes written, handed out without a copy when that wastes little. */
-function takeOutput(): Uint8Array {
+/** The bytes written from `from`, handed out without a copy when that wastes little. */
+function takeOutput(from: number): Uint8Array {
   const size = buf.length;
   if (size > KEEP_BUFFER_MAX && pos >= size >> 1) {
-    const out = buf.subarray(0, pos);
+    const out = buf.subarray(from, pos);
     buf = allocate(INITIAL_SIZE);
     view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     safeEnd = buf.length - SLACK;
     return out;
   }
-  const out = Uint8Array.prototype.slice.call(buf, 0, pos);
+  const out = Uint8Array.prototype.slice.call(buf, from, pos);
   if (size > KEEP_BUFFER_MAX) {
     buf = allocate(INITIAL_SIZE);
     view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -156,6 +157,23 @@ let sharedIds: Map<object, number> | null = null;
 let inRecord = 0;
 /** Whether `Object.prototype` has enumerable properties (then `for…in` would see them). */
 let polluted = false;
+/**
+ * The string bundle: ASCII strings of BUNDLE_MIN..63 characters are written
+ * here (in order) and referenced from the value as cbor-x's tag 15 + length;
+ * the bundle is appended to the message at the end. cbor-x's decoder then
+ * turns the whole bundle into one string at once and slices it, instead of
+ * decoding each mid-sized string with an array of char codes.
+ */
+let bundle = allocate(16 << 10);
+let bundlePos = 0;
+const BUNDLE_MIN = 16;
+
+function growBundle(need: number): void {
+  const next = allocate(Math.max(bundle.length * 2, bundlePos + need + 1024));
+  next.set(bundle.subarray(0, bundlePos));
+  bundle = next;
+}
+
 /** The value that made the writer throw UNSUPPORTED (for the caller's message). */
 export let lastUnsupported: unknown = undefined;
 
@@ -263,6 +281,23 @@ function writeString(s: string): void {
   const len = s.length;
   if (len < 64) {
     if (pos + len * 3 + 5 > safeEnd) grow(len * 3 + 5);
+    if (len >= BUNDLE_MIN) {
+      if (bundlePos + len > bundle.length) growBundle(len);
+      const bb = bundle;
+      let q = bundlePos;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        bb[q++] = c;
+      }
+      if (i === len) {
+        bundlePos = q;
+        buf[pos++] = 0xcf;
+        head(0, len);
+        return;
+      }
+    }
     const start = pos;
     const b = buf;
     let p = start + (len < 24 ? 1 : 2);
@@ -777,11 +812,18 @@ function writeGraph(value: unknown): void {
 
 let busy = false;
 
+/**
+ * Where the value starts: room for the longer header (magic 3 + bundle tag 3
+ * + array 1 + offset 5). The shorter header (magic 3 + array 1) is written
+ * right before the value, from byte 8, so the value sits at the same offset
+ * modulo 8 from the message start either way, and payload padding computed
+ * against the buffer holds for the message.
+ */
+const VALUE_START = 12;
+
 function start(): void {
-  pos = 0;
-  buf[pos++] = MAGIC_BYTES[0];
-  buf[pos++] = MAGIC_BYTES[1];
-  buf[pos++] = MAGIC_BYTES[2];
+  pos = VALUE_START;
+  bundlePos = 0;
   if (nodeCount >= MAX_NODES) {
     shapeRoot = newNode();
     nodeCount = 0;
@@ -790,6 +832,35 @@ function start(): void {
   nextShapeId = 0;
   inRecord = 0;
   lastUnsupported = undefined;
+}
+
+/** Writes the header and, if any string was bundled, the bundle; returns where the message starts. */
+function finish(): number {
+  if (bundlePos === 0) {
+    buf[8] = MAGIC_BYTES[0];
+    buf[9] = MAGIC_BYTES[1];
+    buf[10] = MAGIC_PLAIN_LAST_BYTE;
+    buf[11] = 0x81;
+    return 8;
+  }
+  ensure(bundlePos + 8);
+  const bundleAt = pos;
+  // cbor-x reads two bundles: two-byte strings (none: skypool bundles ASCII only) and Latin-1.
+  buf[pos++] = 0x60;
+  head(0x60, bundlePos);
+  buf.set(bundle.subarray(0, bundlePos), pos);
+  pos += bundlePos;
+  buf[0] = MAGIC_BYTES[0];
+  buf[1] = MAGIC_BYTES[1];
+  buf[2] = MAGIC_BYTES[2];
+  buf[3] = 0xd9;
+  buf[4] = 0xdf;
+  buf[5] = 0xf9;
+  buf[6] = 0x82;
+  buf[7] = 0x1a;
+  // The offset counts from the 0x1a byte (cbor-x: position before reading it + its value).
+  view.setUint32(8, bundleAt - 7);
+  return 0;
 }
 
 function run(value: unknown): Uint8Array {
@@ -812,7 +883,7 @@ function run(value: unknown): Uint8Array {
     seen = null;
     sharedIds = null;
   }
-  return takeOutput();
+  return takeOutput(finish());
 }
 
 /**
@@ -831,14 +902,15 @@ export function writeMessage(value: unknown): Uint8Array {
     }
   }
   // Re-entered (a getter or toRecord encoding something): keep the outer state.
-  const saved = { buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted };
+  const saved = { buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted, bundle, bundlePos };
   buf = allocate(INITIAL_SIZE);
   view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   safeEnd = buf.length - SLACK;
+  bundle = allocate(16 << 10);
   try {
     return run(value);
   } finally {
-    ({ buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted } = saved);
+    ({ buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted, bundle, bundlePos } = saved);
     // Shapes the inner message defined carry its (later) epoch, so the outer
     // message redefines them on next use; the others keep their outer ids.
   }

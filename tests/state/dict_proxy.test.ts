@@ -5,8 +5,11 @@ import { Manager } from "../../src/state/manager.ts";
 import { Pool } from "../../src/pool.ts";
 import { task } from "../../src/task/function_ref.ts";
 import { decode, encode } from "../../src/task/codec.ts";
-import { SerializationError } from "../../src/errors.ts";
-import type { HandleRecord } from "../../src/state/handle.ts";
+import { SerializationError, StateError } from "../../src/errors.ts";
+import { handleRecord, type HandleRecord } from "../../src/state/handle.ts";
+import { contextFor, newId } from "../../src/state/redis.ts";
+import { DICT_SEED } from "../../src/state/lua/manager.ts";
+import process from "node:process";
 import type { TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 
@@ -15,6 +18,7 @@ const tasks = new URL(`./manager_tasks${ext}`, import.meta.url);
 
 /** Another handle of the same dict, as a worker receives it. */
 const twin = <T>(h: T): T => decode(encode(h)) as T;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let server: TestRedisServer;
 let manager: Manager;
@@ -207,6 +211,41 @@ describe("DictProxy", () => {
     assert.throws(() => new DictProxy(Symbol("nope") as never, record), /made by a Manager/);
     const noManager: HandleRecord = { ...record, opts: {} };
     assert.throws(() => new DictProxy(PROXY_GATE, noManager), /no manager id/);
+  });
+
+  test("a proxy shipped while its initial content is in flight waits for it in Redis; content that never comes is a StateError", async () => {
+    const d = manager.dict<number>({ a: 1 });
+    assert.equal(handleRecord(d).opts.pending, true, "shipped at once: marked pending");
+    assert.equal(await d.size(), 1);
+    assert.equal(handleRecord(d).opts.pending, undefined, "written: no longer pending");
+
+    // Proxies of a dict whose initial content has not been written yet, as
+    // another process gets them; the write comes 150 ms later.
+    const late: HandleRecord = { ...handleRecord(d), id: newId(), opts: { manager: manager.id, pending: true } };
+    const waiters = [0, 1, 2].map(() => new DictProxy<number>(PROXY_GATE, late));
+    const t0 = performance.now();
+    const reads = waiters.map((w) => w.get("x"));
+    await sleep(150);
+    const ctx = contextFor(d.location);
+    const k = (sub: string) => ctx.key("dict", late.id, sub);
+    await ctx.run(DICT_SEED, [k("data"), k("order"), k("ready"), ctx.key("manager", manager.id, "down")], ["sx", encode(5)]);
+    assert.deepEqual(await Promise.all(reads), [5, 5, 5]);
+    assert.ok(performance.now() - t0 >= 140, "the reads waited for the write");
+    assert.equal(await ctx.command(["LLEN", k("ready")]), 1, "waiting does not consume the ready mark");
+    assert.equal(await new DictProxy<number>(PROXY_GATE, late).get("x"), 5);
+
+    const saved = process.env.SKYPOOL_REDIS_TIMEOUT_MS;
+    process.env.SKYPOOL_REDIS_TIMEOUT_MS = "150";
+    try {
+      const never = new DictProxy(PROXY_GATE, { ...late, id: newId() });
+      const t1 = performance.now();
+      await assert.rejects(never.size(), (e: unknown) => e instanceof StateError && /did not arrive/.test((e as Error).message));
+      assert.ok(performance.now() - t1 >= 250);
+      await assert.rejects(never.get("x"), StateError);
+    } finally {
+      if (saved === undefined) delete process.env.SKYPOOL_REDIS_TIMEOUT_MS;
+      else process.env.SKYPOOL_REDIS_TIMEOUT_MS = saved;
+    }
   });
 
   test("the initial content is there at once for a proxy copy and another process", async () => {

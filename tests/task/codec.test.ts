@@ -72,6 +72,14 @@ describe("codec: values round-trip", () => {
     assert.deepEqual(Object.keys(roundTrip({ [key]: 1 })), [key]);
   });
 
+  test("many mid-sized ASCII strings (sent in one bundle) mixed with others", () => {
+    const values = Array.from({ length: 2000 }, (_, i) =>
+      i % 5 === 0 ? `naïve-${i}-${"é".repeat(i % 40)}` : i % 7 === 0 ? `s${i}` : `user${i}@example.com`.padEnd(16 + (i % 48), "x"));
+    check(values);
+    check({ [values[1]]: values[2], nested: [values.slice(0, 50), new Map([[values[3], values[4]]])] });
+    check(["x".repeat(16), "y".repeat(63), "z".repeat(64), "w".repeat(15)]);
+  });
+
   test("Date (also invalid), RegExp, Map, Set", () => {
     check(new Date(0));
     check(new Date(8.64e15));
