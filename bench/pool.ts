@@ -283,7 +283,7 @@ async function orchestrate(): Promise<void> {
   const budgetMs = 270_000;
   const over = () => performance.now() - started > budgetMs;
   const root = repoRoot();
-  const cfg = { processes: 2, rounds: 5, nMap: 10_000, nApply: 2_000, bigCount: 6, bigBytes: 2 ** 24 };
+  const cfg = { processes: 2, rounds: 8, nMap: 10_000, nApply: 2_000, bigCount: 6, bigBytes: 2 ** 24 };
   const perRound = { bare: 2, pool_start: 2, map_warm: 2, apply_burst: 2, big_map: 1 };
 
   // The interpreter itself, not a launcher such as a pyenv shim (whose own

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import { config } from "../config.ts";
+import { workerEnvironment } from "../state/redis.ts";
 import { expectWorker } from "./listener.ts";
 import { packet } from "./wire.ts";
 
@@ -39,9 +40,13 @@ export function describeExit(exit: WorkerExit): string {
   return "closed its connection";
 }
 
-/** The environment of a worker: ours, the configured extra variables, and no Deno update check. */
+/**
+ * The environment of a worker: ours, the configured extra variables, where
+ * shared state lives (the session and Redis URL, and never an embedded
+ * server of its own), and no Deno update check.
+ */
 function workerEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, ...config.get().envVars };
+  const env: Record<string, string | undefined> = { ...process.env, ...config.get().envVars, ...workerEnvironment() };
   if (isDeno) env.DENO_NO_UPDATE_CHECK ??= "1";
   return env;
 }

@@ -14,6 +14,21 @@ import { decode, encode } from "../task/codec.ts";
 import { SerializationError } from "../errors.ts";
 import { Status } from "../transport/wire.ts";
 
+// Handle classes (Lock, Queue, …) register their codec kinds when their
+// modules load. Workers do not load them up front (node-redis would add to
+// every worker's start time); the first payload that names an unknown kind
+// loads them all, once, and is decoded again.
+let stateHandles: Promise<unknown> | undefined;
+
+function needsStateHandles(err: unknown): boolean {
+  return stateHandles === undefined && err instanceof SerializationError &&
+    err.message.startsWith("cannot decode a handle of unknown kind");
+}
+
+function loadStateHandles(): Promise<unknown> {
+  return stateHandles ??= import("../state/all_handles.ts");
+}
+
 /** What a batch came to: a status byte (see `Status`) and its payload. */
 export interface BatchResult {
   status: number;
@@ -79,6 +94,7 @@ export function runBatch(fn: Fn, payload: Uint8Array): BatchResult | Promise<Bat
   try {
     argLists = decode(payload) as unknown[][];
   } catch (err) {
+    if (needsStateHandles(err)) return loadStateHandles().then(() => runBatch(fn, payload));
     return encodeThrown(err);
   }
   const results = new Array<unknown>(argLists.length);
@@ -98,7 +114,14 @@ export function runBatch(fn: Fn, payload: Uint8Array): BatchResult | Promise<Bat
 /** Runs `fn(...args)` once (an initializer or a `Process` target), awaiting it. */
 export async function runOnce(fn: Fn, payload: Uint8Array): Promise<BatchResult> {
   try {
-    const args = decode(payload) as unknown[];
+    let args: unknown[];
+    try {
+      args = decode(payload) as unknown[];
+    } catch (err) {
+      if (!needsStateHandles(err)) throw err;
+      await loadStateHandles();
+      args = decode(payload) as unknown[];
+    }
     await fn(...args);
   } catch (err) {
     return encodeThrown(err);
