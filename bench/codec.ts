@@ -6,8 +6,9 @@
 // Method: every case runs in a process of its own (so one case's data and
 // garbage do not slow another's) and is timed for every implementation in
 // rounds, the order rotating each round so the machine's noise falls on all
-// alike; a round runs each implementation for about SAMPLE_MS after a full
-// GC, following a warm-up, and the figure is the median over rounds. Throughput is the case's *payload* size
+// alike; a round runs each implementation for about SAMPLE_MS (after a
+// first warm-up, then before each sample a short one and a full GC), and the
+// figure is the median over rounds. Throughput is the case's *payload* size
 // over time — the same number of bytes for every implementation of a case
 // (the JSON text of the value for objects and strings, the byte length for
 // binary data), so MB/s compare times directly and no format is rewarded or
@@ -29,7 +30,8 @@ import { newlineSplits } from "../src/task/newline_scan.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 150);
-const WARMUP_MS = 200;
+const WARMUP_MS = 300;
+const WARM_MS = 30;
 
 /** The repo root, from bench/ (source) or npm/build/bench/ (compiled). */
 function repoRoot(): string {
@@ -374,14 +376,22 @@ interface Row {
 
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 
-/** Times one case: rounds of every implementation, order rotating, a full GC before each sample. */
+/**
+ * Times one case: rounds of every implementation, order rotating. Each
+ * sample is preceded by a short warm-up of that implementation (the full
+ * GCs age code, and V8 may drop a JavaScript implementation's optimized
+ * code between its samples, which native JSON and v8 never suffer) and a
+ * full GC (so one implementation's garbage is not collected on another's
+ * time).
+ */
 function measure(c: Case): Row[] {
   const { payloadBytes, impls } = c.setup();
   const times = impls.map(() => [] as number[]);
-  for (const i of impls) sample(i.fn, WARMUP_MS / impls.length);
+  for (const i of impls) sample(i.fn, WARMUP_MS);
   for (let round = 0; round < ROUNDS; round++) {
     for (let j = 0; j < impls.length; j++) {
       const k = (j + round) % impls.length;
+      sample(impls[k].fn, WARM_MS);
       gc?.();
       times[k].push(sample(impls[k].fn, SAMPLE_MS));
     }
