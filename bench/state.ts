@@ -455,7 +455,8 @@ async function orchestrate(): Promise<void> {
       "Per operation: the commands the client sends (each a round trip: nothing here is pipelined), the commands run inside Lua scripts",
       "(MONITOR over 20 operations), and the server time (INFO commandstats over 200 operations, without MONITOR). \"Rest\" is the median",
       "minus one PING per round trip minus the server time: client-side work (redis.ts's call path, node-redis argument and reply handling,",
-      "the primitive's own JavaScript, the codec).",
+      "the primitive's own JavaScript, the codec). The parts come from different samples on a noisy machine, so the split is approximate",
+      "(server time includes the time Redis itself was preempted; a small negative rest is noise).",
       "",
     );
     md.push("| operation | sent | round trips | commands inside scripts | server time | rest | median |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |");

@@ -237,6 +237,23 @@ describe("Manager", () => {
     assert.equal(new Set(all).size, 200);
   });
 
+  test("plain task functions get the proxies too, nested ones included, and their changes are seen here", async () => {
+    await using m = await new Manager().start();
+    const inner = m.dict<number>({ hits: 0 });
+    const outer = m.list<unknown>([inner, [1, 2]]);
+    await using pool = new Pool(2);
+    const seen = await pool.map(async (args: unknown) => {
+      const [list, w] = args as [{ get(i: number): Promise<unknown>; append(v: unknown): Promise<void> }, number];
+      const d = (await list.get(0)) as { set(k: string, v: number): Promise<void> };
+      await d.set(`worker${w}`, w);
+      await list.append(`from ${w}`);
+      return Array.isArray(await list.get(1));
+    }, [[outer, 1], [outer, 2], [outer, 3]], 1);
+    assert.deepEqual(seen, [true, true, true]);
+    assert.deepEqual((await inner.keys()).sort(), ["hits", "worker1", "worker2", "worker3"]);
+    assert.deepEqual((await outer.slice(2)).sort(), ["from 1", "from 2", "from 3"]);
+  });
+
   test("Redis unreachable: start rejects with a SkypoolError in bounded time, and can be retried", async () => {
     const port = await freePort();
     const m = new Manager();
