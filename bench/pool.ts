@@ -494,7 +494,10 @@ function markdownTables(rows: Row[], ratios: Record<string, Ratio>): string {
   lines.push("", "| ratio | value | criterion | result |", "| --- | ---: | --- | --- |");
   for (const q of Object.values(ratios)) {
     const res = q.pass == null ? (q.criterion === "info" ? "—" : "n/a") : q.pass ? "**pass**" : "**FAIL**";
-    lines.push(`| ${q.of} | ${q.value == null ? "n/a" : q.value.toFixed(2)} | ${q.criterion === "info" ? "—" : q.criterion} | ${res} |`);
+    // Near the bound, two decimals could print "2.00" for a fail: show three.
+    const bound = Number(q.criterion.split(" ")[1]);
+    const shown = q.value == null ? "n/a" : q.value.toFixed(Math.abs(q.value - bound) < 0.01 ? 3 : 2);
+    lines.push(`| ${q.of} | ${shown} | ${q.criterion === "info" ? "—" : q.criterion} | ${res} |`);
   }
   return lines.join("\n");
 }

@@ -42,7 +42,7 @@
  * @module
  */
 import { SerializationError } from "../errors.ts";
-import { lastUnsupported, UNSUPPORTED_SIGNAL, writeMessage } from "./codec_writer.ts";
+import { DEPTH_SIGNAL, lastUnsupported, MAX_DEPTH, UNSUPPORTED_SIGNAL, writeMessage } from "./codec_writer.ts";
 import { readMessage } from "./codec_reader.ts";
 import { describeObject, findProblem } from "./codec_path.ts";
 
@@ -100,8 +100,11 @@ export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
     return writeMessage(value);
   } catch (err) {
     const root = options?.path ?? "value";
+    if (err === DEPTH_SIGNAL) {
+      throw new SerializationError(`cannot serialize ${root}: it is nested more than ${MAX_DEPTH} levels deep`);
+    }
     if (isStackOverflow(err)) {
-      throw new SerializationError(`cannot serialize ${root}: it is nested too deeply`, { cause: err });
+      throw new SerializationError(`cannot serialize ${root}: it is nested too deeply for the stack`, { cause: err });
     }
     if (err instanceof SerializationError) throw err;
     let problem;

@@ -64,6 +64,16 @@ import { handleForProto } from "./codec_handles.ts";
 
 /** Thrown (as a value, never shown) when the data has a shared reference or a cycle. */
 export const SHARED_SIGNAL: unique symbol = Symbol("skypool.codec.shared");
+/** Thrown (as a value, never shown) when the data is nested deeper than MAX_DEPTH. */
+export const DEPTH_SIGNAL: unique symbol = Symbol("skypool.codec.depth");
+/**
+ * How deeply containers may nest. Recursion is the fast way to walk a value,
+ * and the reader (cbor-x) recurses too, with larger frames; a fixed limit,
+ * well inside what both runtimes' default stacks hold even before the code
+ * is optimised, makes "too deep" a clear error at the sender rather than a
+ * stack overflow in a worker (Python's pickle has the same limit).
+ */
+export const MAX_DEPTH = 1000;
 /** Thrown (as a value, never shown) when the data holds something the codec refuses. */
 export const UNSUPPORTED_SIGNAL: unique symbol = Symbol("skypool.codec.unsupported");
 
@@ -153,6 +163,8 @@ function takeOutput(from: number): Uint8Array {
 let seen: Set<object> | null = null;
 /** Graph mode: shared object → shell index (null in fast mode). */
 let sharedIds: Map<object, number> | null = null;
+/** Containers open on the way down to the current value. */
+let depth = 0;
 /** Set while writing a handle record, whose objects are never graph members. */
 let inRecord = 0;
 /** Whether `Object.prototype` has enumerable properties (then `for…in` would see them). */
@@ -495,6 +507,7 @@ function writeObject(v: object): void {
       return;
     }
   }
+  if (++depth > MAX_DEPTH) throw DEPTH_SIGNAL;
   const proto = Object.getPrototypeOf(v);
   if (proto === OBJECT_PROTO) writePlain(v as Record<string, unknown>);
   else if (proto === ARRAY_PROTO && Array.isArray(v)) {
@@ -505,6 +518,7 @@ function writeObject(v: object): void {
     tag(T_NULL_OBJECT);
     writeEntries(v as Record<string, unknown>, Object.keys(v));
   } else writeSpecial(v, proto);
+  depth--;
 }
 
 /** `[k0, v0, k1, v1, …]` of the given keys. */
@@ -693,6 +707,7 @@ function countRefs(v: unknown, counts: Map<object, number>): void {
     return;
   }
   counts.set(v, 1);
+  if (++depth > MAX_DEPTH) throw DEPTH_SIGNAL;
   const proto = Object.getPrototypeOf(v);
   if (proto === OBJECT_PROTO || proto === null) {
     for (const k of Object.keys(v)) countRefs((v as Record<string, unknown>)[k], counts);
@@ -716,6 +731,7 @@ function countRefs(v: unknown, counts: Map<object, number>): void {
       unsupported(v);
     }
   }
+  depth--;
 }
 
 function shellKind(v: object): number {
@@ -831,6 +847,7 @@ function start(): void {
   epoch = ++epochCounter;
   nextShapeId = 0;
   inRecord = 0;
+  depth = 0;
   lastUnsupported = undefined;
 }
 
@@ -902,7 +919,7 @@ export function writeMessage(value: unknown): Uint8Array {
     }
   }
   // Re-entered (a getter or toRecord encoding something): keep the outer state.
-  const saved = { buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted, bundle, bundlePos };
+  const saved = { buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted, bundle, bundlePos, depth };
   buf = allocate(INITIAL_SIZE);
   view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   safeEnd = buf.length - SLACK;
@@ -910,7 +927,7 @@ export function writeMessage(value: unknown): Uint8Array {
   try {
     return run(value);
   } finally {
-    ({ buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted, bundle, bundlePos } = saved);
+    ({ buf, view, pos, safeEnd, seen, sharedIds, inRecord, epoch, nextShapeId, polluted, bundle, bundlePos, depth } = saved);
     // Shapes the inner message defined carry its (later) epoch, so the outer
     // message redefines them on next use; the others keep their outer ids.
   }

@@ -511,14 +511,31 @@ describe("codec: refusals name the path", () => {
   });
 
   test("data nested too deeply", () => {
-    let deep: unknown[] = [];
-    const root = deep;
-    for (let i = 0; i < 200_000; i++) {
-      const next: unknown[] = [];
-      deep.push(next);
-      deep = next;
+    const nest = (depth: number, make: (inner: unknown) => unknown): unknown => {
+      let v: unknown = 0;
+      for (let i = 0; i < depth; i++) v = make(v);
+      return v;
+    };
+    // Walks down a nested value without recursion (assert.deepEqual would overflow the stack).
+    const depthOf = (v: unknown, step: (x: unknown) => unknown): number => {
+      let d = 0;
+      while (v !== 0) {
+        v = step(v);
+        d++;
+      }
+      return d;
+    };
+    // 1000 levels travel, arrays, records and Maps alike; more is refused up front.
+    const kinds: [(x: unknown) => unknown, (x: unknown) => unknown][] = [
+      [(x) => [x], (x) => (x as unknown[])[0]],
+      [(x) => ({ child: x }), (x) => (x as { child: unknown }).child],
+      [(x) => new Map([["m", x]]), (x) => (x as Map<string, unknown>).get("m")],
+    ];
+    for (const [make, step] of kinds) {
+      assert.equal(depthOf(roundTrip(nest(1000, make)), step), 1000);
+      assert.equal(refusal(nest(1001, make)), "cannot serialize value: it is nested more than 1000 levels deep");
     }
-    assert.equal(refusal(root), "cannot serialize value: it is nested too deeply");
+    assert.equal(refusal(nest(200_000, (x) => [x]), "args"), "cannot serialize args: it is nested more than 1000 levels deep");
     // The codec still works afterwards.
     assert.deepEqual(roundTrip({ a: [1] }), { a: [1] });
   });
