@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 
 /** How a chunk ended, seen from a pool job. */
 export type ChunkOutcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
@@ -107,6 +108,7 @@ export async function lookahead(input: { it: AnyIterator; async: boolean }): Pro
 export class ChunkFeeder {
   #inFlight = 0;
   #bytes = 0;
+  #submittedBytes = 0;
   #index = 0;
   #pulling = false;
   #ended = false;
@@ -205,18 +207,36 @@ export class ChunkFeeder {
     });
     sync = false;
     this.#bytes += bytes;
+    this.#submittedBytes += bytes;
     if (syncOutcome) this.sink.finished(index, syncOutcome, bytes);
   }
 
-  /** Submits chunks while the bounds allow. */
+  /**
+   * Submits chunks while the bounds allow. A sync input is encoded in
+   * bursts of at most {@link SYNC_BURST_BYTES}, then the rest on later
+   * event-loop turns: `mapAsync` of large payloads returns at once, and
+   * results and worker messages are handled in between.
+   */
   pump(): void {
     if (this.#pulling || !this.#canSubmit()) return;
     this.#pulling = true;
     if (!this.input.async) {
+      let resumeLater = false;
       try {
-        while (this.#canSubmit()) this.#pullSync();
+        const start = this.#submittedBytes;
+        while (this.#canSubmit()) {
+          if (this.#submittedBytes - start >= SYNC_BURST_BYTES) {
+            resumeLater = true;
+            setImmediate(() => {
+              this.#pulling = false;
+              this.pump();
+            });
+            return;
+          }
+          this.#pullSync();
+        }
       } finally {
-        this.#pulling = false;
+        if (!resumeLater) this.#pulling = false;
       }
       return;
     }
@@ -285,6 +305,9 @@ export class ChunkFeeder {
     this.#pulling = false;
   }
 }
+
+/** Bytes of chunks one synchronous burst may encode before yielding to the event loop. */
+const SYNC_BURST_BYTES = 1 << 20;
 
 function toArgList(item: unknown): unknown[] {
   if (Array.isArray(item)) return item;
