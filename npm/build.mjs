@@ -10,7 +10,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const buildDir = join(root, "npm", "build");
+// SKYPOOL_BUILD_DIR builds elsewhere (and skips the package), so that a
+// test run is not pulled from under another build.
+const buildDir = process.env.SKYPOOL_BUILD_DIR ? resolve(process.env.SKYPOOL_BUILD_DIR) : join(root, "npm", "build");
 const packageDir = join(root, "npm", "package");
 
 /** `npm:cbor-x@^1.6.9/foo` → `cbor-x/foo`; `npm:@scope/pkg@1/x` → `@scope/pkg/x`. */
@@ -52,7 +54,7 @@ function compile() {
   if (cfg.error) throw new Error(ts.flattenDiagnosticMessageText(cfg.error.messageText, "\n"));
   const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, root);
   rmSync(buildDir, { recursive: true, force: true });
-  const program = ts.createProgram(parsed.fileNames, parsed.options);
+  const program = ts.createProgram(parsed.fileNames, { ...parsed.options, outDir: buildDir });
   const result = program.emit(undefined, undefined, undefined, false, {
     before: [rewriteSpecifiers],
     afterDeclarations: [rewriteSpecifiers],
@@ -89,5 +91,9 @@ function assemblePackage() {
 }
 
 compile();
-assemblePackage();
-console.log(`built ${packageDir}`);
+if (process.env.SKYPOOL_BUILD_DIR) {
+  console.log(`built ${buildDir}`);
+} else {
+  assemblePackage();
+  console.log(`built ${packageDir}`);
+}
