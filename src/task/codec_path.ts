@@ -88,7 +88,7 @@ export function describeObject(v: object, proto: object): string {
   const ctor = Object.getOwnPropertyDescriptor(proto, "constructor")?.value;
   const name = typeof ctor === "function" && ctor.name ? ctor.name : "";
   for (const [base, baseName] of BASES) {
-    if (base.isPrototypeOf(v)) {
+    if (Object.prototype.isPrototypeOf.call(base, v)) {
       return `an instance of ${name ? `class ${name}` : "a class"} (a subclass of ${baseName}; only ${baseName} itself travels)`;
     }
   }
