@@ -13,8 +13,12 @@ import { setImmediate } from "node:timers";
 /** How a chunk ended, seen from a pool job. */
 export type ChunkOutcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
 
-/** Runs one chunk; returns the bytes it holds in flight (0 when nothing was encoded). */
-export type RunChunk = (argLists: unknown[][], done: (outcome: ChunkOutcome) => void) => number;
+/**
+ * Runs one chunk; returns the bytes it holds in flight (0 when nothing was
+ * encoded). `tasks` are argument lists (task i is `fn(...tasks[i])`), or
+ * with `each` single arguments (task i is `fn(tasks[i])`).
+ */
+export type RunChunk = (tasks: unknown[], each: boolean, done: (outcome: ChunkOutcome) => void) => number;
 
 /** What a feeder reports to its job. */
 export interface FeederSink {
@@ -187,9 +191,10 @@ export class ChunkFeeder {
 
   #submit(items: unknown[]): void {
     const index = this.#index++;
-    let argLists: unknown[][];
+    let tasks: unknown[];
     try {
-      argLists = this.star ? items.map(toArgList) : items.map((x) => [x]);
+      // Items go as they are (one argument each): no array per item to build and encode.
+      tasks = this.star ? items.map(toArgList) : items;
     } catch (error) {
       this.#inFlight++;
       this.sink.submitted(index, items.length);
@@ -201,7 +206,7 @@ export class ChunkFeeder {
     let bytes = 0;
     let sync = true;
     let syncOutcome: ChunkOutcome | undefined;
-    bytes = this.run(argLists, (outcome) => {
+    bytes = this.run(tasks, !this.star, (outcome) => {
       if (sync) syncOutcome = outcome;
       else this.sink.finished(index, outcome, bytes);
     });

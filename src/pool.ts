@@ -205,22 +205,23 @@ export class Pool {
   #runner(fn: TaskFn): RunChunk {
     const t = this.#transport;
     if (t.kind === "in-process") {
-      return (argLists, done) => {
+      return (tasks, each, done) => {
+        const argLists = each ? tasks.map((x) => [x]) : (tasks as unknown[][]);
         t.runChunk(fn, argLists, (o) => done(o.status === "ok" ? { ok: true, values: o.values } : { ok: false, error: o.error }));
         return 0;
       };
     }
     const ref = this.#ship(fn);
-    return (argLists, done) => {
+    return (tasks, each, done) => {
       let payload: Uint8Array;
       try {
-        payload = encode(argLists);
+        payload = encode(tasks);
       } catch (err) {
         const error = err instanceof SerializationError ? err : new SerializationError(`task arguments cannot be serialized: ${(err as Error)?.message ?? err}`);
         queueMicrotask(() => done({ ok: false, error }));
         return 0;
       }
-      t.submit({ fn: ref, payload, count: argLists.length }, (o) => done(toChunkOutcome(o)));
+      t.submit({ fn: ref, payload, count: tasks.length, each }, (o) => done(toChunkOutcome(o)));
       return payload.length;
     };
   }
@@ -279,7 +280,7 @@ export class Pool {
       settleResult(result, ok, value);
     };
     const untrack = this.#track({ abort: (error) => settle(false, error) });
-    run([argList], (o) => (o.ok ? settle(true, o.values[0]) : settle(false, o.error)));
+    run([argList], false, (o) => (o.ok ? settle(true, o.values[0]) : settle(false, o.error)));
     return result;
   }
 
@@ -362,7 +363,7 @@ export class Pool {
     const maybeDone = () => {
       if (total < 0 || completed < submitted) return;
       if (firstError) settle(false, firstError.error);
-      else settle(true, chunks.flat());
+      else settle(true, concatChunks(chunks));
     };
     const sink: FeederSink = {
       submitted: () => void submitted++,
@@ -487,6 +488,23 @@ export class Pool {
   [Symbol.asyncDispose](): Promise<void> {
     return this.terminate();
   }
+}
+
+/**
+ * The chunks' values as one list. `Array.prototype.flat` costs about a
+ * millisecond for 10 000 items on Node 20; `concat` copies them in bulk.
+ * Spread arguments are bounded, so a job of very many chunks (chunksize 1
+ * over millions of items) fills a list sized up front instead.
+ */
+function concatChunks(chunks: unknown[][]): unknown[] {
+  if (chunks.length === 1) return chunks[0];
+  if (chunks.length <= 4096) return ([] as unknown[]).concat(...chunks);
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Array<unknown>(n);
+  let at = 0;
+  for (const c of chunks) for (let i = 0; i < c.length; i++) out[at++] = c[i];
+  return out;
 }
 
 function toChunkOutcome(o: BatchOutcome): ChunkOutcome {

@@ -92,17 +92,18 @@ export class Process {
     });
     this.#proc = new WorkerProcess({
       onConnect: () => {},
-      onMessages: (messages) => {
-        for (const m of messages) {
+      onMessages: (frames) => {
+        for (let i = 0; i + 1 < frames.length; i += 2) {
+          const m = frames[i];
           if (m[0] !== Kind.DONE) continue;
           if (m[1] === Status.THREW) {
             try {
-              this.error = decode(m.subarray(2));
+              this.error = decode(frames[i + 1]);
             } catch (err) {
               this.error = err;
             }
           } else if (m[1] === Status.UNSERIALIZABLE) {
-            this.error = new Error(text(m, 2));
+            this.error = new Error(text(frames[i + 1]));
           }
         }
       },
@@ -117,7 +118,8 @@ export class Process {
       },
     });
     this.#pid = this.#proc.pid;
-    this.#proc.send([defineMsg(0, JSON.stringify(ref)), initMsg(Kind.RUN, 0, payload)]);
+    this.#proc.post(defineMsg(0, JSON.stringify(ref)));
+    this.#proc.post(initMsg(Kind.RUN, 0, payload));
   }
 
   /** Whether it has started and not yet ended. */

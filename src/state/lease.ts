@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { RENEW_LEASES } from "./lua/lease.ts";
+import { RENEW_LEASES, RENEW_OWNER } from "./lua/lease.ts";
 import type { Buffer } from "node:buffer";
 import type { RedisContext } from "./redis.ts";
 
@@ -19,14 +19,32 @@ interface Group {
   leaseMs: number;
   // The primitive's other keys: renewals keep them from expiring while held.
   alsoTouch: readonly string[];
+  // "set": `key` is a sorted set of leases; "owner": `key` is a Lock's owner
+  // key, whose own expiry is the lease of the token it holds.
+  shape: "set" | "owner";
 }
 
 const groups = new Map<string, Group>();
 
 async function renew(group: Group): Promise<void> {
-  if (group.members.size === 0) return;
+  if (group.members.size === 0) {
+    // Idle for a whole period: stop. (An emptied group keeps its timer until
+    // then, so a loop of acquire/release does not re-arm one every time.)
+    if (group.timer !== undefined) clearInterval(group.timer);
+    group.timer = undefined;
+    groups.delete(groupId(group.ctx, group.key));
+    return;
+  }
   try {
-    const gone = await group.ctx.run<string[]>(RENEW_LEASES, [group.key, ...group.alsoTouch], [group.leaseMs, ...group.members.keys()]);
+    let gone: string[];
+    if (group.shape === "set") {
+      gone = await group.ctx.run<string[]>(RENEW_LEASES, [group.key, ...group.alsoTouch], [group.leaseMs, ...group.members.keys()]);
+    } else {
+      gone = [];
+      for (const member of [...group.members.keys()]) {
+        if ((await group.ctx.run<number>(RENEW_OWNER, [group.key], [group.leaseMs, member])) !== 1) gone.push(member);
+      }
+    }
     for (const member of gone) {
       const onLost = group.members.get(member);
       forget(group, member);
@@ -40,11 +58,10 @@ async function renew(group: Group): Promise<void> {
 
 function forget(group: Group, member: string): void {
   group.members.delete(member);
-  if (group.members.size === 0) {
-    if (group.timer !== undefined) clearInterval(group.timer);
-    group.timer = undefined;
-    groups.delete(`${group.ctx.namespace}\u0000${group.ctx.location.url}\u0000${group.key}`);
-  }
+}
+
+function groupId(ctx: RedisContext, key: string): string {
+  return `${ctx.location.url}\u0000${key}`;
 }
 
 /**
@@ -64,14 +81,52 @@ function forget(group: Group, member: string): void {
  * ```
  */
 export function keepLease(ctx: RedisContext, key: string, member: string, onLost?: () => void, alsoTouch: readonly string[] = []): () => void {
-  const id = `${ctx.namespace}\u0000${ctx.location.url}\u0000${key}`;
+  return keep(ctx, key, member, onLost, alsoTouch, "set", ctx.leaseMs);
+}
+
+/**
+ * Keeps a `Lock` owner key alive while it holds `token` (the key's expiry
+ * is the lease), until the returned function is called. `onLost` runs if a
+ * renewal finds another token there, or none (released by any process, or
+ * this process stalled past its lease). `leaseMs` is the lease the key was
+ * set with.
+ *
+ * @example
+ * ```ts
+ * import { keepOwnerLease } from "./src/state/lease.ts";
+ * import { defaultContext } from "./src/state/redis.ts";
+ * const ctx = defaultContext();
+ * const stop = keepOwnerLease(ctx, ctx.key("doc", "1", "owner"), "token-1", ctx.leaseMs);
+ * stop();
+ * ```
+ */
+export function keepOwnerLease(ctx: RedisContext, key: string, token: string, leaseMs: number, onLost?: () => void): () => void {
+  return keep(ctx, key, token, onLost, [], "owner", leaseMs);
+}
+
+function keep(
+  ctx: RedisContext,
+  key: string,
+  member: string,
+  onLost: (() => void) | undefined,
+  alsoTouch: readonly string[],
+  shape: "set" | "owner",
+  leaseMs: number,
+): () => void {
+  const id = groupId(ctx, key);
   let group = groups.get(id);
   if (group === undefined) {
-    group = { ctx, key, members: new Map(), leaseMs: ctx.leaseMs, alsoTouch };
+    group = { ctx, key, members: new Map(), leaseMs, alsoTouch, shape };
     groups.set(id, group);
   }
   const g = group;
   g.members.set(member, onLost ?? (() => {}));
+  if (g.leaseMs !== leaseMs) {
+    // The lease changed (config): renew with it, at its pace.
+    g.leaseMs = leaseMs;
+    if (g.timer !== undefined) clearInterval(g.timer);
+    g.timer = undefined;
+  }
   if (g.timer === undefined) {
     const every = Math.min(g.leaseMs, ctx.expirySeconds * 1000) / 3;
     g.timer = setInterval(() => void renew(g), Math.max(10, Math.floor(every)));

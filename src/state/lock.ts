@@ -5,9 +5,8 @@
  * @module
  */
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { acquireLoop, checkAcquireOptions, keepLease, newToken, type AcquireOptions } from "./lease.ts";
-import { RLOCK_ACQUIRE, RLOCK_RELEASE, RLOCK_STATE } from "./lua/lock.ts";
-import { SemLock } from "./semaphore.ts";
+import { acquireLoop, checkAcquireOptions, keepLease, keepOwnerLease, newToken, type AcquireOptions } from "./lease.ts";
+import { LOCK_RELEASE, LOCK_TRY, RLOCK_ACQUIRE, RLOCK_RELEASE, RLOCK_STATE } from "./lua/lock.ts";
 
 /** Internal protocol a Condition uses on its lock (not part of the public API). */
 export const HELD_HERE: unique symbol = Symbol("skypool.heldHere");
@@ -21,6 +20,12 @@ export const ACQUIRE_RESTORE: unique symbol = Symbol("skypool.acquireRestore");
  * `multiprocessing.Lock`). As in CPython, any process may release it;
  * releasing an unlocked lock is a `StateError`.
  *
+ * The lock is one Redis key holding the holder's token, whose expiry is the
+ * holder's lease (renewed by the holder's watchdog): an uncontended
+ * `acquire()` is one `SET NX PX` and `release()` one short script. Blocked
+ * acquirers wait in Redis (BLPOP) for the wake-up token a release leaves,
+ * or until the holder's lease runs out (a dead holder).
+ *
  * @example
  * ```ts
  * import { Lock } from "./mod.ts";
@@ -31,9 +36,24 @@ export const ACQUIRE_RESTORE: unique symbol = Symbol("skypool.acquireRestore");
  * console.assert(!(await lock.locked()));
  * ```
  */
-export class Lock extends SemLock {
+export class Lock extends StateHandle {
+  // Ownerships taken through this handle in this process (token → stops its
+  // watchdog). At most one is live in Redis; a stale one is dropped when its
+  // release is seen or its watchdog finds it gone.
+  #held = new Map<string, () => void>();
+  #keyCache?: [owner: string, wake: string];
+
   constructor() {
-    super("lock", 1, true, "release unlocked lock");
+    super("lock");
+  }
+
+  #keys(): [string, string] {
+    return (this.#keyCache ??= [this.key("owner"), this.key("wake")]);
+  }
+
+  #took(token: string, leaseMs: number): void {
+    const stop = keepOwnerLease(this.ctx, this.#keys()[0], token, leaseMs, () => this.#held.delete(token));
+    this.#held.set(token, stop);
   }
 
   /**
@@ -42,26 +62,47 @@ export class Lock extends SemLock {
    * @throws {TypeError} for bad options.
    * @throws {SkypoolError} when Redis cannot be reached.
    */
-  override acquire(options?: AcquireOptions): Promise<boolean> {
-    return super.acquire(options);
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    const { block, timeout } = checkAcquireOptions(options);
+    const ctx = this.ctx;
+    const keys = this.#keys();
+    const token = newToken();
+    const leaseMs = ctx.leaseMs;
+    // Fast path: a free lock is taken with one native command.
+    if ((await ctx.command(["SET", keys[0], token, "NX", "PX", leaseMs])) !== null) {
+      this.#took(token, leaseMs);
+      return true;
+    }
+    if (!block || (timeout !== undefined && timeout <= 0)) return false;
+    const ok = await acquireLoop(ctx, keys[1], async () => {
+      const [got, ttl] = await ctx.run<[number, number]>(LOCK_TRY, keys, [token, leaseMs]);
+      return got === 1 ? true : ttl;
+    }, block, timeout);
+    if (ok) this.#took(token, leaseMs);
+    return ok;
   }
 
   /**
    * Releases the lock (whoever acquired it).
    * @throws {StateError} if the lock is not locked.
    */
-  override release(): Promise<void> {
-    return super.release(1);
+  async release(): Promise<void> {
+    const owner = await this.ctx.run<string>(LOCK_RELEASE, this.#keys(), [RELEASE_UNLOCKED]);
+    const stop = this.#held.get(owner);
+    if (stop !== undefined) {
+      this.#held.delete(owner);
+      stop();
+    }
   }
 
   /** Whether some process holds the lock now. */
   async locked(): Promise<boolean> {
-    return (await this.getValue()) === 0;
+    return (await this.ctx.command<number>(["EXISTS", this.#keys()[0]])) === 1;
   }
 
   /** @internal */
   [HELD_HERE](): boolean {
-    return this.heldHere();
+    return this.#held.size > 0;
   }
 
   /** @internal */
@@ -75,6 +116,8 @@ export class Lock extends SemLock {
     await this.acquire();
   }
 }
+
+const RELEASE_UNLOCKED = "release unlocked lock";
 
 /**
  * A re-entrant lock shared through Redis (Python's

@@ -59,6 +59,8 @@ export function isConnectionDrop(err: unknown): boolean {
   return false;
 }
 
+const BINARY = { binary: true } as const;
+
 /** How many consecutive connection drops a blocking wait rides out before giving up. @internal */
 export const MAX_DROPS = 5;
 
@@ -95,6 +97,8 @@ export class Queue<T = unknown> extends StateHandle {
   #closed = false;
   #readerClosed = false;
   #used = false;
+  #putKeys?: string[];
+  #getKeys?: string[];
 
   /**
    * @param maxsize the most items the queue holds; `0` or less means no limit.
@@ -135,8 +139,14 @@ export class Queue<T = unknown> extends StateHandle {
     const deadline = waitDeadline(options, "put");
     const bytes = encode(obj);
     this.#used = true;
-    const keys = this.keysOf("items", "unfinished");
+    const keys = this.#putKeys ??= this.keysOf("items", "unfinished");
     const args = [this.maxsize, this.joinable ? "1" : "0", bytes];
+    if (this.maxsize === 0 && !this.joinable) {
+      // Unbounded and not counting tasks: nothing to check, so a native
+      // RPUSH pipelined with the list's expiry (one round trip, no script).
+      await this.ctx.pushWithExpiry(keys[0], bytes);
+      return;
+    }
     for (let drops = 0;;) {
       if (await this.ctx.run<number>(QUEUE_PUT, keys, args) === 1) return;
       if (deadline === null) throw new QueueFullError(`Queue ${this.id} is full (maxsize ${this.maxsize})`);
@@ -167,8 +177,13 @@ export class Queue<T = unknown> extends StateHandle {
   async get(options?: QueueWaitOptions): Promise<T> {
     this.#checkOpen();
     const deadline = waitDeadline(options, "get");
-    const keys = this.keysOf("items", "notfull");
-    const first = await this.ctx.run<Uint8Array | null>(QUEUE_GET, keys, [this.maxsize], { binary: true });
+    const ctx = this.ctx;
+    const keys = this.#getKeys ??= this.keysOf("items", "notfull");
+    // An unbounded queue's get only removes: a native LPOP does, unless the
+    // keys' expiry is due for its (lazy) refresh, which the script does.
+    const first = this.maxsize === 0 && !ctx.refreshDue(keys)
+      ? await ctx.command<Uint8Array | null>(["LPOP", keys[0]], BINARY)
+      : await ctx.run<Uint8Array | null>(QUEUE_GET, keys, [this.maxsize], BINARY);
     if (first !== null) return decode(first) as T;
     if (deadline === null) throw new QueueEmptyError(`Queue ${this.id} is empty`);
     for (let drops = 0;;) {

@@ -10,7 +10,11 @@
  *
  * Every script is wrapped so that, after its body, every key it was given
  * gets its expiry refreshed to `redisExpiryTime` — so no key a script
- * touches is ever left without a TTL.
+ * touches is ever left without a TTL. Scripts on hot paths may instead ask
+ * for a *lazy* refresh (`touch: "lazy"`, see {@link ScriptDefinition.touch}):
+ * the body then gives a TTL to every key it creates, and the client asks
+ * for the refresh of the script's KEYS only when this process has not
+ * refreshed them for a tenth of `redisExpiryTime`.
  *
  * @module
  */
@@ -40,17 +44,32 @@ export interface ScriptDefinition {
    * - `TTL` — the expiry in seconds (`redisExpiryTime`);
    * - `now_ms()` — the Redis server clock in milliseconds;
    * - `touch(key)` — refresh one key's expiry (for keys created mid-script
-   *   that are not in KEYS; there should be none).
+   *   that are not in KEYS, and, in a lazy script, for every key it creates);
+   * - `TOUCH` — in a lazy script, whether the KEYS' expiry is refreshed
+   *   after the body in this call.
    * Return `redis.error_reply('STATE message')` to make the call reject
    * with a `StateError("message")`.
    */
   lua: string;
   /** Refresh the TTL of every key in KEYS after the body (default `true`). */
   touchKeys?: boolean;
+  /**
+   * `"always"` (the default): refresh every key in KEYS after the body, in
+   * every call. `"lazy"`: refresh them only in calls where this process has
+   * not refreshed one of them for `redisExpiryTime / 10`; such a body MUST
+   * give a TTL to every key it creates (`touch(key)` when RPUSH/INCR/HSET…
+   * report a new key, or SET … PX), so that no key is ever left without
+   * one. A lazy refresh sets `redisExpiryTime × 1.1`, so a key still lives
+   * at least `redisExpiryTime` after its last use (and at most 10 % longer).
+   * Ignored when `touchKeys` is `false`.
+   */
+  touch?: "always" | "lazy";
 }
 
 /** A script ready to run: its definition, wrapped source and SHA1. */
 export interface Script extends Readonly<ScriptDefinition> {
+  /** Whether the KEYS' expiry is refreshed lazily (see {@link ScriptDefinition.touch}). */
+  readonly lazy: boolean;
   /** The full source sent to Redis (prelude + body + expiry refresh). */
   readonly source: string;
   /** SHA1 of {@link source} (for EVALSHA). */
@@ -62,6 +81,7 @@ local TTL = tonumber(ARGV[1])
 local __argv = ARGV
 local ARGV = {}
 for i = 2, #__argv do ARGV[i - 1] = __argv[i] end
+local TOUCH = true
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -70,6 +90,11 @@ local function touch(key)
   redis.call('EXPIRE', key, TTL)
 end
 `;
+
+const LAZY_PRELUDE = PRELUDE.replace(
+  "for i = 2, #__argv do ARGV[i - 1] = __argv[i] end\nlocal TOUCH = true",
+  "for i = 3, #__argv do ARGV[i - 2] = __argv[i] end\nlocal TOUCH = __argv[2] == '1'",
+);
 
 /**
  * Declares a Lua script. Call it at module level in
@@ -93,12 +118,19 @@ export function defineScript(def: ScriptDefinition): Script {
   if (typeof def?.name !== "string" || def.name === "") throw new TypeError("defineScript: name must be a non-empty string");
   if (!Array.isArray(def.keys)) throw new TypeError(`defineScript(${def.name}): keys must be an array of names`);
   if (typeof def.lua !== "string" || def.lua.trim() === "") throw new TypeError(`defineScript(${def.name}): lua must be a non-empty string`);
+  if (def.touch !== undefined && def.touch !== "always" && def.touch !== "lazy") {
+    throw new TypeError(`defineScript(${def.name}): touch must be "always" or "lazy"`);
+  }
   const touchKeys = def.touchKeys ?? true;
-  const source = `-- skypool script ${def.name}\n${PRELUDE}\nlocal function __body()\n${def.lua}\nend\nlocal __r = __body()\n` +
-    (touchKeys ? `for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], TTL) end\n` : "") +
+  const touch = touchKeys ? def.touch ?? "always" : "always";
+  const lazy = touchKeys && touch === "lazy";
+  // A lazy script's first ARGV is "1" when the KEYS are due for a refresh.
+  const prelude = lazy ? LAZY_PRELUDE : PRELUDE;
+  const source = `-- skypool script ${def.name}\n${prelude}\nlocal function __body()\n${def.lua}\nend\nlocal __r = __body()\n` +
+    (lazy ? `if TOUCH then for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], TTL) end end\n` : touchKeys ? `for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], TTL) end\n` : "") +
     `return __r\n`;
   const sha = createHash("sha1").update(source).digest("hex");
-  return Object.freeze({ ...def, touchKeys, source, sha });
+  return Object.freeze({ ...def, touchKeys, touch, lazy, source, sha });
 }
 
 function checkKeyCount(script: Script, keys: readonly string[]): void {
@@ -303,21 +335,37 @@ export class RedisConnection {
     }
   }
 
-  async #send<T>(client: RawClient, args: ReadonlyArray<string | Buffer>, binary: boolean): Promise<T> {
+  #send<T>(client: RawClient, args: ReadonlyArray<string | Buffer>, binary: boolean): Promise<T> {
     // Keep the program alive exactly while a command waits for its reply.
     const n = (this.#inFlight.get(client) ?? 0) + 1;
     this.#inFlight.set(client, n);
     if (n === 1) client.ref();
+    let reply: Promise<T>;
     try {
-      return await client.sendCommand<T>(args, binary ? BINARY : undefined);
-    } finally {
-      const left = (this.#inFlight.get(client) ?? 1) - 1;
-      if (left <= 0) {
-        this.#inFlight.delete(client);
-        client.unref();
-      } else {
-        this.#inFlight.set(client, left);
-      }
+      reply = client.sendCommand<T>(args, binary ? BINARY : undefined);
+    } catch (err) {
+      this.#settled(client);
+      return Promise.reject(err);
+    }
+    return reply.then(
+      (value) => {
+        this.#settled(client);
+        return value;
+      },
+      (err) => {
+        this.#settled(client);
+        throw err;
+      },
+    );
+  }
+
+  #settled(client: RawClient): void {
+    const left = (this.#inFlight.get(client) ?? 1) - 1;
+    if (left <= 0) {
+      this.#inFlight.delete(client);
+      client.unref();
+    } else {
+      this.#inFlight.set(client, left);
     }
   }
 
@@ -327,9 +375,33 @@ export class RedisConnection {
    * @throws {SkypoolError} when Redis cannot be reached in time, or wraps
    *   the Redis error reply.
    */
-  async command<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T> {
-    const client = await this.#commandClient();
-    return await this.#send<T>(client, toArgs(args), options.binary ?? false);
+  command<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T> {
+    return this.commandArgs<T>(toArgs(args), options.binary ?? false);
+  }
+
+  /**
+   * {@link command} for arguments already converted to strings/Buffers (the
+   * hot path of scripts: no copy, and no extra await when connected).
+   * @internal
+   */
+  commandArgs<T>(args: ReadonlyArray<string | Buffer>, binary: boolean): Promise<T> {
+    const client = this.#command;
+    if (client !== undefined && client.isReady) return this.#send<T>(client, args, binary);
+    return this.#commandClient().then((c) => this.#send<T>(c, args, binary));
+  }
+
+  /**
+   * Sends several commands on the shared connection in one write (a
+   * pipeline: one round trip), in order, with nothing interleaved between
+   * them. Not atomic: Redis runs them one after the other as they arrive.
+   * Resolves to their replies in order; rejects with the first failure.
+   * @internal
+   */
+  pipelineArgs<T extends unknown[]>(commands: ReadonlyArray<ReadonlyArray<string | Buffer>>, binary: boolean): Promise<T> {
+    const send = (client: RawClient) => Promise.all(commands.map((args) => this.#send(client, args, binary))) as Promise<T>;
+    const client = this.#command;
+    if (client !== undefined && client.isReady) return send(client);
+    return this.#commandClient().then(send);
   }
 
   /**
@@ -421,14 +493,26 @@ export class RedisConnection {
   }
 }
 
-function toArgs(args: readonly RedisArg[]): (string | Buffer)[] {
-  return args.map((a) => {
-    if (typeof a === "string") return a;
-    if (typeof a === "number" || typeof a === "bigint") return String(a);
-    if (a instanceof Uint8Array) return Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    throw new TypeError(`cannot send ${typeof a} to Redis`);
-  });
+function toArg(a: RedisArg): string | Buffer {
+  if (typeof a === "string") return a;
+  if (typeof a === "number" || typeof a === "bigint") return String(a);
+  if (a instanceof Uint8Array) return Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  throw new TypeError(`cannot send ${typeof a} to Redis`);
 }
+
+function toArgs(args: readonly RedisArg[]): (string | Buffer)[] {
+  return args.map(toArg);
+}
+
+/**
+ * A lazy script refreshes its keys when this process has not done so for
+ * this fraction of `redisExpiryTime`, and sets `redisExpiryTime` times
+ * {@link LAZY_SLACK}, so a key lives at least `redisExpiryTime` after its
+ * last use (and at most 10 % longer than that).
+ */
+export const LAZY_REFRESH = 0.1;
+/** The TTL factor of lazily refreshed keys (see {@link LAZY_REFRESH}). */
+export const LAZY_SLACK = 1 + LAZY_REFRESH;
 
 const connections = new Map<string, RedisConnection>();
 
@@ -647,17 +731,100 @@ export class RedisContext {
    */
   async run<T = RedisReply>(script: Script, keys: readonly string[], args: readonly RedisArg[] = [], options: CommandOptions = {}): Promise<T> {
     checkKeyCount(script, keys);
-    const tail: RedisArg[] = [String(keys.length), ...keys, String(this.expirySeconds), ...args];
+    const expiry = this.expirySeconds;
+    const nk = keys.length;
+    let touchedAt = -1;
+    const argv: (string | Buffer)[] = new Array(3 + nk + (script.lazy ? 2 : 1) + args.length);
+    argv[0] = "EVALSHA";
+    argv[1] = script.sha;
+    argv[2] = String(nk);
+    for (let i = 0; i < nk; i++) argv[3 + i] = keys[i];
+    let at = 3 + nk;
+    if (script.lazy) {
+      argv[at++] = String(Math.ceil(expiry * LAZY_SLACK));
+      if (this.#touchDue(keys, expiry)) touchedAt = performance.now();
+      argv[at++] = touchedAt >= 0 ? "1" : "0";
+    } else {
+      argv[at++] = String(expiry);
+    }
+    for (let i = 0; i < args.length; i++) argv[at + i] = toArg(args[i]);
+    const binary = options.binary ?? false;
     try {
+      let reply: T;
       try {
-        return await this.connection.command<T>(["EVALSHA", script.sha, ...tail], options);
+        reply = await this.connection.commandArgs<T>(argv, binary);
       } catch (err) {
         if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-        return await this.connection.command<T>(["EVAL", script.source, ...tail], options);
+        argv[0] = "EVAL";
+        argv[1] = script.source;
+        reply = await this.connection.commandArgs<T>(argv, binary);
       }
+      if (touchedAt >= 0) this.#noteTouched(keys, touchedAt);
+      return reply;
     } catch (err) {
-      throw translateError(err, script.name);
+      const e = translateError(err, script.name);
+      // The refresh runs after the body even when it returns a STATE error.
+      if (touchedAt >= 0 && e instanceof StateError) this.#noteTouched(keys, touchedAt);
+      throw e;
     }
+  }
+
+  /**
+   * Whether a lazy script run on `keys` now would refresh their expiry. A
+   * primitive may send a native read-or-remove command instead of a lazy
+   * script when this is `false` (a command that creates a key never
+   * qualifies: it would leave the key without a TTL).
+   * @internal
+   */
+  refreshDue(keys: readonly string[]): boolean {
+    // The expiry last used by a lazy script will do (it saves a config
+    // read on a hot path): a changed one is seen by the next script.
+    return this.#touchDue(keys, this.#touchedExpiry || this.expirySeconds);
+  }
+
+  /**
+   * Appends `value` to the list `key` and sets the list's expiry, both in
+   * one write (a pipeline of RPUSH and PEXPIRE: one round trip, native
+   * commands, so much cheaper than a script). The list thus gets its TTL
+   * in the same write that may create it. Resolves to the list's length.
+   *
+   * @throws {SkypoolError} when Redis is unreachable or replies with an error.
+   */
+  async pushWithExpiry(key: string, value: RedisArg): Promise<number> {
+    const ms = String(Math.ceil(this.expirySeconds * 1000 * LAZY_SLACK));
+    try {
+      const [n] = await this.connection.pipelineArgs<[number, number]>([["RPUSH", key, toArg(value)], ["PEXPIRE", key, ms]], false);
+      return n;
+    } catch (err) {
+      throw translateError(err, "RPUSH");
+    }
+  }
+
+  // When this process last had each key's expiry refreshed by a lazy script
+  // (performance.now() before sending, so the estimate errs on the early side).
+  #touched = new Map<string, number>();
+  #touchedExpiry = 0;
+
+  #touchDue(keys: readonly string[], expiry: number): boolean {
+    if (expiry !== this.#touchedExpiry) {
+      this.#touched.clear();
+      this.#touchedExpiry = expiry;
+    }
+    const stale = performance.now() - expiry * 1000 * LAZY_REFRESH;
+    for (let i = 0; i < keys.length; i++) {
+      const t = this.#touched.get(keys[i]);
+      if (t === undefined || t < stale) return true;
+    }
+    return false;
+  }
+
+  #noteTouched(keys: readonly string[], at: number): void {
+    const touched = this.#touched;
+    if (touched.size > 10_000) {
+      const stale = performance.now() - this.#touchedExpiry * 1000 * LAZY_REFRESH;
+      for (const [k, t] of touched) if (t < stale) touched.delete(k);
+    }
+    for (let i = 0; i < keys.length; i++) touched.set(keys[i], at);
   }
 
   /**
@@ -669,7 +836,7 @@ export class RedisContext {
    */
   async command<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T> {
     try {
-      return await this.connection.command<T>(args, options);
+      return await this.connection.commandArgs<T>(toArgs(args), options.binary ?? false);
     } catch (err) {
       throw translateError(err, String(args[0]));
     }

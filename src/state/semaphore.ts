@@ -1,12 +1,15 @@
 /**
  * `Semaphore` and `BoundedSemaphore` in Redis, with leases: every permit
  * taken is a lease that the live holder renews in the background; a holder
- * that dies gives its permits back within `leaseMs`.
+ * that dies gives its permits back within `leaseMs`. A release hands its
+ * permits straight to the oldest blocked acquirers (see
+ * `src/state/lua/semaphore.ts`), so a woken acquirer returns as soon as
+ * Redis answers its BLPOP.
  *
  * @module
  */
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { acquireLoop, checkAcquireOptions, keepLease, newToken, type AcquireOptions } from "./lease.ts";
+import { checkAcquireOptions, keepLease, newToken, type AcquireOptions } from "./lease.ts";
 import { SEM_ACQUIRE, SEM_RELEASE, SEM_VALUE } from "./lua/semaphore.ts";
 
 export type { AcquireOptions } from "./lease.ts";
@@ -18,8 +21,16 @@ function checkCount(value: unknown, what: string, min: number): number {
 }
 
 /**
- * What Lock, Semaphore and BoundedSemaphore share: a counter of free
- * permits and a lease per permit taken. Not exported from `mod.ts`.
+ * How long past the end of its BLPOP a waiter stays eligible for a
+ * hand-off: covers the time its give-up (or retry) script takes to reach
+ * Redis, so a permit handed to it in that gap is seen and kept, not lost.
+ */
+const WAITER_GRACE_MS = 2000;
+
+/**
+ * What Semaphore and BoundedSemaphore share: a counter of free permits, a
+ * lease per permit taken, and a FIFO of blocked acquirers to which
+ * releases hand permits directly. Not exported from `mod.ts`.
  */
 export abstract class SemLock extends StateHandle {
   /** The initial number of permits. */
@@ -29,6 +40,7 @@ export abstract class SemLock extends StateHandle {
   // Leases taken through this handle in this process, oldest first.
   #tokens: string[] = [];
   #stops = new Map<string, () => void>();
+  #keyCache?: string[];
 
   protected constructor(kind: string, value: number, bounded: boolean, overRelease: string) {
     super(kind);
@@ -38,7 +50,7 @@ export abstract class SemLock extends StateHandle {
   }
 
   #keys(): string[] {
-    return [this.key(), this.key("leases"), this.key("wake")];
+    return (this.#keyCache ??= [this.key(), this.key("leases"), this.key("waiters"), this.key("waitdl")]);
   }
 
   /** Whether this handle, in this process, holds at least one permit. */
@@ -56,7 +68,8 @@ export abstract class SemLock extends StateHandle {
   /**
    * Takes a permit. With `block: false` returns at once (the timeout is
    * ignored, as in CPython); with `timeout` returns `false` after about
-   * that many ms.
+   * that many ms. A blocked acquirer waits in Redis on its own wake key and
+   * is handed the permit by the release itself (oldest waiter first).
    *
    * @throws {TypeError} for bad options.
    * @throws {SkypoolError} when Redis cannot be reached.
@@ -65,24 +78,66 @@ export abstract class SemLock extends StateHandle {
     const { block, timeout } = checkAcquireOptions(options);
     const ctx = this.ctx;
     const keys = this.#keys();
-    const token = newToken();
+    // The wake key doubles as the lease member of the permit we get.
+    const me = this.key(`w.${newToken()}`);
     const leaseMs = ctx.leaseMs;
-    const ok = await acquireLoop(ctx, keys[2], async () => {
-      const [got, n] = await ctx.run<[number, number]>(SEM_ACQUIRE, keys, [this.initialValue, token, leaseMs]);
-      return got === 1 ? true : n;
-    }, block, timeout);
+    const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+    const slice = (ctx.expirySeconds * 1000) / 2;
+    // A long wait is cut into slices: each retry refreshes the keys' expiry
+    // and the waiter's registration.
+    const waitFor = () => Math.min(slice, deadline === undefined ? Infinity : deadline - performance.now());
+    let mode = block && (timeout === undefined || timeout > 0) ? "wait" : "try";
+    let ok = false;
+    for (;;) {
+      const [got, next] = await ctx.run<[number, number]>(SEM_ACQUIRE, keys, [
+        this.initialValue,
+        me,
+        leaseMs,
+        mode,
+        Math.ceil(Math.max(0, waitFor())) + WAITER_GRACE_MS,
+      ]);
+      if (got === 1) {
+        ok = true;
+        break;
+      }
+      if (mode !== "wait") break;
+      let wait = waitFor();
+      // A holder's lease may run out first (it died): its permit is handed on
+      // by whichever script reaps it, so wake up then and run one.
+      if (next >= 0) wait = Math.min(wait, next + 5);
+      if (wait <= 0) {
+        mode = "cancel";
+        continue;
+      }
+      let woken;
+      try {
+        woken = await ctx.blpop([me], Math.max(1, wait));
+      } catch (err) {
+        // Leave the queue; a permit handed over meanwhile is ours to keep.
+        const kept = await ctx.run<[number, number]>(SEM_ACQUIRE, keys, [this.initialValue, me, leaseMs, "cancel", 0]).catch(() => [0, 0]);
+        if (kept[0] !== 1) throw err;
+        ok = true;
+        break;
+      }
+      if (woken !== null) {
+        ok = true;
+        break;
+      }
+      if (deadline !== undefined && deadline - performance.now() <= 0) mode = "cancel";
+    }
     if (ok) {
-      this.#tokens.push(token);
-      this.#stops.set(token, keepLease(ctx, keys[1], token, () => this.#forget(token), [keys[0], keys[2]]));
+      this.#tokens.push(me);
+      this.#stops.set(me, keepLease(ctx, keys[1], me, () => this.#forget(me), [keys[0], keys[2], keys[3]]));
     }
     return ok;
   }
 
   /**
-   * Gives back `n` permits (any process may release, as in CPython).
+   * Gives back `n` permits (any process may release, as in CPython); they go
+   * to the oldest blocked acquirers first.
    *
    * @throws {RangeError} for n < 1.
-   * @throws {StateError} when a bounded semaphore (or a Lock) would go above its initial value.
+   * @throws {StateError} when a bounded semaphore would go above its initial value.
    */
   async release(n = 1): Promise<void> {
     checkCount(n, "n", 1);

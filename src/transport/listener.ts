@@ -1,8 +1,9 @@
 /**
  * The unix-domain socket that local worker processes connect back to. One
  * per program, created on first use in a private temp directory (removed at
- * exit). A worker's first message is HELLO with the token it was started
- * with; the listener hands the connection to whoever registered that token.
+ * exit). A worker's first bytes are its handshake, with the token it was
+ * started with; the listener hands the connection to whoever registered
+ * that token.
  * The server never keeps the program alive by itself.
  *
  * @module
@@ -11,14 +12,15 @@ import { createServer, type Server, type Socket } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kind, PacketReader, text, u32 } from "./wire.ts";
+import { HelloReader } from "./handshake.ts";
+import { PacketReader } from "./wire.ts";
 
-/** What a registration receives once its worker has said HELLO. */
+/** What a registration receives once its worker has sent its handshake. */
 export interface Connection {
   socket: Socket;
   pid: number;
-  /** Set by the receiver: gets every later message from this worker. */
-  onMessages: (messages: Uint8Array[]) => void;
+  /** Set by the receiver: gets the frames (`[head, body, …]`) of every packet from this worker. */
+  onMessages: (frames: Uint8Array[]) => void;
 }
 
 let server: Server | undefined;
@@ -56,19 +58,29 @@ function ensureServer(): string {
 function accept(socket: Socket): void {
   socket.unref();
   let conn: Connection | undefined;
-  const reader = new PacketReader((messages) => {
-    if (conn) return conn.onMessages(messages);
-    const hello = messages[0];
-    if (!hello || hello[0] !== Kind.HELLO) return void socket.destroy();
-    const token = text(hello, 5);
-    const claim = waiting.get(token);
-    if (!claim) return void socket.destroy();
-    waiting.delete(token);
-    conn = { socket, pid: u32(hello, 1), onMessages: () => {} };
-    claim(conn);
-    if (messages.length > 1) conn.onMessages(messages.slice(1));
+  const hello = new HelloReader();
+  // A corrupted stream drops the connection: its owner sees it close, as
+  // if the worker had gone away, and the worker's tasks fail as lost.
+  const reader = new PacketReader((frames) => conn!.onMessages(frames), (err) => {
+    console.error(`skypool: worker ${conn!.pid}: ${err.message}`);
+    socket.destroy();
   });
-  socket.on("data", (chunk: Uint8Array) => reader.push(chunk));
+  socket.on("data", (chunk: Uint8Array) => {
+    if (conn) return reader.push(chunk);
+    let h;
+    try {
+      h = hello.push(chunk);
+    } catch {
+      return void socket.destroy(); // not a worker of ours
+    }
+    if (!h) return;
+    const claim = waiting.get(h.token);
+    if (!claim) return void socket.destroy();
+    waiting.delete(h.token);
+    conn = { socket, pid: h.pid, onMessages: () => {} };
+    claim(conn);
+    reader.push(h.rest);
+  });
   socket.on("error", () => {
     // 'close' follows; the owner treats it as the worker going away
   });
@@ -76,7 +88,7 @@ function accept(socket: Socket): void {
 
 /**
  * Reserves a token for a worker about to be started. Returns the socket
- * path and token to pass to it; `onConnect` runs when it connects.
+ * path and token to pass to it; `onConnect` runs when it has said who it is.
  */
 export function expectWorker(onConnect: (conn: Connection) => void): { path: string; token: string; cancel: () => void } {
   const path = ensureServer();

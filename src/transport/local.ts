@@ -32,7 +32,7 @@ import { availableParallelism, cpus } from "node:os";
 import { StateError, WorkerLostError } from "../errors.ts";
 import { decode } from "../task/codec.ts";
 import type { BatchOutcome, TaskBatch, Transport, WorkerSetup } from "./transport.ts";
-import { defineMsg, f64, idsMsg, initMsg, Kind, quitMsg, readIds, Status, taskMsg, text, u32 } from "./wire.ts";
+import { defineMsg, f64, idsMsg, initMsg, Kind, type Msg, quitMsg, readIds, Status, taskMsg, text, u32 } from "./wire.ts";
 import { describeExit, type WorkerExit, WorkerProcess } from "./worker_process.ts";
 
 /** How much predicted work (ms) a busy worker may hold before it gets more. */
@@ -77,8 +77,6 @@ class Slot {
   retiring = false;
   killed = false;
   defined = new Set<number>();
-  outbox: Uint8Array[] = [];
-  flushQueued = false;
   proc!: WorkerProcess;
   constructor(readonly num: number) {}
   label(): string {
@@ -217,17 +215,8 @@ export class LocalTransport implements Transport {
     }
   }
 
-  #post(slot: Slot, msg: Uint8Array): void {
-    slot.outbox.push(msg);
-    if (!slot.flushQueued) {
-      slot.flushQueued = true;
-      queueMicrotask(() => {
-        slot.flushQueued = false;
-        const out = slot.outbox;
-        slot.outbox = [];
-        if (out.length > 0) slot.proc.send(out);
-      });
-    }
+  #post(slot: Slot, msg: Msg): void {
+    slot.proc.post(msg);
   }
 
   #pick(p: Pending): Slot | undefined {
@@ -334,7 +323,7 @@ export class LocalTransport implements Transport {
       this.#definesSent++;
       this.#post(slot, defineMsg(p.fnIndex, this.#fnJson[p.fnIndex]));
     }
-    this.#post(slot, taskMsg(p.id, p.fnIndex, p.batch.payload));
+    this.#post(slot, taskMsg(p.id, p.fnIndex, p.batch.payload, p.batch.each === true));
     const max = this.#setup.maxtasksperchild;
     if (max !== undefined && slot.assigned >= max) {
       // Recycle: the worker finishes what it holds and exits; its
@@ -345,8 +334,10 @@ export class LocalTransport implements Transport {
     }
   }
 
-  #onMessages(slot: Slot, messages: Uint8Array[]): void {
-    for (const m of messages) {
+  #onMessages(slot: Slot, frames: Uint8Array[]): void {
+    for (let i = 0; i + 1 < frames.length; i += 2) {
+      const m = frames[i];
+      const body = frames[i + 1];
       if (m[0] === Kind.RESULT) {
         const id = u32(m, 1);
         const p = slot.outstanding.get(id);
@@ -359,21 +350,20 @@ export class LocalTransport implements Transport {
         const old = this.#ewma[p.fnIndex];
         this.#ewma[p.fnIndex] = Number.isNaN(old) ? perTask : old + EWMA_WEIGHT * (perTask - old);
         const status = m[5];
-        const payload = m.subarray(14);
         this.#changePending(-1);
         p.done(
           status === Status.OK
-            ? { status: "ok", payload }
+            ? { status: "ok", payload: body }
             : status === Status.THREW
-            ? { status: "threw", payload }
-            : { status: "unserializable", message: text(payload, 0) },
+            ? { status: "threw", payload: body }
+            : { status: "unserializable", message: text(body) },
         );
       } else if (m[0] === Kind.CANCELLED) {
         this.#onCancelled(slot, readIds(m));
       } else if (m[0] === Kind.INIT_FAILED) {
         let cause: unknown;
         try {
-          cause = m[1] === Status.THREW ? decode(m.subarray(2)) : text(m, 2);
+          cause = m[1] === Status.THREW ? decode(body) : text(body);
         } catch (err) {
           cause = err;
         }

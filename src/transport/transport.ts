@@ -23,10 +23,19 @@ export type TransportName = "local" | "inline";
 export interface TaskBatch {
   /** The function, as shipped by `shipFunction`. Its `id` is stable for one function. */
   readonly fn: FunctionRef;
-  /** `encode(argLists)`: one CBOR array holding the argument array of every task in the chunk. */
+  /**
+   * `encode(argLists)`: one array holding the argument array of every task
+   * in the chunk; with `each`, `encode(items)`: one argument per task.
+   */
   readonly payload: Uint8Array;
-  /** How many tasks (argument lists) the payload holds. */
+  /** How many tasks the payload holds. */
   readonly count: number;
+  /**
+   * Task i is `fn(items[i])` rather than `fn(...argLists[i])`. `map` and
+   * `imap` chunks use it: a flat list of items encodes several times faster
+   * than a list of one-element arrays.
+   */
+  readonly each?: boolean;
 }
 
 /**

@@ -13,7 +13,7 @@ import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import { config } from "../config.ts";
 import { workerEnvironment } from "../state/redis.ts";
 import { expectWorker } from "./listener.ts";
-import { packet } from "./wire.ts";
+import { type Msg, packet } from "./wire.ts";
 
 /** How a worker process ended. */
 export interface WorkerExit {
@@ -28,7 +28,8 @@ export interface WorkerExit {
 /** Callbacks of a {@link WorkerProcess}. */
 export interface WorkerEvents {
   onConnect(pid: number): void;
-  onMessages(messages: Uint8Array[]): void;
+  /** The frames of one packet: `[head, body, head, body, …]`. */
+  onMessages(frames: Uint8Array[]): void;
   onExit(exit: WorkerExit): void;
 }
 
@@ -58,7 +59,9 @@ export class WorkerProcess {
   readonly pid: number | undefined;
   #child: ChildProcess;
   #socket: Socket | undefined;
-  #pendingOut: Uint8Array[] = [];
+  /** Frames posted and not yet written (`[head, body, …]`). */
+  #outbox: Uint8Array[] = [];
+  #flushQueued = false;
   #exited = false;
   #socketClosed = false;
   #exit: WorkerExit = { code: null, signal: null, connected: false };
@@ -77,11 +80,10 @@ export class WorkerProcess {
         this.#maybeReport();
       });
       if (this.#refed) conn.socket.ref();
-      if (this.#pendingOut.length > 0) {
-        for (const chunk of this.#pendingOut) conn.socket.write(chunk);
-        this.#pendingOut = [];
-      }
+      // What was posted before the connection and what onConnect posts
+      // (the first tasks) leave together, in one packet.
       this.events.onConnect(conn.pid);
+      this.#scheduleFlush();
     });
     this.#cancel = cancel;
     const { file, args } = workerCommand([path, token]);
@@ -130,16 +132,26 @@ export class WorkerProcess {
     return this.#exited;
   }
 
-  /** Sends messages as one packet (queued until the worker connects). */
-  send(messages: readonly Uint8Array[]): void {
-    const [len, body] = packet(messages);
-    if (this.#socket) {
-      if (this.#socketClosed) return;
-      this.#socket.write(len);
-      this.#socket.write(body);
-    } else if (!this.#exited) {
-      this.#pendingOut.push(len, body);
-    }
+  /**
+   * Queues a message. Everything posted in the same tick goes out as one
+   * packet, in one write; before the worker connects, messages wait.
+   */
+  post(msg: Msg): void {
+    if (this.#exited || this.#socketClosed) return;
+    this.#outbox.push(msg[0], msg[1]);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushQueued || !this.#socket || this.#outbox.length === 0) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const frames = this.#outbox;
+      this.#outbox = [];
+      if (frames.length === 0 || this.#socketClosed) return;
+      this.#socket!.write(packet(frames));
+    });
   }
 
   /** Keeps the program alive while this worker has work (or lets it exit). */

@@ -72,11 +72,18 @@ export function encodeReturned(value: unknown): BatchResult {
   }
 }
 
-async function finishAsync(fn: Fn, argLists: unknown[][], results: unknown[], i: number, pending: PromiseLike<unknown>): Promise<BatchResult> {
+async function finishAsync(
+  fn: Fn,
+  tasks: unknown[],
+  each: boolean,
+  results: unknown[],
+  i: number,
+  pending: PromiseLike<unknown>,
+): Promise<BatchResult> {
   try {
     results[i] = await pending;
-    for (i++; i < argLists.length; i++) {
-      const r = fn(...argLists[i]);
+    for (i++; i < tasks.length; i++) {
+      const r = each ? fn(tasks[i]) : fn(...(tasks[i] as unknown[]));
       results[i] = isThenable(r) ? await r : r;
     }
   } catch (err) {
@@ -86,26 +93,28 @@ async function finishAsync(fn: Fn, argLists: unknown[][], results: unknown[], i:
 }
 
 /**
- * Runs `fn` on every argument list in `payload` (`encode(argLists)`), in
- * order. Returns synchronously when every call was synchronous.
+ * Runs `fn` on every task in `payload`, in order: `payload` is
+ * `encode(argLists)` and task i is `fn(...argLists[i])`, or with `each`,
+ * `encode(items)` and task i is `fn(items[i])`. Returns synchronously when
+ * every call was synchronous.
  */
-export function runBatch(fn: Fn, payload: Uint8Array): BatchResult | Promise<BatchResult> {
-  let argLists: unknown[][];
+export function runBatch(fn: Fn, payload: Uint8Array, each = false): BatchResult | Promise<BatchResult> {
+  let tasks: unknown[];
   try {
-    argLists = decode(payload) as unknown[][];
+    tasks = decode(payload) as unknown[];
   } catch (err) {
-    if (needsStateHandles(err)) return loadStateHandles().then(() => runBatch(fn, payload));
+    if (needsStateHandles(err)) return loadStateHandles().then(() => runBatch(fn, payload, each));
     return encodeThrown(err);
   }
-  const results = new Array<unknown>(argLists.length);
-  for (let i = 0; i < argLists.length; i++) {
+  const results = new Array<unknown>(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
     let r: unknown;
     try {
-      r = fn(...argLists[i]);
+      r = each ? fn(tasks[i]) : fn(...(tasks[i] as unknown[]));
     } catch (err) {
       return encodeThrown(err);
     }
-    if (isThenable(r)) return finishAsync(fn, argLists, results, i, r);
+    if (isThenable(r)) return finishAsync(fn, tasks, each, results, i, r);
     results[i] = r;
   }
   return encodeReturned(results);

@@ -30,3 +30,21 @@ end
 return gone
 `,
 });
+
+/**
+ * Renews a `Lock` owner key (whose expiry is its holder's lease) if it still
+ * holds `token` (marked `token|w` or not, see `lua/lock.ts`). KEYS: owner.
+ * ARGV: lease ms, token. Returns 1 if renewed, 0 if the lock was released
+ * (by anyone) or the lease expired.
+ */
+export const RENEW_OWNER = defineScript({
+  name: "lease.renewOwner",
+  keys: ["owner"],
+  touchKeys: false,
+  lua: `
+local v = redis.call('GET', KEYS[1])
+if v ~= ARGV[2] and v ~= ARGV[2] .. '|w' then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`,
+});

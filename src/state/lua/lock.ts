@@ -1,13 +1,72 @@
 /**
- * Lua for `RLock` (a plain `Lock` uses the semaphore scripts).
+ * Lua for `Lock` and `RLock`.
  *
- * KEYS: `state` (hash: `owner` token, `count` recursion depth), `leases`
- * (sorted set holding the owner's lease), `wake` (list of wake-up tokens,
- * at most one). An owner whose lease expired (it died) is dropped.
+ * A `Lock` is one key, `owner`: a string holding the holder's token whose
+ * expiry IS the holder's lease (`SET owner token NX PX leaseMs`, renewed by
+ * the holder's watchdog). Free = no key, so an uncontended acquire is that
+ * one native command. `wake` is a list of at most one wake-up token for
+ * blocked acquirers (BLPOP). An acquirer that fails marks the holder's
+ * value (`token|w`, the expiry kept) before it blocks, and only a release
+ * of a marked value pushes a wake-up token, so an uncontended release is
+ * GET + DEL. An acquirer that got the lock after waiting marks its own
+ * value (others may still wait), so every blocked acquirer is woken in
+ * turn. Every key is created with an expiry (the lease, or
+ * `redisExpiryTime` for `wake`), so these scripts need no refresh after.
+ *
+ * `RLock` KEYS: `state` (hash: `owner` token, `count` recursion depth),
+ * `leases` (sorted set holding the owner's lease), `wake` (list of wake-up
+ * tokens, at most one). An owner whose lease expired (it died) is dropped.
  *
  * @module
  */
 import { defineScript } from "../redis.ts";
+
+/**
+ * The slow path of `Lock.acquire` (after `SET NX` failed, or after a
+ * wake-up): tries again (taking the lock marked, as others may wait), and
+ * drops any wake-up token left in `wake` (the lock is taken, so the token
+ * is stale). On failure it marks the holder's value, so that its release
+ * wakes a waiter. KEYS: owner, wake. ARGV: token, leaseMs. Returns `{1, 0}`
+ * when acquired, else `{0, ms until the holder's lease expires, or -1}`.
+ */
+export const LOCK_TRY = defineScript({
+  name: "lock.try",
+  keys: ["owner", "wake"],
+  touchKeys: false,
+  lua: `
+redis.call('DEL', KEYS[2])
+if redis.call('SET', KEYS[1], ARGV[1] .. '|w', 'NX', 'PX', ARGV[2]) then return {1, 0} end
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, -2) ~= '|w' then redis.call('SET', KEYS[1], v .. '|w', 'KEEPTTL') end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then ttl = -1 end
+return {0, ttl}
+`,
+});
+
+/**
+ * Releases a Lock, whoever holds it (CPython); if an acquirer waits (the
+ * value is marked), leaves one wake-up token. KEYS: owner, wake. ARGV: the
+ * error message for an unlocked lock. Returns the released holder's token
+ * (without the mark).
+ */
+export const LOCK_RELEASE = defineScript({
+  name: "lock.release",
+  keys: ["owner", "wake"],
+  touchKeys: false,
+  lua: `
+local owner = redis.call('GET', KEYS[1])
+if not owner then return redis.error_reply('STATE ' .. ARGV[1]) end
+redis.call('DEL', KEYS[1])
+if string.sub(owner, -2) ~= '|w' then return owner end
+if redis.call('RPUSH', KEYS[2], '1') == 1 then
+  redis.call('EXPIRE', KEYS[2], TTL)
+else
+  redis.call('LTRIM', KEYS[2], 0, 0)
+end
+return string.sub(owner, 1, -3)
+`,
+});
 
 const COMMON = `
 local now = now_ms()

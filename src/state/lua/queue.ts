@@ -14,6 +14,12 @@
  * - `joiners` — how many `join()` callers are registered for the next time
  *   `unfinished` reaches 0; `joinwake` — the tokens pushed to them then.
  *
+ * `put` and `get` run on every item, so their scripts refresh the keys'
+ * expiry lazily (see `touch: "lazy"` in redis.ts): each gives a TTL to the
+ * keys it creates (RPUSH/INCR returning 1), and the refresh of existing
+ * keys runs only when this process has not done it for a tenth of
+ * `redisExpiryTime`.
+ *
  * @module
  */
 import { defineScript } from "../redis.ts";
@@ -28,31 +34,38 @@ import { defineScript } from "../redis.ts";
 export const QUEUE_PUT = defineScript({
   name: "queue.put",
   keys: ["items", "unfinished"],
+  touch: "lazy",
   lua: `
 local maxsize = tonumber(ARGV[1])
 if maxsize > 0 and redis.call('LLEN', KEYS[1]) >= maxsize then return 0 end
-redis.call('RPUSH', KEYS[1], ARGV[3])
-if ARGV[2] == '1' then redis.call('INCR', KEYS[2]) end
+if redis.call('RPUSH', KEYS[1], ARGV[3]) == 1 and not TOUCH then touch(KEYS[1]) end
+if ARGV[2] == '1' and redis.call('INCR', KEYS[2]) == 1 and not TOUCH then touch(KEYS[2]) end
 return 1
 `,
 });
 
 /**
  * Takes the oldest item without blocking (nil when empty); on a bounded
- * queue it also leaves a wake-up token for a blocked putter.
+ * queue it also leaves a wake-up token for a blocked putter. (An unbounded
+ * queue's get is a native LPOP whenever no expiry refresh is due.)
  *
  * KEYS: items, notfull. ARGV: maxsize.
  */
 export const QUEUE_GET = defineScript({
   name: "queue.get",
   keys: ["items", "notfull"],
+  touch: "lazy",
   lua: `
 local v = redis.call('LPOP', KEYS[1])
 if not v then return false end
 local maxsize = tonumber(ARGV[1])
 if maxsize > 0 then
-  redis.call('RPUSH', KEYS[2], '1')
-  redis.call('LTRIM', KEYS[2], 0, maxsize - 1)
+  local n = redis.call('RPUSH', KEYS[2], '1')
+  if n == 1 then
+    if not TOUCH then touch(KEYS[2]) end
+  elseif n > maxsize then
+    redis.call('LTRIM', KEYS[2], 0, maxsize - 1)
+  end
 end
 return v
 `,
