@@ -1,18 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 
-// The tests run from tests/ (Deno) or npm/build/tests/ (Node): find the
-// repository root by walking up to the README.
+// The tests run from tests/ (Deno) or from a build folder's tests/ (Node):
+// find the repository root by walking up to the folder holding package.json.
 function repoFile(rel: string): string {
-  for (const up of ["../", "../../../"]) {
-    try {
-      return readFileSync(new URL(up + rel, import.meta.url), "utf8");
-    } catch {
-      // try the next level
+  let dir = new URL("./", import.meta.url);
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(new URL("package.json", dir)) && existsSync(new URL("examples/", dir))) {
+      return readFileSync(new URL(rel, dir), "utf8");
     }
+    dir = new URL("../", dir);
   }
-  throw new Error(`cannot find ${rel} above ${import.meta.url}`);
+  throw new Error(`cannot find the repository root above ${import.meta.url}`);
 }
 
 test("every README example is exactly its file in examples/", () => {
