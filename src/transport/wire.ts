@@ -46,6 +46,8 @@ export const Kind = {
   DONE: 19,
   /** head `u32` task ids that were cancelled before they started. */
   CANCELLED: 20,
+  /** The worker has loaded what it needs to run tasks. */
+  READY: 21,
 } as const;
 
 /** Status byte of RESULT / INIT_FAILED / DONE. */
@@ -110,6 +112,10 @@ export function readIds(head: Uint8Array): number[] {
 
 export function quitMsg(): Msg {
   return [new Uint8Array([Kind.QUIT]), EMPTY];
+}
+
+export function readyMsg(): Msg {
+  return [new Uint8Array([Kind.READY]), EMPTY];
 }
 
 export function resultMsg(taskId: number, status: number, elapsedMs: number, payload: Uint8Array): Msg {

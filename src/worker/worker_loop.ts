@@ -9,7 +9,7 @@
  * @module
  */
 import { exit, type ParentLink } from "../runtime/worker_host.ts";
-import { idsMsg, Kind, type Msg, packet, PacketReader, readIds, resultMsg, Status, statusMsg, text, u32 } from "../transport/wire.ts";
+import { idsMsg, Kind, type Msg, packet, PacketReader, readIds, readyMsg, resultMsg, Status, statusMsg, text, u32 } from "../transport/wire.ts";
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "./run_batch.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
 
@@ -226,5 +226,9 @@ export function startWorker(parent: ParentLink): (chunk: Uint8Array) => void {
     console.error(`skypool worker: ${err.message}`);
     exit(70);
   });
+  // Tells the parent it may start more workers (see local.ts, start-up).
+  // It leaves with the first results when tasks are already waiting.
+  send(readyMsg());
+  queueMicrotask(flush);
   return (chunk) => reader.push(chunk);
 }

@@ -95,6 +95,30 @@ describe("Lock", () => {
     assert.equal(await child.exited, 0);
   });
 
+  test("several blocked acquirers are each woken in turn by releases (well within the lease)", async () => {
+    const lock = new Lock();
+    const { handleFromRecord, handleRecord } = await import("../../src/state/handle.ts");
+    await lock.acquire();
+    const copies = [0, 1, 2].map(() => handleFromRecord("lock", handleRecord(lock)) as Lock);
+    let inside = 0;
+    let most = 0;
+    const t0 = performance.now();
+    const runs = copies.map(async (c) => {
+      assert.equal(await c.acquire({ timeout: 20_000 }), true);
+      most = Math.max(most, ++inside);
+      await new Promise((r) => setTimeout(r, 20));
+      inside--;
+      await c.release();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await lock.release();
+    await Promise.all(runs);
+    assert.equal(most, 1, "never two holders at once");
+    // The lease is 30 s: only wake-ups from releases get everyone through this fast.
+    assert.ok(since(t0) < 100 + LOOSE + 1000, `took ${since(t0)} ms`);
+    assert.equal(await lock.locked(), false);
+  });
+
   test("a holder that is killed frees the lock within the lease", async () => {
     const lock = new Lock();
     const child = runChild("hold", { lock: wire(lock) }, { SKYPOOL_LEASE_MS: "1000" });

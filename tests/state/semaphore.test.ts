@@ -124,6 +124,65 @@ describe("semaphores", () => {
     }
   });
 
+  test("a release hands its permit to the oldest blocked acquirer, not to a later one", async () => {
+    const sem = new Semaphore(0);
+    const copies = [0, 1, 2].map(() => handleFromRecord("semaphore", handleRecord(sem)) as Semaphore);
+    const order: number[] = [];
+    const waiting: Promise<boolean>[] = [];
+    for (const [i, c] of copies.entries()) {
+      waiting.push(c.acquire({ timeout: 10_000 }).then((ok) => (order.push(i), ok)));
+      await new Promise((r) => setTimeout(r, 60)); // arrive in order
+    }
+    assert.equal(await sem.acquire({ block: false }), false, "no barging past the waiters");
+    await sem.release();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(order, [0]);
+    await sem.release();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(order, [0, 1]);
+    await sem.release();
+    assert.deepEqual(await Promise.all(waiting), [true, true, true]);
+    assert.deepEqual(order, [0, 1, 2]);
+    assert.equal(await sem.getValue(), 0);
+  });
+
+  test("a waiter that timed out gets no permit: a later release leaves it free", async () => {
+    const sem = new BoundedSemaphore(1);
+    await sem.acquire();
+    const other = handleFromRecord("bsemaphore", handleRecord(sem)) as BoundedSemaphore;
+    assert.equal(await other.acquire({ timeout: 80 }), false);
+    await sem.release();
+    assert.equal(await sem.getValue(), 1, "the permit was not handed to the timed-out waiter");
+    assert.equal(await other.acquire({ block: false }), true);
+    await other.release();
+  });
+
+  test("a waiter killed while blocked: a permit handed to it comes back within its lease", async () => {
+    const sem = new BoundedSemaphore(1);
+    await sem.acquire();
+    const child = runChild("acquire-timed", { lock: wire(sem), timeout: 60_000 }, { SKYPOOL_LEASE_MS: "700" });
+    try {
+      await child.waitForLine("trying");
+      // Wait until the child blocks in Redis (registered as a waiter).
+      for (let i = 0; i < 200; i++) {
+        const info = await server.command<string>(["INFO", "clients"]);
+        if (Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? 0) >= 1) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await child.kill();
+      await sem.release(); // handed to the dead waiter, whose lease nobody renews
+      const t0 = performance.now();
+      assert.equal(await sem.acquire({ timeout: 10_000 }), true);
+      assert.ok(since(t0) < 700 + LOOSE, `took ${since(t0)} ms to get the permit back`);
+      assert.equal(await sem.getValue(), 0);
+      await sem.release();
+      assert.equal(await sem.getValue(), 1, "nothing lost, nothing created");
+      await assert.rejects(sem.release(), StateError);
+    } finally {
+      await child.kill();
+    }
+  });
+
   test("a permit released by another process is not given back again when its holder's lease ends", async () => {
     const sem = new BoundedSemaphore(1);
     const child = runChild("hold", { lock: wire(sem) }, { SKYPOOL_LEASE_MS: "600" });

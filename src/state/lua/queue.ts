@@ -25,8 +25,10 @@
 import { defineScript } from "../redis.ts";
 
 /**
- * Appends an item if the queue has room. Returns 1 when it was put, 0 when
- * the queue is full. A JoinableQueue counts the item as unfinished in the
+ * Appends an item if the queue has room (bounded and joinable queues, and
+ * SimpleQueue; an unbounded Queue's put is a native RPUSH pipelined with
+ * PEXPIRE, see `RedisContext.pushWithExpiry`). Returns 1 when it was put,
+ * 0 when the queue is full. A JoinableQueue counts the item as unfinished in the
  * same step, so `join()` can never see it put but not counted.
  *
  * KEYS: items, unfinished. ARGV: maxsize (0 = unbounded), joinable (`1`/`0`), item.
