@@ -10,7 +10,8 @@ import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/sta
 import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { EOFError, SerializationError, SkypoolError, StateError } from "../../src/errors.ts";
-import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
+import { type TestRedisServer } from "../helpers/redis_server.ts";
+import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 
 // ---------------------------------------------------------------------------
 // Child-process mode: this file re-runs itself as the far end of a pipe.
@@ -85,13 +86,10 @@ let server: TestRedisServer;
 
 describe("Pipe", () => {
   before(async () => {
-    server = await startRedisServer();
-    config.set({ redis: { url: server.url } });
+    server = await setUpRedis();
   });
   after(async () => {
-    await closeAllConnections();
-    await server.stop();
-    config.reset();
+    await tearDownRedis(server);
   });
 
   test("CONN-01/02/03/05/07: against an echo process: objects, bytes, recvBytesInto, poll and EOF", async () => {

@@ -12,6 +12,7 @@ import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { QueueEmptyError, QueueFullError, SerializationError, StateError } from "../../src/errors.ts";
 import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
+import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 
 // ---------------------------------------------------------------------------
 // Child-process mode: this file re-runs itself as a producer process.
@@ -88,13 +89,10 @@ let server: TestRedisServer;
 
 describe("Queue", () => {
   before(async () => {
-    server = await startRedisServer();
-    config.set({ redis: { url: server.url } });
+    server = await setUpRedis();
   });
   after(async () => {
-    await closeAllConnections();
-    await server.stop();
-    config.reset();
+    await tearDownRedis(server);
   });
 
   test("Q-01: puts on a bounded queue, full at once without blocking, full after the timeout with it", async () => {
@@ -363,13 +361,10 @@ describe("Queue", () => {
 
 describe("JoinableQueue", () => {
   before(async () => {
-    server = await startRedisServer();
-    config.set({ redis: { url: server.url } });
+    server = await setUpRedis();
   });
   after(async () => {
-    await closeAllConnections();
-    await server.stop();
-    config.reset();
+    await tearDownRedis(server);
   });
 
   test("QSRC-01/LITH-19: taskDone without an unfinished item is a StateError", async () => {

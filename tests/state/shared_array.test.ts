@@ -8,10 +8,10 @@ import { Lock, RLock } from "../../src/state/lock.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
 import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/state/handle.ts";
 import type { Typecode } from "../../src/state/typecodes.ts";
-import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { StateError } from "../../src/errors.ts";
-import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
+import { type TestRedisServer } from "../helpers/redis_server.ts";
+import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 
 const SEQ = [412, 77, 905, 36, 588, 120, 263, 999, 54, 731];
 
@@ -78,13 +78,10 @@ let server: TestRedisServer;
 
 describe("SharedArray and RawArray", () => {
   before(async () => {
-    server = await startRedisServer();
-    config.set({ redis: { url: server.url } });
+    server = await setUpRedis();
   });
   after(async () => {
-    await closeAllConnections();
-    await server.stop();
-    config.reset();
+    await tearDownRedis(server);
   });
 
   test("ARR-01/03: reads, slices, slice assignment, and prefix sums computed by a child process", async () => {

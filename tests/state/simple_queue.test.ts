@@ -1,12 +1,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { SimpleQueue } from "../../src/state/simple_queue.ts";
-import { closeAllConnections } from "../../src/state/redis.ts";
 import { handleFromRecord, handleRecord } from "../../src/state/handle.ts";
-import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { SerializationError, StateError } from "../../src/errors.ts";
-import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
+import { type TestRedisServer } from "../helpers/redis_server.ts";
+import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 
 function twin<T>(q: SimpleQueue<T>): SimpleQueue<T> {
   return handleFromRecord("simplequeue", JSON.parse(JSON.stringify(handleRecord(q)))) as SimpleQueue<T>;
@@ -19,13 +18,10 @@ let server: TestRedisServer;
 
 describe("SimpleQueue", () => {
   before(async () => {
-    server = await startRedisServer();
-    config.set({ redis: { url: server.url } });
+    server = await setUpRedis();
   });
   after(async () => {
-    await closeAllConnections();
-    await server.stop();
-    config.reset();
+    await tearDownRedis(server);
   });
 
   test("SQ-01: after close, empty() is a StateError even if the queue was never used", async () => {

@@ -8,10 +8,10 @@ import { Lock, RLock } from "../../src/state/lock.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
 import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/state/handle.ts";
 import type { Typecode } from "../../src/state/typecodes.ts";
-import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { StateError } from "../../src/errors.ts";
-import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
+import { type TestRedisServer } from "../helpers/redis_server.ts";
+import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 
 // Values for VAL-01: [typecode, initial, what a child sets]; 64-bit round trips beyond 2^32.
 const VAL01: [Typecode, unknown, unknown][] = [
@@ -78,13 +78,10 @@ let server: TestRedisServer;
 
 describe("Value and RawValue", () => {
   before(async () => {
-    server = await startRedisServer();
-    config.set({ redis: { url: server.url } });
+    server = await setUpRedis();
   });
   after(async () => {
-    await closeAllConnections();
-    await server.stop();
-    config.reset();
+    await tearDownRedis(server);
   });
 
   test("VAL-01/02: typed round trip; a child process sees the initial values and sets new ones", async () => {
