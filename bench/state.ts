@@ -170,10 +170,9 @@ interface Stat {
 
 const stat = (xs: readonly number[]): Stat => ({ medianUs: median(xs), p10Us: quantile(xs, 0.1), p90Us: quantile(xs, 0.9), n: xs.length });
 
-/** Commands of one client closer together than this (µs) were pipelined. */
-const PIPELINED_US = 5;
-
 interface Diagnosis {
+  /** Median time between two commands of one client (µs, MONITOR clock). */
+  gapUs: number;
   /** Round trips per operation (commands sent, pipelined ones counted once). */
   roundTrips: number;
   /** Commands the client sent per operation. */
@@ -206,7 +205,7 @@ function serverUsec(info: string, topLevel: ReadonlySet<string>): number {
  * the server time of the commands it sends (commandstats over 10 × `runs`
  * operations, without MONITOR).
  */
-async function diagnose(server: TestRedisServer, runs: number, op: () => Promise<unknown>): Promise<Diagnosis> {
+async function diagnose(server: TestRedisServer, runs: number, op: () => Promise<unknown>, pipelinedUs = 0): Promise<Diagnosis> {
   const admin = createClient({ url: server.url });
   admin.on("error", () => {});
   await admin.connect();
@@ -225,14 +224,16 @@ async function diagnose(server: TestRedisServer, runs: number, op: () => Promise
     const lua = seen.length - top.length;
     const name = (l: string) => /"([A-Za-z]+)"/.exec(l)?.[1]?.toUpperCase() ?? "?";
     // Pipelined commands (sent in one write) reach Redis together: a command
-    // from the same client within PIPELINED_US of the previous one rides the
-    // same round trip (a real round trip takes a PING, tens of µs).
+    // from the same client less than `pipelinedUs` after the previous one
+    // rode the same round trip (a real one takes a whole PING cycle).
     let trips = 0;
     let last = { client: "", ts: -Infinity };
+    const gaps: number[] = [];
     for (const l of top) {
       const ts = Number(l.slice(0, l.indexOf(" "))) * 1e6;
       const client = /\[\d+ ([^\]]+)\]/.exec(l)?.[1] ?? "";
-      if (!(client === last.client && ts - last.ts < PIPELINED_US)) trips++;
+      if (client === last.client) gaps.push(ts - last.ts);
+      if (!(client === last.client && ts - last.ts < pipelinedUs)) trips++;
       last = { client, ts };
     }
 
@@ -242,6 +243,7 @@ async function diagnose(server: TestRedisServer, runs: number, op: () => Promise
     const serverUs = serverUsec(stats, new Set(top.map(name))) / (runs * 10);
     return {
       roundTrips: trips / runs,
+      gapUs: gaps.length > 0 ? median(gaps) : NaN,
       commands: top.length / runs,
       inScripts: lua / runs,
       sent: top.slice(0, Math.round(top.length / runs)).map(name),
@@ -410,15 +412,18 @@ async function orchestrate(): Promise<void> {
 
     // What each operation sends (round trips), runs inside its scripts, and costs the server.
     const diagSem = new Semaphore(1);
+    const pingDiag = await diagnose(server, 20, () => ctx.command(["PING"]));
+    // Commands closer together than a quarter of a PING-to-PING cycle were pipelined.
+    const pipelinedUs = pingDiag.gapUs / 4;
     const commands: Record<string, Diagnosis> = {
-      ping: await diagnose(server, 20, () => ctx.command(["PING"])),
-      lock: await diagnose(server, 20, ops.lock),
-      queue: await diagnose(server, 20, ops.queue),
-      isSet: await diagnose(server, 20, ops.isSet),
+      ping: pingDiag,
+      lock: await diagnose(server, 20, ops.lock, pipelinedUs),
+      queue: await diagnose(server, 20, ops.queue, pipelinedUs),
+      isSet: await diagnose(server, 20, ops.isSet, pipelinedUs),
       semaphoreAcquireRelease: await diagnose(server, 20, async () => {
         await diagSem.acquire();
         await diagSem.release();
-      }),
+      }, pipelinedUs),
     };
     const wakeParts = await wakeSplit(server, 30, wakeSample, SEM_RELEASE.sha);
 
@@ -497,8 +502,9 @@ async function orchestrate(): Promise<void> {
 
     md.push("## Where the time goes", "");
     md.push(
-      "Per operation: the commands the client sends and the round trips they take (commands of one client that reach Redis within",
-      `${PIPELINED_US} µs of each other were sent in one write, a pipeline, and share a round trip), the commands run inside Lua scripts`,
+      "Per operation: the commands the client sends and the round trips they take (commands of one client that reach Redis less than a",
+      `quarter of a PING-to-PING cycle apart, here ${f(pipelinedUs)} µs under MONITOR, were sent in one write, a pipeline, and share a round trip),`,
+      "the commands run inside Lua scripts",
       "(MONITOR over 20 operations), and the server time of the commands sent (INFO commandstats over 200 operations, without MONITOR;",
       "a script's time includes the commands it runs). \"Rest\" is the median",
       "minus one PING per round trip minus the server time: client-side work (redis.ts's call path, node-redis argument and reply handling,",

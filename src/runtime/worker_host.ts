@@ -18,6 +18,9 @@ export interface ParentLink {
   flush(): Promise<void>;
 }
 
+/** True under Deno. */
+export const isDeno: boolean = typeof Deno !== "undefined";
+
 /** This process's id. */
 export function pid(): number {
   return typeof Deno !== "undefined" ? Deno.pid : process.pid;

@@ -712,13 +712,19 @@ export class RedisContext {
 
   /** Seconds a key lives after its last use (`config.get().redisExpiryTime`). */
   get expirySeconds(): number {
-    return Math.max(1, Math.ceil(config.get().redisExpiryTime));
+    return (this.#expiry = Math.max(1, Math.ceil(config.get().redisExpiryTime)));
   }
 
   /** The lease of Lock/Semaphore holders in ms (`config.get().leaseMs`). */
   get leaseMs(): number {
-    return config.get().leaseMs;
+    const cfg = config.get();
+    this.#expiry = Math.max(1, Math.ceil(cfg.redisExpiryTime));
+    return cfg.leaseMs;
   }
+
+  // The expiry as last read from the config by this context (a config read
+  // costs microseconds, which matter on the hot paths).
+  #expiry = 0;
 
   /**
    * Runs a script (EVALSHA; on NOSCRIPT — first use, or after a Redis
@@ -731,7 +737,10 @@ export class RedisContext {
    */
   async run<T = RedisReply>(script: Script, keys: readonly string[], args: readonly RedisArg[] = [], options: CommandOptions = {}): Promise<T> {
     checkKeyCount(script, keys);
-    const expiry = this.expirySeconds;
+    // A script that refreshes no expiry only uses TTL for the keys it
+    // creates: the expiry last read (by the same operation's earlier step,
+    // e.g. `leaseMs` in an acquire) will do, which saves a config read.
+    const expiry = script.touchKeys || this.#expiry === 0 ? this.expirySeconds : this.#expiry;
     const nk = keys.length;
     let touchedAt = -1;
     const argv: (string | Buffer)[] = new Array(3 + nk + (script.lazy ? 2 : 1) + args.length);

@@ -66,7 +66,7 @@ function firstWave(): number {
 /** The latest the second wave of workers starts (ms after the first). */
 const DEFER_MAX_MS = 1000;
 /** The latest it starts after a first-wave worker is ready but busy. */
-const DEFER_BUSY_MS = 20;
+const DEFER_BUSY_MS = 5;
 
 /** The number of CPUs this program may use. */
 export function defaultProcesses(): number {
@@ -153,6 +153,7 @@ export class LocalTransport implements Transport {
   #reclaimTimer: ReturnType<typeof setTimeout> | undefined;
   #definesSent = 0;
   #workersStarted = 0;
+  #workersReady = 0;
   /** Workers not started yet: they start once a first one is ready. */
   #deferred = 0;
   #deferTimer: ReturnType<typeof setTimeout> | undefined;
@@ -198,9 +199,9 @@ export class LocalTransport implements Transport {
     (this.#deferTimer as { unref?: () => void }).unref?.();
   }
 
-  /** Counters for tests and diagnostics: function definitions sent, worker processes started. */
-  get stats(): { definesSent: number; workersStarted: number } {
-    return { definesSent: this.#definesSent, workersStarted: this.#workersStarted };
+  /** Counters for tests and diagnostics: function definitions sent, worker processes started, workers that said READY. */
+  get stats(): { definesSent: number; workersStarted: number; workersReady: number } {
+    return { definesSent: this.#definesSent, workersStarted: this.#workersStarted, workersReady: this.#workersReady };
   }
 
   /** Process ids of the live workers (those that connected). */
@@ -410,6 +411,7 @@ export class LocalTransport implements Transport {
             : { status: "unserializable", message: text(body) },
         );
       } else if (m[0] === Kind.READY) {
+        this.#workersReady++;
         // Busy with a first task: start the rest after its result (below), or soon anyway.
         this.#firstReady = true;
         this.#spawnDeferred(slot.outstanding.size > 0 ? DEFER_BUSY_MS : 0);

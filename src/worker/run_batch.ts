@@ -25,8 +25,15 @@ function needsStateHandles(err: unknown): boolean {
     err.message.startsWith("cannot decode a handle of unknown kind");
 }
 
+// The specifier is built at run time on purpose: Deno loads every literal
+// `import("…")` of a module's graph up front, and this one reaches
+// node-redis, which cost every worker start 2-4 ms that only the rare task
+// carrying a handle needs. The extension follows this file's (.ts under
+// Deno, .js in the npm build).
+const HANDLES_URL = new URL(`../state/all_handles${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href;
+
 function loadStateHandles(): Promise<unknown> {
-  return stateHandles ??= import("../state/all_handles.ts");
+  return stateHandles ??= import(HANDLES_URL);
 }
 
 /** What a batch came to: a status byte (see `Status`) and its payload. */

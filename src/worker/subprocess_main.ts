@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { connectToParent, exit, pid } from "../runtime/worker_host.ts";
+import { connectToParent, exit, isDeno, pid } from "../runtime/worker_host.ts";
 import { helloBytes } from "../transport/handshake.ts";
 
 const [socketPath, token] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
@@ -22,9 +22,15 @@ if (!socketPath || !token) {
   exit(2);
 }
 
-const loading = import("./worker_loop.ts");
-// A failed load is reported where it is awaited, below.
-loading.catch(() => {});
+// Node loads modules asynchronously: start loading first, connect meanwhile.
+// Deno's dynamic import holds up the event loop until loaded, so a connect
+// started with it completes only after it: connect first there.
+let loading: Promise<typeof import("./worker_loop.ts")> | undefined;
+if (!isDeno) {
+  loading = import("./worker_loop.ts");
+  // A failed load is reported where it is awaited, below.
+  loading.catch(() => {});
+}
 const early: Uint8Array[] = [];
 let onData = (chunk: Uint8Array): void => void early.push(chunk);
 const link = await connectToParent(socketPath, (chunk) => onData(chunk), () => {
@@ -32,6 +38,6 @@ const link = await connectToParent(socketPath, (chunk) => onData(chunk), () => {
   exit(0);
 });
 link.write(helloBytes(pid(), token));
-const { startWorker } = await loading;
+const { startWorker } = await (loading ?? import("./worker_loop.ts"));
 onData = startWorker(link);
 for (const chunk of early.splice(0)) onData(chunk);

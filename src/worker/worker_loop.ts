@@ -42,10 +42,20 @@ let link: ParentLink;
  * burst of tiny tasks answers in one packet, a real chunk answers at once.
  */
 const FLUSH_AFTER_MS = 0.5;
+/** READY goes out with the first results, or alone after this many ms. */
+const READY_FLUSH_MS = 2;
 
-function flush(): void {
-  if (outbox.length === 0) return;
-  const frames = outbox;
+/** READY has not been sent yet: it goes out with the next packet. */
+let readyPending = false;
+
+/** Writes what is held back, with READY if it is still due (`withReady`: even alone). */
+function flush(withReady = false): void {
+  if (outbox.length === 0 && !(withReady && readyPending)) return;
+  let frames = outbox;
+  if (readyPending) {
+    readyPending = false;
+    frames = [...readyMsg(), ...frames];
+  }
   outbox = [];
   outboxSince = -1;
   link.write(packet(frames));
@@ -227,8 +237,11 @@ export function startWorker(parent: ParentLink): (chunk: Uint8Array) => void {
     exit(70);
   });
   // Tells the parent it may start more workers (see local.ts, start-up).
-  // It leaves with the first results when tasks are already waiting.
-  send(readyMsg());
-  queueMicrotask(flush);
+  // It leaves with the first results when tasks are already waiting (in
+  // the socket, not read yet: Deno reads them on a later turn). A write of
+  // its own just before them would delay them: a second write waits for
+  // the first to complete.
+  readyPending = true;
+  setTimeout(() => flush(true), READY_FLUSH_MS);
   return (chunk) => reader.push(chunk);
 }

@@ -28,6 +28,15 @@ const sleepThenPid = async (ms: number): Promise<number> => {
   return process.pid;
 };
 
+/** Waits until `n` workers have loaded (the second start-up wave comes after the first). */
+async function untilReady(t: LocalTransport, n: number, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (t.stats.workersReady < n) {
+    if (Date.now() > deadline) throw new Error(`only ${t.stats.workersReady} of ${n} workers ready after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function started(t: LocalTransport, setup = {}): LocalTransport {
   t.start(setup);
   return t;
@@ -99,6 +108,7 @@ describe("local transport", { timeout: 120_000 }, () => {
   test("a slow batch on one worker does not hold back quick batches that the idle worker can run", async (t) => {
     const tr = started(new LocalTransport({ processes: 2 }));
     t.after(() => tr.terminate());
+    await untilReady(tr, 2);
     // Teach the transport that this function is quick, so pipelining is allowed.
     const quick = (x: number) => [x, process.pid];
     await Promise.all(Array.from({ length: 50 }, (_, i) => run(tr, quick, [[i]])));
@@ -115,7 +125,7 @@ describe("local transport", { timeout: 120_000 }, () => {
   test("queued batches are shared: two slow batches on two workers run in parallel", async (t) => {
     const tr = started(new LocalTransport({ processes: 2 }));
     t.after(() => tr.terminate());
-    await Promise.all([run(tr, pidOf, [[]]), run(tr, pidOf, [[]])]);
+    await untilReady(tr, 2);
     const t0 = Date.now();
     const [a, b] = await Promise.all([run(tr, sleepThenPid, [[800]]), run(tr, sleepThenPid, [[800]])]);
     const ms = Date.now() - t0;
@@ -134,6 +144,22 @@ describe("local transport", { timeout: 120_000 }, () => {
     assert.equal(new Set(pids).size, 3);
   });
 
+  test("start-up: every worker starts, in waves, with or without work, and a long first task does not hold the rest back", async (t) => {
+    const idle = started(new LocalTransport({ processes: 3 }));
+    t.after(() => idle.terminate());
+    await untilReady(idle, 3);
+    assert.equal(idle.stats.workersStarted, 3);
+
+    const busy = started(new LocalTransport({ processes: 3 }));
+    t.after(() => busy.terminate());
+    const t0 = Date.now();
+    const outs = await Promise.all(Array.from({ length: 3 }, () => run(busy, sleepThenPid, [[1500]])));
+    const ms = Date.now() - t0;
+    assert.equal(new Set(outs.map((o) => values(o)[0])).size, 3, "three long batches ran on three workers");
+    assert.ok(ms >= 1490 && ms < 1500 * 3 * 3, `took ${ms} ms`);
+    assert.equal(busy.stats.workersStarted, 3);
+  });
+
   test("the initializer runs once in each worker before its first batch", async (t) => {
     const init = (v: string) => {
       const g = globalThis as { __initRuns?: string[] };
@@ -141,6 +167,8 @@ describe("local transport", { timeout: 120_000 }, () => {
     };
     const tr = started(new LocalTransport({ processes: 2 }), { initializer: { fn: shipFunction(init), args: encode(["hi"]) } });
     t.after(() => tr.terminate());
+    // Both must be up for the two batches to land on different workers.
+    await untilReady(tr, 2);
     const read = async (ms: number) => {
       await new Promise((r) => setTimeout(r, ms));
       return [process.pid, (globalThis as { __initRuns?: string[] }).__initRuns];
