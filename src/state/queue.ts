@@ -15,6 +15,7 @@ import { decode, encode } from "../task/codec.ts";
 import { QueueEmptyError, QueueFullError, StateError } from "../errors.ts";
 import { type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { QUEUE_FREED, QUEUE_GET, QUEUE_JOIN, QUEUE_PUT, QUEUE_TASK_DONE } from "./lua/queue.ts";
+import { isConnectionDrop } from "./redis.ts";
 
 /** Options of {@link Queue.put} and {@link Queue.get}. */
 export interface QueueWaitOptions {
@@ -44,20 +45,11 @@ export function waitDeadline(options: QueueWaitOptions | undefined, what: string
   return timeout === undefined || timeout === null || timeout === Infinity ? undefined : performance.now() + timeout;
 }
 
-/**
- * Whether an error says the connection under a blocking command dropped
- * (Redis restarted or the network blinked). Blocking waits then simply
- * wait again: the next attempt opens a new connection, which waits a
- * bounded time for Redis to come back and fails clearly if it does not.
- * @internal
- */
-export function isConnectionDrop(err: unknown): boolean {
-  for (let e = err as { message?: unknown; cause?: unknown; constructor?: { name?: string } } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.constructor?.name === "SocketClosedUnexpectedlyError" || /Socket closed unexpectedly/.test(String(e.message))) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
+// Blocking waits whose connection drops (Redis restarted, the network
+// blinked) simply wait again: the next attempt opens a new connection,
+// which waits a bounded time for Redis to come back and fails clearly if
+// it does not.
+export { isConnectionDrop };
 
 const BINARY = { binary: true } as const;
 

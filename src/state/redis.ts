@@ -385,9 +385,27 @@ export class RedisConnection {
    * @internal
    */
   commandArgs<T>(args: ReadonlyArray<string | Buffer>, binary: boolean): Promise<T> {
+    return this.#onCommandClient((c) => this.#send<T>(c, args, binary));
+  }
+
+  /**
+   * Runs `send` on the shared command connection. A connection that still
+   * looked ready but had died (Redis restarted since its last use) fails
+   * with a reset: it is dropped and `send` runs once more on a fresh one,
+   * which waits a bounded time for Redis to be back.
+   */
+  #onCommandClient<T>(send: (client: RawClient) => Promise<T>): Promise<T> {
+    const retry = (client: RawClient) => (err: unknown): Promise<T> => {
+      if (!isConnectionDrop(err)) throw err;
+      if (this.#command === client) {
+        this.#command = undefined;
+        this.#discard(client);
+      }
+      return this.#commandClient().then(send);
+    };
     const client = this.#command;
-    if (client !== undefined && client.isReady) return this.#send<T>(client, args, binary);
-    return this.#commandClient().then((c) => this.#send<T>(c, args, binary));
+    if (client !== undefined && client.isReady) return send(client).catch(retry(client));
+    return this.#commandClient().then((c) => send(c).catch(retry(c)));
   }
 
   /**
@@ -398,10 +416,7 @@ export class RedisConnection {
    * @internal
    */
   pipelineArgs<T extends unknown[]>(commands: ReadonlyArray<ReadonlyArray<string | Buffer>>, binary: boolean): Promise<T> {
-    const send = (client: RawClient) => Promise.all(commands.map((args) => this.#send(client, args, binary))) as Promise<T>;
-    const client = this.#command;
-    if (client !== undefined && client.isReady) return send(client);
-    return this.#commandClient().then(send);
+    return this.#onCommandClient((client) => Promise.all(commands.map((args) => this.#send(client, args, binary))) as Promise<T>);
   }
 
   /**
@@ -625,6 +640,21 @@ export function workerEnvironment(): Record<string, string> {
 }
 
 const contexts = new Map<string, RedisContext>();
+
+/**
+ * Whether `err` means the connection died under a command (Redis restarted,
+ * or the socket was reset), as opposed to an error reply: such a command
+ * may be sent again on a new connection.
+ * @internal
+ */
+export function isConnectionDrop(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown; code?: unknown; constructor?: { name?: string } } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.constructor?.name === "SocketClosedUnexpectedlyError" || /Socket closed unexpectedly/.test(String(e.message))) return true;
+    if (e.code === "ECONNRESET" || e.code === "EPIPE" || /\b(ECONNRESET|EPIPE)\b/.test(String(e.message))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
 
 /**
  * The context for a location (cached: handles of the same namespace share

@@ -230,17 +230,22 @@ describe("Queue", () => {
       const h = twin(q);
       for (let i = 0; i < 25; i++) await h.put(p * 100 + i, { timeout: 20_000 });
     });
-    const got: number[] = [];
-    const consumers = [0, 1].map(async () => {
+    // Each consumer keeps its own record: two consumers' replies may reach
+    // this process in either order, but each one's gets are sequential.
+    const perConsumer: number[][] = [[], []];
+    const consumers = [0, 1].map(async (c) => {
       const h = twin(q);
-      for (let i = 0; i < 50; i++) got.push(await h.get({ timeout: 20_000 }));
+      for (let i = 0; i < 50; i++) perConsumer[c].push(await h.get({ timeout: 20_000 }));
     });
     await Promise.all([...producers, ...consumers]);
+    const got = perConsumer.flat();
     assert.deepEqual(got.slice().sort((a, b) => a - b), [0, 1, 2, 3].flatMap((p) => Array.from({ length: 25 }, (_, i) => p * 100 + i)));
-    // Each producer's items come out in the order it put them.
-    for (const p of [0, 1, 2, 3]) {
-      const mine = got.filter((v) => Math.floor(v / 100) === p);
-      assert.deepEqual(mine, mine.slice().sort((a, b) => a - b));
+    // FIFO: each consumer sees each producer's items in the order it put them.
+    for (const seen of perConsumer) {
+      for (const p of [0, 1, 2, 3]) {
+        const mine = seen.filter((v) => Math.floor(v / 100) === p);
+        assert.deepEqual(mine, mine.slice().sort((a, b) => a - b));
+      }
     }
     assert.equal(await q.qsize(), 0);
   });
