@@ -48,18 +48,12 @@ const DEFAULTS: SkypoolConfig = {
 
 let programmatic: ConfigUpdate = {};
 
-// The effective config is cached until a programmatic change or a change of
-// the environment variables it reads (compared as one joined string).
-const ENV_NAMES = [
-  "SKYPOOL_CONFIG",
-  "SKYPOOL_REDIS_URL",
-  "SKYPOOL_TRANSPORT",
-  "SKYPOOL_LEASE_MS",
-  "SKYPOOL_REDIS_EXPIRY_TIME",
-  "SKYPOOL_PIPE_CONNECTION_TYPE",
-];
+// The effective config is computed once and kept until `set` or `reset`:
+// it is read on hot paths (every Redis call), where even reading the
+// environment variables again costs more than the call itself. So the
+// environment and the config file are read on first use and after
+// `config.reset()`.
 let cachedEffective: SkypoolConfig | undefined;
-let cachedEnvKey = "";
 
 function env(name: string): string | undefined {
   try {
@@ -198,13 +192,13 @@ export const config = {
     cachedEffective = undefined;
   },
 
-  /** The effective configuration: programmatic, environment, file, defaults. */
+  /**
+   * The effective configuration: programmatic, environment, file, defaults.
+   * The environment and file are read on first use and again after
+   * {@link config.reset}.
+   */
   get(): SkypoolConfig {
-    const envKey = ENV_NAMES.map((n) => env(n) ?? "").join("\0");
-    if (cachedEffective === undefined || cachedEnvKey !== envKey) {
-      cachedEffective = freeze(merge(merge(merge(DEFAULTS, fromFile()), fromEnvironment()), programmatic));
-      cachedEnvKey = envKey;
-    }
+    cachedEffective ??= freeze(merge(merge(merge(DEFAULTS, fromFile()), fromEnvironment()), programmatic));
     return cachedEffective;
   },
 
@@ -220,7 +214,7 @@ export const config = {
     config.set({ [key]: value } as ConfigUpdate);
   },
 
-  /** Drops every programmatic setting (tests use it). */
+  /** Drops every programmatic setting and reads the environment and file again. */
   reset(): void {
     programmatic = {};
     cachedEffective = undefined;

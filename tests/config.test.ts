@@ -18,6 +18,7 @@ describe("config", () => {
 
   test("programmatic settings win over the environment, which wins over defaults", () => {
     process.env.SKYPOOL_LEASE_MS = "1234";
+    config.reset();
     assert.equal(config.get().leaseMs, 1234);
     config.set({ leaseMs: 999 });
     assert.equal(config.get().leaseMs, 999);
@@ -25,9 +26,11 @@ describe("config", () => {
     assert.equal(config.get().leaseMs, 1234);
   });
 
-  test("a change of environment after the first read is seen", () => {
+  test("the environment is read on first use and again after reset()", () => {
     assert.equal(config.get().transport, "local");
     process.env.SKYPOOL_TRANSPORT = "inline";
+    assert.equal(config.get().transport, "local");
+    config.reset();
     assert.equal(config.get().transport, "inline");
   });
 
@@ -50,6 +53,7 @@ describe("config", () => {
     assert.throws(() => config.setParameter("NOPE" as never, 1), { name: "TypeError", message: /unknown parameter "NOPE"/ });
     assert.throws(() => config.set(null as never), TypeError);
     process.env.SKYPOOL_LEASE_MS = "soon";
+    config.reset();
     assert.throws(() => config.get(), { name: "RangeError", message: /SKYPOOL_LEASE_MS/ });
   });
 
