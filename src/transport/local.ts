@@ -168,7 +168,7 @@ export class LocalTransport implements Transport {
     this.size = n;
   }
 
-  /** Starts the workers, in parallel. @throws {StateError} when called twice. */
+  /** Starts the workers, in waves (see {@link firstWave}). @throws {StateError} when called twice. */
   start(setup: WorkerSetup): void {
     if (this.#started) throw new StateError("transport already started");
     this.#started = true;
