@@ -21,6 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
 fi
 
+# `npm install` rather than `npm ci`: it installs what package-lock.json
+# pins, but npm 11 here writes lock files without the other platforms'
+# optional packages (cbor-extract, deno) and then refuses `npm ci` on them.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
