@@ -11,7 +11,7 @@ import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { EOFError, SerializationError, SkypoolError, StateError } from "../../src/errors.ts";
 import { type TestRedisServer } from "../helpers/redis_server.ts";
-import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
+import { setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
 
 // ---------------------------------------------------------------------------
 // Child-process mode: this file re-runs itself as the far end of a pipe.
@@ -68,17 +68,6 @@ function runChild(role: string, end: Connection): Promise<number> {
   });
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
-  const t0 = performance.now();
-  try {
-    const value = await fn();
-    return { ms: performance.now() - t0, value };
-  } catch (error) {
-    return { ms: performance.now() - t0, error };
-  }
-}
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 

@@ -12,7 +12,7 @@ import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { QueueEmptyError, QueueFullError, SerializationError, StateError } from "../../src/errors.ts";
 import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
-import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
+import { setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
 
 // ---------------------------------------------------------------------------
 // Child-process mode: this file re-runs itself as a producer process.
@@ -73,17 +73,6 @@ function twin<Q extends Queue>(q: Q): Q {
   return copy;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
-  const t0 = performance.now();
-  try {
-    const value = await fn();
-    return { ms: performance.now() - t0, value };
-  } catch (error) {
-    return { ms: performance.now() - t0, error };
-  }
-}
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let server: TestRedisServer;
 
