@@ -146,6 +146,30 @@ function indexOfSplits(bytes: Uint8Array, part: number): number[] {
   return out;
 }
 
+
+/** The encoders every case compares (JSON only for text-shaped data). */
+function encoders(value: unknown, withJson: boolean): Impl[] {
+  return [
+    { impl: "skypool", fn: () => encode(value) },
+    ...(withJson ? [{ impl: "JSON", fn: () => JSON.stringify(value) }] : []),
+    { impl: "msgpackr", fn: () => packr.pack(value) },
+    { impl: "v8", fn: () => v8.serialize(value) },
+    { impl: "cbor-x", fn: () => cbor.encode(value) },
+  ];
+}
+
+/** The matching decoders, each over its own encoder's bytes, made once up front. */
+function decoders(value: unknown, skypoolBytes: Uint8Array, json?: string): Impl[] {
+  const m = packr.pack(value), s = v8.serialize(value), c = cbor.encode(value).slice();
+  return [
+    { impl: "skypool", fn: () => decode(skypoolBytes) },
+    ...(json !== undefined ? [{ impl: "JSON", fn: () => JSON.parse(json) }] : []),
+    { impl: "msgpackr", fn: () => packr.unpack(m) },
+    { impl: "v8", fn: () => v8.deserialize(s) },
+    { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
+  ];
+}
+
 const CASES: Case[] = [
   {
     name: "objects-encode",
@@ -154,14 +178,7 @@ const CASES: Case[] = [
       const { objects, payloadBytes } = objectsData();
       return {
         payloadBytes,
-        impls: [
-          { impl: "skypool", fn: () => encode(objects) },
-          { impl: "JSON", fn: () => JSON.stringify(objects) },
-          { impl: "msgpackr", fn: () => packr.pack(objects) },
-          { impl: "v8", fn: () => v8.serialize(objects) },
-          { impl: "cbor-x", fn: () => cbor.encode(objects) },
-          { impl: "cbor-x structuredClone", fn: () => cborClone.encode(objects) },
-        ],
+        impls: [...encoders(objects, true), { impl: "cbor-x structuredClone", fn: () => cborClone.encode(objects) }],
       };
     },
   },
@@ -170,18 +187,10 @@ const CASES: Case[] = [
     what: "the same, decoded",
     setup: () => {
       const { objects, json, payloadBytes, skypool } = objectsData();
-      const m = packr.pack(objects), s = v8.serialize(objects), c = cbor.encode(objects).slice();
       const cc = cborClone.encode(objects).slice();
       return {
         payloadBytes,
-        impls: [
-          { impl: "skypool", fn: () => decode(skypool) },
-          { impl: "JSON", fn: () => JSON.parse(json) },
-          { impl: "msgpackr", fn: () => packr.unpack(m) },
-          { impl: "v8", fn: () => v8.deserialize(s) },
-          { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
-          { impl: "cbor-x structuredClone", fn: () => cborClone.decode(cc) },
-        ],
+        impls: [...decoders(objects, skypool, json), { impl: "cbor-x structuredClone", fn: () => cborClone.decode(cc) }],
       };
     },
   },
@@ -192,13 +201,7 @@ const CASES: Case[] = [
       const { f64, bytes } = f64Data();
       return {
         payloadBytes: f64.byteLength,
-        impls: [
-          { impl: "skypool", fn: () => encode(f64) },
-          { impl: "msgpackr", fn: () => packr.pack(f64) },
-          { impl: "v8", fn: () => v8.serialize(f64) },
-          { impl: "cbor-x", fn: () => cbor.encode(f64) },
-          { impl: "memcpy", fn: () => Buffer.from(bytes) },
-        ],
+        impls: [...encoders(f64, false), { impl: "memcpy", fn: () => Buffer.from(bytes) }],
       };
     },
   },
@@ -207,16 +210,9 @@ const CASES: Case[] = [
     what: "the same, decoded (skypool, msgpackr and v8 return a view of the input when aligned: no copy)",
     setup: () => {
       const { f64, bytes, skypool } = f64Data();
-      const m = packr.pack(f64), s = v8.serialize(f64), c = cbor.encode(f64).slice();
       return {
         payloadBytes: f64.byteLength,
-        impls: [
-          { impl: "skypool", fn: () => decode(skypool) },
-          { impl: "msgpackr", fn: () => packr.unpack(m) },
-          { impl: "v8", fn: () => v8.deserialize(s) },
-          { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
-          { impl: "memcpy", fn: () => Uint8Array.prototype.slice.call(bytes) },
-        ],
+        impls: [...decoders(f64, skypool), { impl: "memcpy", fn: () => Uint8Array.prototype.slice.call(bytes) }],
       };
     },
   },
@@ -244,13 +240,7 @@ const CASES: Case[] = [
       const { str, payloadBytes } = stringData();
       return {
         payloadBytes,
-        impls: [
-          { impl: "skypool", fn: () => encode(str) },
-          { impl: "JSON", fn: () => JSON.stringify(str) },
-          { impl: "msgpackr", fn: () => packr.pack(str) },
-          { impl: "v8", fn: () => v8.serialize(str) },
-          { impl: "cbor-x", fn: () => cbor.encode(str) },
-        ],
+        impls: encoders(str, true),
       };
     },
   },
@@ -259,16 +249,9 @@ const CASES: Case[] = [
     what: "the same, decoded",
     setup: () => {
       const { str, json, payloadBytes, skypool } = stringData();
-      const m = packr.pack(str), s = v8.serialize(str), c = cbor.encode(str).slice();
       return {
         payloadBytes,
-        impls: [
-          { impl: "skypool", fn: () => decode(skypool) },
-          { impl: "JSON", fn: () => JSON.parse(json) },
-          { impl: "msgpackr", fn: () => packr.unpack(m) },
-          { impl: "v8", fn: () => v8.deserialize(s) },
-          { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
-        ],
+        impls: decoders(str, skypool, json),
       };
     },
   },

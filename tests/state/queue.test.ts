@@ -8,10 +8,9 @@ import { Lock } from "../../src/state/lock.ts";
 import { Pipe } from "../../src/state/pipe.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
 import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/state/handle.ts";
-import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { QueueEmptyError, QueueFullError, SerializationError, StateError } from "../../src/errors.ts";
-import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
+import { type TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
 
 // ---------------------------------------------------------------------------
@@ -414,13 +413,8 @@ describe("JoinableQueue", () => {
 
 describe("Queue against a Redis restart", () => {
   test("items put after Redis restarts go through (an in-memory server loses the earlier ones)", async (t) => {
-    const s = await startRedisServer();
-    t.after(async () => {
-      await closeAllConnections();
-      await s.stop();
-      config.reset();
-    });
-    config.set({ redis: { url: s.url } });
+    const s = await setUpRedis();
+    t.after(() => tearDownRedis(s));
     const q = new Queue<string>(4);
     await q.put("before");
     assert.equal(await q.qsize(), 1);
@@ -439,13 +433,8 @@ describe("Queue against a Redis restart", () => {
   });
 
   test("a get blocked while Redis restarts keeps waiting and gets an item put afterwards", async (t) => {
-    const s = await startRedisServer();
-    t.after(async () => {
-      await closeAllConnections();
-      await s.stop();
-      config.reset();
-    });
-    config.set({ redis: { url: s.url } });
+    const s = await setUpRedis();
+    t.after(() => tearDownRedis(s));
     const q = new Queue<string>();
     const blockedGet = q.get({ timeout: 20_000 });
     const [r, w] = Pipe(false);
@@ -462,13 +451,8 @@ describe("Queue against a Redis restart", () => {
   });
 
   test("no queue key is left without a TTL", async (t) => {
-    const s = await startRedisServer();
-    t.after(async () => {
-      await closeAllConnections();
-      await s.stop();
-      config.reset();
-    });
-    config.set({ redis: { url: s.url } });
+    const s = await setUpRedis();
+    t.after(() => tearDownRedis(s));
     const q = new JoinableQueue<number>(2);
     await q.put(1);
     await q.put(2);
