@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { Barrier, BoundedSemaphore, Condition, config, Event, Lock, Pool, RLock, Semaphore, SkypoolError, StateError, task } from "../../mod.ts";
+import { Barrier, BoundedSemaphore, Condition, config, Event, Lock, Pool, RLock, Semaphore, SkypoolError, StateError } from "../../mod.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import {
   clientOptions,
@@ -231,11 +231,8 @@ describe("redis layer", () => {
   });
 
   test("handles passed to Pool workers arrive connected to the same Redis", async () => {
-    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-    const pool = new Pool(2, {
-      // Makes sure the worker knows the handle classes before decoding arguments.
-      initializer: task(new URL(`../helpers/register_state${ext}`, import.meta.url), "default"),
-    });
+    // Workers load the handle classes themselves the first time an argument names one.
+    const pool = new Pool(2);
     try {
       const lock = new Lock();
       const ev = new Event();
