@@ -48,6 +48,8 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
   #aborted = false;
   #waiters: Waiter<R>[] = [];
   #jobDone = false;
+  #serving = false;
+  #serveAgain = false;
 
   /** @internal Created by `Pool`. */
   constructor(private readonly ordered: boolean, private readonly onJobDone: () => void) {}
@@ -118,9 +120,13 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
         const value = this.#current[this.#pos];
         this.#current[this.#pos++] = undefined;
         if (this.#pos === this.#current.length) {
-          this.#feeder?.release(this.#currentBytes);
+          // State first, then release: releasing pumps the feeder, which can
+          // finish chunks (and re-enter #serve) synchronously.
+          const bytes = this.#currentBytes;
           this.#current = [];
           this.#pos = 0;
+          this.#currentBytes = 0;
+          this.#feeder?.release(bytes);
         }
         return { value: value as R };
       }
@@ -159,15 +165,35 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
     }
   }
 
+  /**
+   * Hands results to waiting `next()` calls. Not re-entrant: a release inside
+   * #step may finish chunks synchronously (inline transport, end of input),
+   * whose sink callbacks call #serve again; those calls only mark that there
+   * is more to serve, and the outer loop serves it, so that no value is
+   * taken from the iterator's state without reaching a waiter.
+   */
   #serve(): void {
-    while (this.#waiters.length > 0) {
-      const r = this.#step();
-      if (r === undefined) return;
-      const w = this.#waiters.shift()!;
-      if (w.timer !== undefined) clearTimeout(w.timer);
-      if ("error" in r) w.reject(r.error);
-      else if ("done" in r) w.resolve({ done: true, value: undefined });
-      else w.resolve({ done: false, value: r.value });
+    if (this.#serving) {
+      this.#serveAgain = true;
+      return;
+    }
+    this.#serving = true;
+    try {
+      do {
+        this.#serveAgain = false;
+        while (this.#waiters.length > 0) {
+          const w = this.#waiters[0];
+          const r = this.#step();
+          if (r === undefined) break;
+          this.#waiters.splice(this.#waiters.indexOf(w), 1);
+          if (w.timer !== undefined) clearTimeout(w.timer);
+          if ("error" in r) w.reject(r.error);
+          else if ("done" in r) w.resolve({ done: true, value: undefined });
+          else w.resolve({ done: false, value: r.value });
+        }
+      } while (this.#serveAgain && this.#waiters.length > 0);
+    } finally {
+      this.#serving = false;
     }
   }
 

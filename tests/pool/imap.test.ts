@@ -7,6 +7,7 @@ import {
   collect,
   collectUntilError,
   errorSummary,
+  identity,
   SayWhenError,
   sleep,
   sqr,
@@ -207,6 +208,32 @@ describe("Pool.imap and Pool.imapUnordered", () => {
       await assert.rejects(async () => {
         for await (const _ of pool.imapUnordered(sqr, [1, 2], c)) { /* drain */ }
       }, RangeError);
+    }
+  });
+
+  // Issue 7 defect 1: a release inside the iterator re-entered its serving
+  // loop and lost one chunk (the one a full in-flight window before the end).
+  describe("every result exactly once, past the in-flight window", () => {
+    function* gen(n: number): Generator<number> {
+      for (let i = 0; i < n; i++) yield i * 3 + 1;
+    }
+    const expected = (n: number): number[] => Array.from({ length: n }, (_, i) => i * 3 + 1);
+    for (const processes of [0, 1, 2]) {
+      test(`Pool(${processes}): imap and imapUnordered over 263, 4099 (chunksize 1) and 25 013 items (chunksize 7)`, T, async () => {
+        const p = processes === 2 ? pool : new Pool(processes);
+        try {
+          for (const [n, chunksize] of [[263, 1], [4099, 1], [25_013, 7]]) {
+            const ordered = await collect(p.imap(identity, gen(n), chunksize), 60_000, `imap ${n}`);
+            assert.equal(ordered.length, n, `imap of ${n} items delivered ${ordered.length}`);
+            assert.deepEqual(ordered, expected(n));
+            const unordered = await collect(p.imapUnordered(identity, gen(n), chunksize), 60_000, `imapUnordered ${n}`);
+            assert.equal(unordered.length, n, `imapUnordered of ${n} items delivered ${unordered.length}`);
+            assert.deepEqual(unordered.sort((a, b) => a - b), expected(n));
+          }
+        } finally {
+          if (p !== pool) await withTimeout(p.terminate(), 15_000, "terminate");
+        }
+      });
     }
   });
 });
