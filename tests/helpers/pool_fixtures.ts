@@ -90,6 +90,20 @@ export const timedSleep = async (ms: number): Promise<{ pid: number; start: numb
   return { pid: process.pid, start, end: Date.now() };
 };
 
+/**
+ * The largest number of `[start, end)` intervals open at one instant: how
+ * many tasks really ran at once, judged from times the tasks recorded
+ * themselves (deterministic on a noisy machine, unlike a wall-clock total).
+ */
+export function maxOverlap(intervals: Array<readonly [number, number]>): number {
+  // At equal times an end sorts before a start: touching intervals did not overlap.
+  const events = intervals.flatMap(([a, b]) => [[a, 1], [b, -1]] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let open = 0;
+  let most = 0;
+  for (const [, delta] of events) most = Math.max(most, (open += delta));
+  return most;
+}
+
 /** Writes its pid to `path` (so the test knows the task started and where), then sleeps. */
 export const markThenSleep = async (path: string, ms: number): Promise<number> => {
   const fs = await import("node:fs");

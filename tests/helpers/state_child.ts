@@ -87,6 +87,8 @@ async function main(): Promise<void> {
       const cond = h<Condition>("cond");
       await sleep(Number(payload.ms ?? 0));
       await cond.acquire();
+      // Epoch ms on the machine's one clock, so the parent can measure the wake-up from here.
+      say(`notifying at ${Date.now()}`);
       if (payload.all) await cond.notifyAll();
       else await cond.notify(Number(payload.n ?? 1));
       await cond.release();

@@ -275,7 +275,23 @@ describe("functions that cannot be shipped are refused at submit", () => {
     await assert.rejects(async () => await pool.apply(new Calc().double, [2]), SerializationError);
   });
 
-  test("refusal happens before anything runs, and the pool goes on", T, async () => {
+  test("refusal happens before the input is read, and the pool goes on", T, async () => {
+    let pulled = 0;
+    function* counted(): Generator<number> {
+      for (let i = 0; i < 10; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const usesOuter = (x: number) => x * factorFromOuterScope;
+    await assert.rejects(async () => await pool.map(usesOuter, counted()), SerializationError);
+    await assert.rejects(async () => await pool.starmap(usesOuter, (function* () {
+      for (const x of counted()) yield [x];
+    })()), SerializationError);
+    await assert.rejects(async () => {
+      for await (const _ of pool.imapUnordered(usesOuter, counted())) { /* drain */ }
+    }, SerializationError);
+    assert.equal(pulled, 0, `the input was read (${pulled} items) before the refusal`);
     assert.equal(await withTimeout(pool.apply((x: number) => x + 1, [1]), 20_000, "after refusals"), 2);
   });
 });

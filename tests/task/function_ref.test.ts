@@ -209,7 +209,7 @@ describe("shipFunction: caching and ids", () => {
     assert.match(a.id, /^s:[A-Za-z0-9_-]{22}$/);
   });
 
-  test("a refused function is refused again without re-parsing, and quickly", () => {
+  test("a refused function is refused again, with the same message", () => {
     const hidden = 1;
     const bad = () => hidden;
     const first = refusal(bad);
