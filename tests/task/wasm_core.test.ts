@@ -6,7 +6,7 @@ import { WASM_BYTE_LENGTH, WASM_SHA256, wasmBytes } from "../../wasm/skypool_cor
 const hex = (buf: ArrayBuffer) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 
 describe("wasm core", () => {
-  test("the embedded module decodes to the bytes its header describes", async () => {
+  test("the embedded module is the one generated with it: its length and SHA-256 match the generated header (npm run build:wasm -- --check, run by CI, ties them to the Rust source)", async () => {
     const bytes = wasmBytes();
     assert.equal(bytes.length, WASM_BYTE_LENGTH);
     assert.deepEqual(Array.from(bytes.subarray(0, 4)), [0x00, 0x61, 0x73, 0x6d]); // "\0asm"

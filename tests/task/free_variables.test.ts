@@ -1,0 +1,71 @@
+// The free-variable check that decides whether a function's source can be
+// shipped: every refusal it can give, and the names it must find wherever
+// they hide.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { checkFunctionSource } from "../../src/task/free_variables.ts";
+
+function refused(source: string): string {
+  const verdict = checkFunctionSource(source);
+  assert.ok(verdict !== undefined, `accepted: ${source}`);
+  return verdict;
+}
+
+describe("checkFunctionSource", () => {
+  test("a source that is not valid JavaScript is refused with the parser's reason", () => {
+    for (const source of ["(x) => {", "function (a, { return a }", "(x) => x +", "@@@"]) {
+      assert.match(refused(source), /^its source cannot be parsed as a function expression \(.+\)$/, source);
+    }
+  });
+
+  test("a source that smuggles a second statement after the function is refused, not run", () => {
+    // checkFunctionSource wraps the source in parentheses; a crafted source
+    // that closes them and adds a statement must not pass as one function.
+    for (const source of ["(x) => x\n); (globalThis.pwned = 1", "function f() {}\n); console.log(1); (0"]) {
+      assert.equal(refused(source), "its source is not a single function expression", source);
+    }
+  });
+
+  test("an expression that is not a function is refused", () => {
+    for (const source of ["x + 1", "42", "[1, 2].map", "new Function('return 1')"]) {
+      assert.equal(refused(source), "its source is not a function expression", source);
+    }
+  });
+
+  test("outer names used only inside a nested function, class or default are found", () => {
+    const cases: Array<[string, string]> = [
+      ["(x) => { const g = () => hiddenA; return g(); }", "hiddenA"],
+      ["function (x) { function inner() { return [x].map((y) => y * hiddenB); } return inner(); }", "hiddenB"],
+      ["(x) => { class K { m() { return hiddenC; } } return new K().m(); }", "hiddenC"],
+      ["(x, y = hiddenD) => x + y", "hiddenD"],
+      ["async (x) => { for (const k of [1]) { try { throw k; } catch { return hiddenE; } } }", "hiddenE"],
+    ];
+    for (const [source, name] of cases) {
+      assert.match(refused(source), new RegExp(`it refers to \`${name}\` from an enclosing scope`), source);
+    }
+  });
+
+  test("names the function binds itself, and globals, are not free", () => {
+    for (const source of [
+      "(x) => { const g = (y) => y * 2; return g(x); }",
+      "function fact(n) { return n <= 1 ? 1 : n * fact(n - 1); }",
+      "({ a, b: [c] }, ...rest) => a + c + rest.length + Math.PI",
+      "async (u) => (await import(u)).default",
+    ]) {
+      assert.equal(checkFunctionSource(source), undefined, source);
+    }
+  });
+
+  test("generators, classes, methods and getters are refused with what they are", () => {
+    assert.match(refused("function* g() { yield 1; }"), /generator function/);
+    assert.match(refused("class A {}"), /it is a class/);
+    assert.match(refused("m(x) { return x; }"), /it is a method/);
+    assert.match(refused("get size() { return 1; }"), /it is a getter/);
+  });
+
+  test("an arrow function's `this` and `import.meta` are refused", () => {
+    assert.match(refused("(x) => this.k + x"), /`this` of the enclosing scope/);
+    assert.match(refused("(x) => import.meta.url + x"), /`import.meta`/);
+    assert.equal(checkFunctionSource("function (x) { return this === undefined ? x : 0; }"), undefined);
+  });
+});
