@@ -104,6 +104,24 @@ export function maxOverlap(intervals: Array<readonly [number, number]>): number 
   return most;
 }
 
+const livePools = new Set<{ terminate(): Promise<void> }>();
+
+/**
+ * Registers a pool for {@link terminateTracked}, so that a test that fails
+ * half-way still leaves no worker behind.
+ */
+export function tracked<P extends { terminate(): Promise<void> }>(pool: P): P {
+  livePools.add(pool);
+  return pool;
+}
+
+/** Terminates every tracked pool (idempotent for those the test ended itself): an `afterEach` hook. */
+export async function terminateTracked(): Promise<void> {
+  const pools = [...livePools];
+  livePools.clear();
+  await withTimeout(Promise.all(pools.map((p) => p.terminate())), 15_000, "terminating the test's pools");
+}
+
 /** Writes its pid to `path` (so the test knows the task started and where), then sleeps. */
 export const markThenSleep = async (path: string, ms: number): Promise<number> => {
   const fs = await import("node:fs");

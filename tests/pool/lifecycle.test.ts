@@ -1,10 +1,10 @@
 // Pool construction, close/terminate/join, `await using` (catalogue POOL-16,
 // POOL-17, POOL-19, POOL-24, POOLSRC-01, POOLSRC-02, MPI-03, RAY-01, RAY-02,
 // LMP-20, LMP-29..33).
-import { describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Pool, StateError, WorkerLostError } from "../../mod.ts";
-import { errorSummary, sleep, sleepMs, sqr, withTimeout } from "../helpers/pool_fixtures.ts";
+import { errorSummary, sleep, sleepMs, sqr, terminateTracked, tracked, withTimeout } from "../helpers/pool_fixtures.ts";
 
 const T = { timeout: 90_000 };
 
@@ -39,6 +39,8 @@ async function assertAllRefused(pool: Pool, when: string): Promise<void> {
 }
 
 describe("Pool construction", () => {
+  afterEach(terminateTracked);
+
   test("a negative process count is a RangeError; non-integers and strings are refused (POOL-16)", () => {
     assert.throws(() => new Pool(-1), RangeError);
     assert.throws(() => new Pool({ processes: -2 }), RangeError);
@@ -47,9 +49,9 @@ describe("Pool construction", () => {
   });
 
   test("new Pool(options) and new Pool(n, options) both work; new Pool() uses a default count", T, async () => {
-    const a = new Pool({ processes: 1 });
-    const b = new Pool(1, {});
-    const c = new Pool();
+    const a = tracked(new Pool({ processes: 1 }));
+    const b = tracked(new Pool(1, {}));
+    const c = tracked(new Pool());
     try {
       assert.equal(await withTimeout(a.apply(sqr, [2]), 30_000, "a"), 4);
       assert.equal(await withTimeout(b.apply(sqr, [3]), 30_000, "b"), 9);
@@ -60,7 +62,7 @@ describe("Pool construction", () => {
   });
 
   test("a pool used without await using or close still works (LMP-20)", T, async () => {
-    const p = new Pool(3);
+    const p = tracked(new Pool(3));
     assert.deepEqual(await withTimeout(p.map(sqr, [1, 2]), 30_000, "map"), [1, 4]);
     p.close();
     await withTimeout(p.join(), 15_000, "join");
@@ -68,8 +70,10 @@ describe("Pool construction", () => {
 });
 
 describe("close and join", () => {
+  afterEach(terminateTracked);
+
   test("join() before close()/terminate() is a StateError (POOLSRC-02)", T, async () => {
-    const pool = new Pool(1);
+    const pool = tracked(new Pool(1));
     try {
       await assert.rejects(async () => await pool.join(), StateError);
       pool.close();
@@ -82,7 +86,7 @@ describe("close and join", () => {
   });
 
   test("close() returns at once, queued work still completes, join() waits for it (LMP-30, RAY-01)", T, async () => {
-    const pool = new Pool(2);
+    const pool = tracked(new Pool(2));
     try {
       await withTimeout(pool.map(sqr, [1, 2], 1), 30_000, "warm-up");
       const t0 = Date.now();
@@ -106,7 +110,7 @@ describe("close and join", () => {
   });
 
   test("every submit after close() is a StateError (POOLSRC-01, LMP-31)", T, async () => {
-    const pool = new Pool(1);
+    const pool = tracked(new Pool(1));
     try {
       pool.close();
       await assertAllRefused(pool, "after close");
@@ -116,7 +120,7 @@ describe("close and join", () => {
   });
 
   test("a pool with nothing to do closes and joins promptly", T, async () => {
-    const pool = new Pool(2);
+    const pool = tracked(new Pool(2));
     const t0 = Date.now();
     pool.close();
     await withTimeout(pool.join(), 15_000, "join");
@@ -125,8 +129,10 @@ describe("close and join", () => {
 });
 
 describe("terminate", () => {
+  afterEach(terminateTracked);
+
   test("terminate() with a long task running returns promptly (LMP-32)", T, async () => {
-    const pool = new Pool(1);
+    const pool = tracked(new Pool(1));
     const long = pool.applyAsync(sleepMs, [20_000]);
     await sleep(500);
     const t0 = Date.now();
@@ -140,7 +146,7 @@ describe("terminate", () => {
   });
 
   test("terminate() with 200 queued tasks: every pending result rejects, nothing hangs (MPI-03, RAY-02)", T, async () => {
-    const pool = new Pool(2);
+    const pool = tracked(new Pool(2));
     const results = Array.from({ length: 200 }, () => pool.applyAsync(sleepMs, [2000]));
     await sleep(300);
     const t0 = Date.now();
@@ -164,7 +170,7 @@ describe("terminate", () => {
   });
 
   test("terminate() during a 10 000-item mapAsync does not run the queue (POOL-17, MPI-03)", T, async () => {
-    const pool = new Pool(2);
+    const pool = tracked(new Pool(2));
     const r = pool.mapAsync(sleepMs, Array.from({ length: 10_000 }, () => 1000), { chunksize: 1 });
     await sleep(300);
     const t0 = Date.now();
@@ -178,7 +184,7 @@ describe("terminate", () => {
   });
 
   test("every submit after terminate() is a StateError; terminate is idempotent (LMP-33)", T, async () => {
-    const pool = new Pool(1);
+    const pool = tracked(new Pool(1));
     await withTimeout(pool.terminate(), 15_000, "terminate");
     await withTimeout(pool.terminate(), 15_000, "terminate twice");
     await assertAllRefused(pool, "after terminate");
@@ -186,11 +192,11 @@ describe("terminate", () => {
   });
 
   test("terminate() after close() works, and a never-used pool terminates quickly", T, async () => {
-    const a = new Pool(1);
+    const a = tracked(new Pool(1));
     a.close();
     await withTimeout(a.terminate(), 15_000, "terminate after close");
     await withTimeout(a.join(), 15_000, "join");
-    const b = new Pool(2);
+    const b = tracked(new Pool(2));
     const t0 = Date.now();
     await withTimeout(b.terminate(), 15_000, "terminate unused");
     assert.ok(Date.now() - t0 < 10_000);
@@ -198,6 +204,8 @@ describe("terminate", () => {
 });
 
 describe("await using", () => {
+  afterEach(terminateTracked);
+
   test("leaving the block terminates the pool; then submit is a StateError and join works (POOL-19)", T, async () => {
     let escaped: Pool;
     {
@@ -222,7 +230,7 @@ describe("await using", () => {
   });
 
   test("Symbol.asyncDispose is the terminate hook", T, async () => {
-    const pool = new Pool(1);
+    const pool = tracked(new Pool(1));
     assert.equal(typeof pool[Symbol.asyncDispose], "function");
     await withTimeout(pool[Symbol.asyncDispose](), 15_000, "asyncDispose");
     await assert.rejects(async () => await pool.apply(sqr, [1]), StateError);

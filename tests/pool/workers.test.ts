@@ -2,7 +2,7 @@
 // scheduling (catalogue POOL-16, POOLLIFE-01..03, POOLINIT-01, RAY-08;
 // SPEC "A worker that dies mid-task rejects that task with WorkerLostError
 // and is replaced; nothing hangs").
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Pool, task, WorkerLostError } from "../../mod.ts";
 import {
@@ -18,7 +18,9 @@ import {
   readInitGlobal,
   removeDir,
   sqr,
+  terminateTracked,
   timedSleep,
+  tracked,
   waitForFile,
   waitPidsGone,
   withTimeout,
@@ -29,6 +31,8 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 
 describe("worker death", () => {
+  afterEach(terminateTracked);
+
   let pool: Pool;
   let dir: string;
   before(async () => {
@@ -99,6 +103,8 @@ describe("worker death", () => {
 });
 
 describe("worker count and scheduling", () => {
+  afterEach(terminateTracked);
+
   let pool: Pool;
   before(() => {
     pool = new Pool(3);
@@ -132,8 +138,10 @@ describe("worker count and scheduling", () => {
 });
 
 describe("maxtasksperchild", () => {
+  afterEach(terminateTracked);
+
   test("maxtasksperchild=1 gives every task a fresh worker (RAY-08)", T, async () => {
-    const pool = new Pool(2, { maxtasksperchild: 1 });
+    const pool = tracked(new Pool(2, { maxtasksperchild: 1 }));
     try {
       const pids = await withTimeout(pool.map(pidAfter, [0, 0, 0, 0, 0, 0], 1), 60_000, "map pids");
       assert.equal(new Set(pids).size, 6, `pids: ${pids}`);
@@ -144,7 +152,7 @@ describe("maxtasksperchild", () => {
   });
 
   test("maxtasksperchild=10: 40 tasks all correct, in order, on at least 4 distinct workers (POOLLIFE-01)", T, async () => {
-    const pool = new Pool(2, { maxtasksperchild: 10 });
+    const pool = tracked(new Pool(2, { maxtasksperchild: 10 }));
     try {
       const sqrPid = async (i: number): Promise<[number, number]> => [i * i, process.pid];
       const results = range(40).map((i) => pool.applyAsync(sqrPid, [i]));
@@ -160,7 +168,7 @@ describe("maxtasksperchild", () => {
   });
 
   test("maxtasksperchild=1 with close() and join() right away does not hang (POOLLIFE-02)", T, async () => {
-    const pool = new Pool(2, { maxtasksperchild: 1 });
+    const pool = tracked(new Pool(2, { maxtasksperchild: 1 }));
     try {
       const results = range(6).map((i) => pool.applyAsync(sqr, [i, 300]));
       pool.close();
@@ -182,8 +190,10 @@ describe("maxtasksperchild", () => {
 });
 
 describe("initializer", () => {
+  afterEach(terminateTracked);
+
   test("runs once per worker before its first task, with initargs (POOLINIT-01)", T, async () => {
-    const pool = new Pool(2, { initializer: initSetGlobal, initargs: [{ tag: "hello" }] });
+    const pool = tracked(new Pool(2, { initializer: initSetGlobal, initargs: [{ tag: "hello" }] }));
     try {
       const rs = await withTimeout(pool.map(readInitGlobal, [150, 150, 150, 150, 150, 150], 1), 60_000, "map");
       for (const r of rs) {
@@ -197,7 +207,7 @@ describe("initializer", () => {
   });
 
   test("recycled workers run the initializer again, once each", T, async () => {
-    const pool = new Pool(1, { initializer: initSetGlobal, initargs: [7], maxtasksperchild: 2 });
+    const pool = tracked(new Pool(1, { initializer: initSetGlobal, initargs: [7], maxtasksperchild: 2 }));
     try {
       const rs = await withTimeout(pool.map(readInitGlobal, [0, 0, 0, 0, 0, 0], 1), 60_000, "map");
       const pids = new Set(rs.map((r) => r.pid));
@@ -212,7 +222,7 @@ describe("initializer", () => {
   });
 
   test("a module-reference initializer can set module state that module tasks read", T, async () => {
-    const pool = new Pool(1, { initializer: task(fixturesUrl, "moduleInitializer"), initargs: [{ a: [1, 2] }] });
+    const pool = tracked(new Pool(1, { initializer: task(fixturesUrl, "moduleInitializer"), initargs: [{ a: [1, 2] }] }));
     try {
       const v = await withTimeout(pool.apply(task(fixturesUrl, "readModuleInitValue")), 30_000, "apply");
       assert.deepEqual(v, { a: [1, 2] });
@@ -230,7 +240,7 @@ describe("initializer", () => {
     const outer = 5;
     let pool: Pool | undefined;
     await assert.rejects(async () => {
-      pool = new Pool(1, { initializer: () => outer });
+      pool = tracked(new Pool(1, { initializer: () => outer }));
       await withTimeout(pool.apply(sqr, [1]), 20_000, "apply");
     }, (err: unknown) => {
       assert.equal((err as Error).name, "SerializationError", errorSummary(err));
@@ -242,8 +252,10 @@ describe("initializer", () => {
 });
 
 describe("no processes left behind", () => {
+  afterEach(terminateTracked);
+
   test("terminate() ends every worker process", T, async () => {
-    const pool = new Pool(2);
+    const pool = tracked(new Pool(2));
     const pids = [...await poolPids(pool, 2, 20_000)];
     assert.equal(pids.length, 2);
     assert.ok(pids.every(pidAlive));
@@ -253,7 +265,7 @@ describe("no processes left behind", () => {
   });
 
   test("close() then join() ends every worker process after the work is done", T, async () => {
-    const pool = new Pool(2);
+    const pool = tracked(new Pool(2));
     const pending = pool.mapAsync(pidAfter, [400, 400], { chunksize: 1 });
     pool.close();
     await withTimeout(pool.join(), 30_000, "join");
