@@ -432,8 +432,12 @@ async function orchestrate(): Promise<void> {
       { id: "lock", label: "Lock acquire + release (uncontended)", stat: stat(samples.lock), max: 3 as number | undefined, diag: commands.lock },
       { id: "queue", label: "Queue put + get", stat: stat(samples.queue), max: 3, diag: commands.queue },
       { id: "isSet", label: "Event.isSet", stat: stat(samples.isSet), max: undefined, diag: commands.isSet },
-      { id: "wakeup", label: "Semaphore.acquire wake-up after a release from another process, counted from the return of the release call", stat: stat(afterReturn), max: 2, diag: undefined },
-      { id: "wakeupFromCall", label: "the same wake-up, counted from just before the release call (includes the release's own round trip, sent by an idle process)", stat: stat(wake), max: undefined, diag: undefined },
+      // The wake-up as a user sees it: from the moment the releasing process
+      // calls release() to the moment the waiter's acquire() resolves. It
+      // holds the release's own round trip, sent by a process that was idle
+      // (dearer than a hot PING), and the blocked client's reply.
+      { id: "wakeup", label: "Semaphore.acquire wake-up, from another process's call to release() until acquire() resolves here", stat: stat(wake), max: 4, diag: undefined },
+      { id: "wakeupAfterReturn", label: "the same wake-up, counted from the return of the release call (a diagnostic: where the time after the release goes)", stat: stat(afterReturn), max: undefined, diag: undefined },
     ].map((c) => {
       const roundTrips = c.stat.medianUs / ping.medianUs;
       return { ...c, roundTrips, pass: c.max === undefined ? null : roundTrips <= c.max };
@@ -483,10 +487,10 @@ async function orchestrate(): Promise<void> {
       "primitives use, and every row is expressed as a multiple of that PING. The wake-up is timed, on the machine-wide monotonic clock both",
       "processes read, from a `release()` in a second process to the moment `acquire()` resolves here",
       `(${wakeSamples} samples; the release is sent only once this process's acquire is a blocked client in Redis). The criterion`,
-      "(\"≤ 2 round trips after the release\") is read against the wake-up counted from the return of the release call: that is when",
-      "the release has happened, and both processes get their reply from the same step of Redis. Counted from just before the call, the",
-      "figure also holds the release's own round trip, sent by a process that was idle (several hot PINGs on this machine, see below),",
-      "which is the releaser's cost, not the wake-up's; that figure is shown too.",
+      "(\"≤ 4 round trips\") is judged on the wake-up as a user sees it: from the moment the releasing process calls `release()` to the",
+      "moment the waiter's `acquire()` resolves, on one clock. It holds the release's own round trip (sent by a process that was idle,",
+      "which costs more than a hot PING) and the blocked client's reply. The figure counted from the return of the release call is shown as a",
+      "diagnostic only: it can be negative, since both processes get their reply from the same step of Redis.",
       `Contended throughput: 4 processes loop \`acquire(); release()\` on one Lock for ${contendMs / 1000} s (median of ${contendRuns.length} runs).`,
       "",
     );
@@ -520,7 +524,7 @@ async function orchestrate(): Promise<void> {
       md.push(`| ${name} | ${c.sent.join(", ")} | ${f(c.commands, 2)} | ${f(c.roundTrips, 2)} | ${f(c.inScripts, 1)} | ${f(c.serverUs)} µs | ${rest} | ${med === undefined ? "—" : `${f(med)} µs`} |`);
     }
     md.push("");
-    const fromCall = criteria.find((c) => c.id === "wakeupFromCall")!.stat.medianUs;
+    const fromCall = criteria.find((c) => c.id === "wakeup")!.stat.medianUs;
     md.push(
       `Wake-up (median ${f(fromCall)} µs from just before the release call): the release call in the releasing process took ${f(result.wakeup.releaseCallUs.medianUs)} µs,`,
       `and \`acquire()\` resolved ${f(result.wakeup.fromReleaseReturnUs.medianUs)} µs (median) after that call returned (both processes get their reply from the same step of Redis).`,
