@@ -6,7 +6,7 @@
  */
 import { constants } from "node:os";
 import { StateError } from "./errors.ts";
-import { checkTimeout } from "./async_result.ts";
+import { checkTimeout } from "./validate.ts";
 import { decode, encode } from "./task/codec.ts";
 import { shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
 import { defineMsg, initMsg, Kind, Status, text } from "./transport/wire.ts";
@@ -132,7 +132,7 @@ export class Process {
    * @throws (rejects) {StateError} when it was never started; {TypeError} for a bad timeout.
    */
   async join(timeout?: number): Promise<void> {
-    const ms = checkTimeout(timeout, "Process.join");
+    const ms = checkTimeout("Process.join timeout", timeout);
     if (!this.#exited) throw new StateError("can only join a started process");
     if (ms === undefined) return await this.#exited;
     let timer: ReturnType<typeof setTimeout> | undefined;
