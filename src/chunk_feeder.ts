@@ -83,7 +83,7 @@ export function openInput(iterable: unknown, what: string): { it: AnyIterator; a
   else if (iterable != null && typeof (iterable as Iterable<unknown>)[Symbol.iterator] === "function") {
     input = { it: (iterable as Iterable<unknown>)[Symbol.iterator](), async: false };
   } else {
-    throw new TypeError(`${what}: the input must be an iterable or async iterable, got ${show(iterable)}`);
+    throw new TypeError(`${what} iterable must be an iterable or async iterable, got ${show(iterable)}`);
   }
   const it: unknown = input.it;
   if (it === null || (typeof it !== "object" && typeof it !== "function")) {
@@ -345,5 +345,5 @@ function toArgList(item: unknown): unknown[] {
   if (item != null && typeof (item as Iterable<unknown>)[Symbol.iterator] === "function" && typeof item !== "string") {
     return [...(item as Iterable<unknown>)];
   }
-  throw new TypeError(`starmap: each item must be an array of arguments, got ${item === null ? "null" : typeof item}`);
+  throw new TypeError(`starmap: each item must be an array of arguments, got ${show(item)}`);
 }
