@@ -65,7 +65,7 @@ const SCHEMA: Schema<SkypoolConfig> = {
       env: "SKYPOOL_REDIS_URL",
       pattern: /^(?:rediss?|unix|redis\+unix):\/\/./,
       rule: "a redis://, rediss:// or unix:// URL",
-      redact: true,
+      redact: redactPassword,
     })),
     prefix: stringOption({
       default: "skypool",
@@ -88,6 +88,11 @@ const SCHEMA: Schema<SkypoolConfig> = {
   exportExecutionDetails: nullable(stringOption({ default: "", rule: "a folder path (a non-empty string) or null" })),
   lithopsConfig: recordOption({ default: {} }),
 };
+
+/** A URL with its password (user-info or `password=` parameter) masked, for messages. */
+function redactPassword(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@").replace(/([?&]password=)[^&]*/gi, "$1***");
+}
 
 /** An entry of `envVars`: a name a process environment can hold, and a string. */
 function envEntry(key: string, value: unknown, name: string): string {

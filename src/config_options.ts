@@ -48,6 +48,7 @@ interface Common<T> {
 
 /**
  * A string option; `pattern` (with its `rule` in words) restricts it.
+ * `redact` hides secrets (a password in a URL) in error messages.
  *
  * @example
  * ```ts
@@ -56,12 +57,15 @@ interface Common<T> {
  * console.assert(prefix.check("app", "config.redis.prefix") === "app");
  * ```
  */
-export function stringOption(o: Common<string> & { pattern?: RegExp; rule?: string; redact?: boolean }): OptionSpec<string> {
+export function stringOption(
+  o: Common<string> & { pattern?: RegExp; rule?: string; redact?: (value: string) => string },
+): OptionSpec<string> {
   const rule = o.rule ?? "a non-empty string";
   const check = (value: unknown, name: string): string => {
-    const shown = o.redact ? "the value (not shown: it may hold a secret)" : show(value);
-    if (typeof value !== "string") throw new TypeError(`${name} must be ${rule}, got ${o.redact ? typeof value : shown}`);
-    if (value === "" || (o.pattern && !o.pattern.test(value))) throw new RangeError(`${name} must be ${rule}, got ${shown}`);
+    if (typeof value !== "string") throw new TypeError(`${name} must be ${rule}, got ${show(value)}`);
+    if (value === "" || (o.pattern && !o.pattern.test(value))) {
+      throw new RangeError(`${name} must be ${rule}, got ${show(o.redact ? o.redact(value) : value)}`);
+    }
     return value;
   };
   return { default: o.default, env: o.env, check, parse: check };

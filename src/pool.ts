@@ -144,7 +144,7 @@ export class Pool {
     }
     if (processes != null) checkInteger("Pool processes", processes, { min: 0 });
     const { initializer, initargs = [], maxtasksperchild } = options;
-    if (initializer != null) checkFn(initializer, "Pool initializer");
+    if (initializer != null) checkTaskFn("Pool initializer", initializer);
     if (!Array.isArray(initargs)) throw new TypeError(`Pool initargs must be an array, got ${show(initargs)}`);
     if (maxtasksperchild != null) checkInteger("Pool maxtasksperchild", maxtasksperchild, { min: 1 });
     let transport: TransportName | Transport | undefined = options.transport;

@@ -27,6 +27,8 @@ export function show(v: unknown): string {
       return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
     case "number":
       return Object.is(v, -0) ? "-0" : String(v);
+    case "boolean":
+      return String(v);
     case "bigint":
       return `${v}n`;
     case "function":
@@ -80,7 +82,7 @@ export interface IntegerBounds {
 }
 
 function rangeText(min: number, max: number): string {
-  if (max === Number.MAX_SAFE_INTEGER) return `an integer >= ${min}`;
+  if (max === Number.MAX_SAFE_INTEGER) return min === Number.MIN_SAFE_INTEGER ? "an integer" : `an integer >= ${min}`;
   return `an integer from ${min} to ${max}`;
 }
 

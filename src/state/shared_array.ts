@@ -10,6 +10,7 @@
  * @module
  */
 import { type HandleRecord, registerStateHandle, restoreHandle } from "./handle.ts";
+import { show } from "../validate.ts";
 import { type LockLike, lockFromOption, PackedState, packedFromOpts, seedOf, type SynchronizedOptions } from "./value.ts";
 import { coerce, initialValues, type Typecode, type TypecodeInput, typecodeInfo, type TypecodeValue } from "./typecodes.ts";
 
@@ -19,7 +20,7 @@ export type ArrayInit<C extends Typecode> = number | Iterable<TypecodeInput<C>> 
 let incomingArray: { count: number; seed: Uint8Array | null; lock: LockLike | null; raw: boolean } | undefined;
 
 function checkIndexInteger(i: unknown): number {
-  if (typeof i !== "number" || !Number.isInteger(i)) throw new TypeError(`index must be an integer, got ${String(i)}`);
+  if (typeof i !== "number" || !Number.isInteger(i)) throw new TypeError(`index must be an integer, got ${show(i)}`);
   return i;
 }
 

@@ -360,7 +360,7 @@ function valuesOf(info: TypecodeInfo, sizeOrValues: unknown, owner: string): unk
   if (typeof sizeOrValues === "string") {
     if (info.kind === "char") return Array.from(sizeOrValues, (ch) => coerce("c", ch));
     if (info.kind === "wchar") return Array.from(sizeOrValues);
-    throw new TypeError(`${owner}: a string cannot initialise a ${info.ctype} ('${info.code}') array, got ${describe(sizeOrValues)}`);
+    throw new TypeError(`${owner}: a string cannot initialise an array of ${info.ctype} ('${info.code}'), got ${describe(sizeOrValues)}`);
   }
   if (sizeOrValues instanceof Uint8Array && info.kind === "char") {
     return Array.from(sizeOrValues, (b) => Uint8Array.of(b));
