@@ -84,6 +84,7 @@ const ROWS: Row[] = [
   { call: () => new Pool(2, "fast" as never), error: T, mentions: ["Pool options", '"fast"'] },
   { call: () => new Pool(2, { procesess: 3 } as never), error: T, mentions: ["Pool options", '"procesess"'] },
   { call: () => new Pool(2, { processes: 3 }), error: T, mentions: ["Pool processes", "twice"] },
+  { call: () => new Pool({ processes: 2 }, { transport: "inline" }), error: T, mentions: ["Pool", "two option objects"] },
   { call: () => new Pool({ initializer: 1 as never }), error: T, mentions: ["Pool initializer", "1"] },
   { call: () => new Pool({ initializer: "setup" as never }), error: T, mentions: ["Pool initializer", '"setup"'] },
   { call: () => new Pool({ initializer: noop, initargs: "x" as never }), error: T, mentions: ["Pool initargs", '"x"'] },
