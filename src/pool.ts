@@ -148,7 +148,14 @@ export class Pool {
     if (!Array.isArray(initargs)) throw new TypeError(`Pool initargs must be an array, got ${show(initargs)}`);
     if (maxtasksperchild != null) checkInteger("Pool maxtasksperchild", maxtasksperchild, { min: 1 });
     let transport: TransportName | Transport | undefined = options.transport;
-    if (processes === 0) transport = "inline";
+    if (processes === 0) {
+      if (transport !== undefined && transport !== "inline") {
+        throw new TypeError(`Pool processes 0 runs tasks inline; it cannot be combined with transport ${show(transport)}`);
+      }
+      transport = "inline";
+    }
+    // Name where a bad transport came from: this call or the configuration.
+    const source = transport === undefined ? "config.transport" : "Pool transport";
     transport ??= config.get().transport as TransportName;
     if (typeof transport === "string") {
       if (transport === "inline") {
@@ -156,7 +163,7 @@ export class Pool {
       } else if (transport === "local") {
         this.#transport = new LocalTransport({ processes: (processes as number | undefined) ?? defaultProcesses() });
       } else {
-        throw new RangeError(`Pool transport must be "local", "inline" or a Transport object, got ${show(transport)}`);
+        throw new RangeError(`${source} must be "local", "inline" or a Transport object, got ${show(transport)}`);
       }
     } else if (transport !== null && typeof transport === "object") {
       this.#transport = checkTransportObject("Pool transport", transport);

@@ -94,6 +94,7 @@ const ROWS: Row[] = [
   { call: () => new Pool({ maxtasksperchild: "12" as never }), error: T, mentions: ["Pool maxtasksperchild", '"12"'] },
   { call: () => new Pool(2, { transport: "lamda" as never }), error: R, mentions: ["Pool transport", '"lamda"'] },
   { call: () => new Pool(2, { transport: 5 as never }), error: T, mentions: ["Pool transport", "5"] },
+  { call: () => new Pool(0, { transport: "local" }), error: T, mentions: ["Pool processes 0", "inline", '"local"'] },
   { call: () => new Pool(2, { transport: { kind: "x" } as never }), error: T, mentions: ["Pool transport.kind", '"x"'] },
   { call: () => new Pool(2, { transport: { kind: "remote", name: "r", size: 1 } as never }), error: T, mentions: ["Pool transport.start", "undefined"] },
   { call: () => new Pool(2, { transport: { ...inProcess, runChunk: "run" } as never }), error: T, mentions: ["Pool transport.runChunk", '"run"'] },
