@@ -5,18 +5,10 @@
  * @module
  */
 import { StateError, TimeoutError } from "./errors.ts";
+import { checkTimeout } from "./validate.ts";
 
 /** Settles an {@link AsyncResult} (internal to skypool: pools call it). */
 export let settleResult: <T>(result: AsyncResult<T>, ok: boolean, value: unknown) => void;
-
-/** Validates a timeout in ms: `undefined` waits forever, a negative one acts as 0. */
-export function checkTimeout(timeout: number | undefined, what: string): number | undefined {
-  if (timeout === undefined || timeout === null) return undefined;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(`${what}: timeout must be a number of milliseconds or undefined, got ${String(timeout)}`);
-  }
-  return Math.max(0, timeout);
-}
 
 /**
  * The eventual result of a pool job. It is `PromiseLike`: `await
@@ -67,10 +59,10 @@ export class AsyncResult<T> implements PromiseLike<T> {
 
   /**
    * Waits until the job finishes or `timeout` ms pass (never rejects).
-   * @throws {TypeError} for a timeout that is not a number.
+   * @throws {TypeError|RangeError} for a timeout that is not a number, or NaN.
    */
   wait(timeout?: number): Promise<void> {
-    const ms = checkTimeout(timeout, "AsyncResult.wait");
+    const ms = checkTimeout("AsyncResult.wait timeout", timeout);
     if (this.#state !== 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -92,12 +84,12 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * The value, once the job has finished; rejects with the job's error. It
    * can be called any number of times.
    * @throws {TimeoutError} (rejects) when not finished within `timeout` ms; the result stays retrievable.
-   * @throws {TypeError} for a timeout that is not a number.
+   * @throws {TypeError|RangeError} for a timeout that is not a number, or NaN.
    */
   get(timeout?: number): Promise<T> {
     let ms: number | undefined;
     try {
-      ms = checkTimeout(timeout, "AsyncResult.get");
+      ms = checkTimeout("AsyncResult.get timeout", timeout);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -4,11 +4,13 @@
  * and work starts before the input is exhausted. Sync and async iterables
  * are both accepted. An error thrown by the input ends the feed at the
  * chunk being built (its items are dropped, as CPython does) and is
- * reported as that chunk's failure, as itself.
+ * reported as that chunk's failure, as itself; so is a `next()` that
+ * breaks the iterator protocol (returns a non-object), as a `TypeError`.
  *
  * @module
  */
 import { setImmediate } from "node:timers";
+import { show } from "./validate.ts";
 
 /** How a chunk ended, seen from a pool job. */
 export type ChunkOutcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
@@ -71,15 +73,39 @@ function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
 }
 
 /**
- * Opens an input as an iterator, checking that it is iterable.
- * @throws {TypeError} when it is neither iterable nor async iterable.
+ * Opens an input as an iterator, checking that it is iterable and that its
+ * iterator method gave an iterator (as `for…of` does).
+ * @throws {TypeError} when it is neither iterable nor async iterable, or its iterator is not an object with `next()`.
  */
 export function openInput(iterable: unknown, what: string): { it: AnyIterator; async: boolean } {
-  if (isAsyncIterable(iterable)) return { it: iterable[Symbol.asyncIterator](), async: true };
-  if (iterable != null && typeof (iterable as Iterable<unknown>)[Symbol.iterator] === "function") {
-    return { it: (iterable as Iterable<unknown>)[Symbol.iterator](), async: false };
+  let input: { it: AnyIterator; async: boolean };
+  if (isAsyncIterable(iterable)) input = { it: iterable[Symbol.asyncIterator](), async: true };
+  else if (iterable != null && typeof (iterable as Iterable<unknown>)[Symbol.iterator] === "function") {
+    input = { it: (iterable as Iterable<unknown>)[Symbol.iterator](), async: false };
+  } else {
+    throw new TypeError(`${what} iterable must be an iterable or async iterable, got ${show(iterable)}`);
   }
-  throw new TypeError(`${what}: the input must be an iterable or async iterable, got ${iterable === null ? "null" : typeof iterable}`);
+  const it: unknown = input.it;
+  if (it === null || (typeof it !== "object" && typeof it !== "function")) {
+    throw new TypeError(`${what}: the input's iterator method returned ${show(it)}, not an iterator object`);
+  }
+  if (typeof (it as AnyIterator).next !== "function") {
+    throw new TypeError(`${what}: the input's iterator has no next() method`);
+  }
+  return input;
+}
+
+/**
+ * What `next()` gave, checked as the language checks it in `for…of` (a
+ * `next()` that returns `5` or `null` is an error, not an endless stream
+ * of `undefined` items).
+ * @throws {TypeError} "iterator result is not an object".
+ */
+function checkedResult(r: unknown): IteratorResult<unknown> {
+  if (r === null || (typeof r !== "object" && typeof r !== "function")) {
+    throw new TypeError(`iterator result is not an object: the input's next() returned ${show(r)}`);
+  }
+  return r as IteratorResult<unknown>;
 }
 
 /**
@@ -92,7 +118,7 @@ export async function lookahead(input: { it: AnyIterator; async: boolean }): Pro
   if (!input.async) {
     const it = input.it as Iterator<unknown>;
     while (items.length < LOOKAHEAD) {
-      const r = it.next();
+      const r = checkedResult(it.next());
       if (r.done) return { items, exhausted: true };
       items.push(r.value);
     }
@@ -101,7 +127,7 @@ export async function lookahead(input: { it: AnyIterator; async: boolean }): Pro
   const it = input.it as AsyncIterator<unknown>;
   const deadline = performance.now() + LOOKAHEAD_MS;
   while (items.length < LOOKAHEAD && performance.now() < deadline) {
-    const r = await it.next();
+    const r = checkedResult(await it.next());
     if (r.done) return { items, exhausted: true };
     items.push(r.value);
   }
@@ -259,7 +285,7 @@ export class ChunkFeeder {
       if (this.#exhausted) break;
       let r: IteratorResult<unknown>;
       try {
-        r = it.next();
+        r = checkedResult(it.next());
       } catch (error) {
         return this.#fail(error);
       }
@@ -285,7 +311,7 @@ export class ChunkFeeder {
         if (this.#exhausted) break;
         let r: IteratorResult<unknown>;
         try {
-          r = await it.next();
+          r = checkedResult(await it.next());
         } catch (error) {
           this.#pulling = false;
           if (!this.#stopped) this.#fail(error);
@@ -319,5 +345,5 @@ function toArgList(item: unknown): unknown[] {
   if (item != null && typeof (item as Iterable<unknown>)[Symbol.iterator] === "function" && typeof item !== "string") {
     return [...(item as Iterable<unknown>)];
   }
-  throw new TypeError(`starmap: each item must be an array of arguments, got ${item === null ? "null" : typeof item}`);
+  throw new TypeError(`starmap: each item must be an array of arguments, got ${show(item)}`);
 }

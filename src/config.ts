@@ -5,6 +5,24 @@
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
+import {
+  booleanOption,
+  checkUpdate,
+  choiceOption,
+  defaultsOf,
+  fromEnv,
+  group,
+  type GroupSpec,
+  integerOption,
+  isGroup,
+  nullable,
+  optional,
+  type OptionSpec,
+  recordOption,
+  type Schema,
+  stringOption,
+} from "./config_options.ts";
+import { MAX_TIMER_MS, show } from "./validate.ts";
 
 /** Every setting skypool reads. */
 export interface SkypoolConfig {
@@ -34,17 +52,59 @@ export type ConfigUpdate = {
     : SkypoolConfig[K];
 };
 
-const DEFAULTS: SkypoolConfig = {
-  redis: { url: undefined, prefix: "skypool" },
-  transport: "local",
-  leaseMs: 30_000,
-  redisExpiryTime: 3600,
-  pipeConnectionType: "redislist",
-  streamStdout: false,
-  envVars: {},
-  exportExecutionDetails: null,
-  lithopsConfig: {},
+/**
+ * Every option, declared once: its kind, range, default and environment
+ * variable. `config.set`, the config file and the environment are all
+ * checked against it. To add an option, add it to {@link SkypoolConfig}
+ * and here.
+ */
+const SCHEMA: Schema<SkypoolConfig> = {
+  redis: group({
+    url: optional(stringOption({
+      default: "",
+      env: "SKYPOOL_REDIS_URL",
+      pattern: /^(?:rediss?|unix|redis\+unix):\/\/./,
+      rule: "a redis://, rediss:// or unix:// URL",
+      redact: redactPassword,
+    })),
+    prefix: stringOption({
+      default: "skypool",
+      // It starts every key and the SCAN pattern that finds them.
+      pattern: /^[^:\s*?[\]\\]+$/,
+      rule: "a non-empty string without ':', spaces or glob characters (*?[]\\)",
+    }),
+  }),
+  transport: stringOption({ default: "local", env: "SKYPOOL_TRANSPORT" }),
+  // Redis takes whole milliseconds, and the lease is renewed by a timer.
+  leaseMs: integerOption({ default: 30_000, env: "SKYPOOL_LEASE_MS", min: 1, max: MAX_TIMER_MS }),
+  redisExpiryTime: integerOption({ default: 3600, env: "SKYPOOL_REDIS_EXPIRY_TIME", min: 1 }),
+  pipeConnectionType: choiceOption({
+    default: "redislist",
+    env: "SKYPOOL_PIPE_CONNECTION_TYPE",
+    choices: ["redislist", "redisstream"] as const,
+  }),
+  streamStdout: booleanOption({ default: false }),
+  envVars: recordOption<string>({ default: {}, what: "an object of variable names and string values", entry: envEntry }),
+  exportExecutionDetails: nullable(stringOption({ default: "", rule: "a folder path (a non-empty string) or null" })),
+  lithopsConfig: recordOption({ default: {} }),
 };
+
+/** A URL with its password (user-info or `password=` parameter) masked, for messages. */
+function redactPassword(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@").replace(/([?&]password=)[^&]*/gi, "$1***");
+}
+
+/** An entry of `envVars`: a name a process environment can hold, and a string. */
+function envEntry(key: string, value: unknown, name: string): string {
+  if (key === "" || key.includes("=") || key.includes("\0")) {
+    throw new RangeError(`${name}: ${JSON.stringify(key)} is not a valid environment variable name (empty, or with '=' or NUL)`);
+  }
+  if (typeof value !== "string") throw new TypeError(`${name} must be a string, got ${show(value)}`);
+  if (value.includes("\0")) throw new RangeError(`${name} must not contain a NUL character`);
+  return value;
+}
+
+const DEFAULTS: SkypoolConfig = defaultsOf(SCHEMA);
 
 let programmatic: ConfigUpdate = {};
 
@@ -65,29 +125,6 @@ function env(name: string): string | undefined {
   }
 }
 
-function positiveNumber(name: string, raw: unknown): number {
-  const n = typeof raw === "string" ? Number(raw) : raw;
-  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) {
-    throw new RangeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-function fromEnvironment(): ConfigUpdate {
-  const out: ConfigUpdate = {};
-  const url = env("SKYPOOL_REDIS_URL");
-  if (url) out.redis = { url };
-  const transport = env("SKYPOOL_TRANSPORT");
-  if (transport) out.transport = transport;
-  const lease = env("SKYPOOL_LEASE_MS");
-  if (lease) out.leaseMs = positiveNumber("SKYPOOL_LEASE_MS", lease);
-  const expiry = env("SKYPOOL_REDIS_EXPIRY_TIME");
-  if (expiry) out.redisExpiryTime = positiveNumber("SKYPOOL_REDIS_EXPIRY_TIME", expiry);
-  const pipe = env("SKYPOOL_PIPE_CONNECTION_TYPE");
-  if (pipe) out.pipeConnectionType = pipe as SkypoolConfig["pipeConnectionType"];
-  return out;
-}
-
 // The file is read once per path: `config.get()` runs on hot paths (every
 // Redis script call), and a stat per call costs more than the call itself.
 const fileCache = new Map<string, ConfigUpdate>();
@@ -104,12 +141,18 @@ function fromFile(): ConfigUpdate {
     // No read permission (Deno without --allow-read): no config file.
   }
   if (exists) {
+    let parsed: unknown;
     try {
-      update = JSON.parse(readFileSync(path, "utf8")) as ConfigUpdate;
+      parsed = JSON.parse(readFileSync(path, "utf8"));
     } catch (err) {
       throw new TypeError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
     }
-    validate(update);
+    try {
+      update = checkUpdate(SCHEMA, parsed, "config") as ConfigUpdate;
+    } catch (err) {
+      const E = err instanceof RangeError ? RangeError : TypeError;
+      throw new E(`config file ${path}: ${(err as Error).message}`);
+    }
   }
   fileCache.set(path, update);
   return update;
@@ -119,10 +162,8 @@ function merge(base: SkypoolConfig, update: ConfigUpdate): SkypoolConfig {
   const out = { ...base } as Record<string, unknown>;
   for (const [k, v] of Object.entries(update)) {
     if (v === undefined) continue;
-    const cur = out[k];
-    out[k] = cur && typeof cur === "object" && !Array.isArray(cur) && v && typeof v === "object" && !Array.isArray(v)
-      ? { ...cur, ...v }
-      : v;
+    const spec = (SCHEMA as Record<string, OptionSpec<unknown> | GroupSpec<unknown>>)[k];
+    out[k] = spec !== undefined && isGroup(spec) ? { ...(out[k] as object), ...(v as object) } : v;
   }
   return out as unknown as SkypoolConfig;
 }
@@ -131,20 +172,6 @@ function merge(base: SkypoolConfig, update: ConfigUpdate): SkypoolConfig {
 function freeze(cfg: SkypoolConfig): SkypoolConfig {
   for (const v of Object.values(cfg)) if (v && typeof v === "object") Object.freeze(v);
   return Object.freeze(cfg);
-}
-
-function validate(update: ConfigUpdate): void {
-  if (update.transport !== undefined && typeof update.transport !== "string") {
-    throw new TypeError(`transport must be a string, got ${typeof update.transport}`);
-  }
-  if (update.leaseMs !== undefined) positiveNumber("leaseMs", update.leaseMs);
-  if (update.redisExpiryTime !== undefined) positiveNumber("redisExpiryTime", update.redisExpiryTime);
-  if (update.pipeConnectionType !== undefined && !["redislist", "redisstream"].includes(update.pipeConnectionType)) {
-    throw new RangeError(`pipeConnectionType must be "redislist" or "redisstream", got ${JSON.stringify(update.pipeConnectionType)}`);
-  }
-  if (update.redis?.url !== undefined && typeof update.redis.url !== "string") {
-    throw new TypeError(`redis.url must be a string`);
-  }
 }
 
 /** Lithops-style parameter names accepted by {@link config.setParameter}. */
@@ -182,13 +209,14 @@ export const config = {
 
   /**
    * Sets configuration programmatically (highest precedence); nested
-   * objects such as `redis` are merged.
-   * @throws {TypeError|RangeError} for a value of the wrong type or range.
+   * objects such as `redis` are merged. Nothing is set unless every
+   * value is valid.
+   * @throws {TypeError} for an unknown option or a value of the wrong type.
+   * @throws {RangeError} for a value out of range (each message names the option, e.g. `config.redis.prefix`).
    */
   set(update: ConfigUpdate): void {
-    if (update === null || typeof update !== "object") throw new TypeError("config.set expects an object");
-    validate(update);
-    programmatic = merge(programmatic as SkypoolConfig, update) as ConfigUpdate;
+    const checked = checkUpdate(SCHEMA, update, "config") as ConfigUpdate;
+    programmatic = merge(programmatic as SkypoolConfig, checked) as ConfigUpdate;
     cachedEffective = undefined;
   },
 
@@ -198,7 +226,7 @@ export const config = {
    * {@link config.reset}.
    */
   get(): SkypoolConfig {
-    cachedEffective ??= freeze(merge(merge(merge(DEFAULTS, fromFile()), fromEnvironment()), programmatic));
+    cachedEffective ??= freeze(merge(merge(merge(DEFAULTS, fromFile()), fromEnv(SCHEMA, env) as ConfigUpdate), programmatic));
     return cachedEffective;
   },
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { TimeoutError } from "./errors.ts";
-import { checkTimeout } from "./async_result.ts";
+import { checkTimeout } from "./validate.ts";
 import type { ChunkFeeder, ChunkOutcome, FeederSink } from "./chunk_feeder.ts";
 
 interface Waiter<R> {
@@ -204,7 +204,7 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
   next(timeout?: number): Promise<IteratorResult<R>> {
     let ms: number | undefined;
     try {
-      ms = checkTimeout(timeout, "IMapIterator.next");
+      ms = checkTimeout("IMapIterator.next timeout", timeout);
     } catch (err) {
       return Promise.reject(err);
     }

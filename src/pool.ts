@@ -9,9 +9,11 @@ import { config } from "./config.ts";
 import { SerializationError, StateError } from "./errors.ts";
 import { IMapIterator } from "./imap_iterator.ts";
 import { decode, encode } from "./task/codec.ts";
-import { type FunctionRef, shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
+import { type FunctionRef, shipFunction, type TaskRef, type TaskFn } from "./task/function_ref.ts";
 import { InlineTransport } from "./transport/inline.ts";
 import { defaultProcesses, LocalTransport } from "./transport/local.ts";
+import { checkTransportObject } from "./transport/transport_check.ts";
+import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
 import type { AnyTransport, BatchOutcome, Transport, TransportName } from "./transport/transport.ts";
 
 /** Options of {@link Pool}. */
@@ -71,24 +73,26 @@ function reportCallbackError(which: string, err: unknown): void {
   console.error(`skypool: Pool ${which} threw:`, err);
 }
 
+const POOL_OPTIONS = ["processes", "initializer", "initargs", "maxtasksperchild", "transport"] as const;
+
 function checkFn(fn: unknown, what: string): void {
-  if (typeof fn !== "function" && !(fn instanceof TaskRef)) {
-    throw new TypeError(`${what}: the function must be a function or task(url, name), got ${fn === null ? "null" : typeof fn}`);
-  }
+  checkTaskFn(`${what} fn`, fn);
 }
 
 function checkChunksize(chunksize: unknown, what: string): number | undefined {
   if (chunksize === undefined || chunksize === null) return undefined;
-  if (typeof chunksize !== "number") throw new TypeError(`${what}: chunksize must be a number, got ${typeof chunksize}`);
-  if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError(`${what}: chunksize must be an integer >= 1, not ${chunksize}`);
-  return chunksize;
+  return checkInteger(`${what} chunksize`, chunksize, { min: 1 });
 }
 
-function checkCallbacks(o: { callback?: unknown; errorCallback?: unknown } | undefined, what: string): void {
-  if (o === undefined || o === null) return;
-  if (typeof o !== "object") throw new TypeError(`${what}: options must be an object`);
-  if (o.callback != null && typeof o.callback !== "function") throw new TypeError(`${what}: callback must be a function`);
-  if (o.errorCallback != null && typeof o.errorCallback !== "function") throw new TypeError(`${what}: errorCallback must be a function`);
+function checkMapOptions(o: unknown, what: string): MapAsyncOptions<unknown> {
+  const options = checkOptions<MapAsyncOptions<unknown>>(`${what} options`, o, ["chunksize", "callback", "errorCallback"]);
+  checkCallbacks(options, what);
+  return options;
+}
+
+function checkCallbacks(o: { callback?: unknown; errorCallback?: unknown }, what: string): void {
+  if (o.callback != null) checkFunction(`${what} callback`, o.callback);
+  if (o.errorCallback != null) checkFunction(`${what} errorCallback`, o.errorCallback);
 }
 
 /**
@@ -120,37 +124,38 @@ export class Pool {
 
   /**
    * @throws {RangeError} for a negative or fractional `processes`, an unknown transport name, or a `maxtasksperchild` that is not a positive integer.
-   * @throws {TypeError} for arguments of the wrong type (an `initializer` that is not a function or task reference, …).
+   * @throws {TypeError} for arguments of the wrong type (an `initializer` that is not a function or task reference, a transport object without its methods, …) or an unknown option.
    * @throws {SerializationError} when the initializer or its arguments cannot be shipped.
    */
   constructor(processes?: number | PoolOptions, options?: PoolOptions);
   constructor(processesOrOptions?: number | PoolOptions, maybeOptions?: PoolOptions) {
-    let options: PoolOptions;
+    let options: Partial<PoolOptions>;
     let processes: unknown;
     if (processesOrOptions !== null && typeof processesOrOptions === "object") {
-      options = processesOrOptions;
+      if (maybeOptions !== undefined) throw new TypeError("Pool takes (processes, options) or (options), not two option objects");
+      options = checkOptions<PoolOptions>("Pool options", processesOrOptions, POOL_OPTIONS);
       processes = options.processes;
     } else {
-      options = maybeOptions ?? {};
-      if (typeof options !== "object" || options === null) throw new TypeError("Pool options must be an object");
+      options = checkOptions<PoolOptions>("Pool options", maybeOptions, POOL_OPTIONS);
+      if (processesOrOptions != null && options.processes != null) {
+        throw new TypeError("Pool processes is given twice: as the first argument and as options.processes");
+      }
       processes = processesOrOptions ?? options.processes;
     }
-    if (processes !== undefined && processes !== null) {
-      if (typeof processes !== "number") throw new TypeError(`processes must be a number, got ${typeof processes}`);
-      if (!Number.isInteger(processes)) throw new RangeError(`processes must be an integer, got ${processes}`);
-      if (processes < 0) throw new RangeError(`Number of processes must be at least 0 (0 runs tasks inline), got ${processes}`);
-    }
+    if (processes != null) checkInteger("Pool processes", processes, { min: 0 });
     const { initializer, initargs = [], maxtasksperchild } = options;
-    if (initializer != null) checkFn(initializer, "Pool initializer");
-    if (!Array.isArray(initargs)) throw new TypeError("Pool initargs must be an array");
-    if (maxtasksperchild != null) {
-      if (typeof maxtasksperchild !== "number") throw new TypeError(`maxtasksperchild must be a number, got ${typeof maxtasksperchild}`);
-      if (!Number.isInteger(maxtasksperchild) || maxtasksperchild < 1) {
-        throw new RangeError(`maxtasksperchild must be a positive integer, got ${maxtasksperchild}`);
-      }
-    }
+    if (initializer != null) checkTaskFn("Pool initializer", initializer);
+    if (!Array.isArray(initargs)) throw new TypeError(`Pool initargs must be an array, got ${show(initargs)}`);
+    if (maxtasksperchild != null) checkInteger("Pool maxtasksperchild", maxtasksperchild, { min: 1 });
     let transport: TransportName | Transport | undefined = options.transport;
-    if (processes === 0) transport = "inline";
+    if (processes === 0) {
+      if (transport !== undefined && transport !== "inline") {
+        throw new TypeError(`Pool processes 0 runs tasks inline; it cannot be combined with transport ${show(transport)}`);
+      }
+      transport = "inline";
+    }
+    // Name where a bad transport came from: this call or the configuration.
+    const source = transport === undefined ? "config.transport" : "Pool transport";
     transport ??= config.get().transport as TransportName;
     if (typeof transport === "string") {
       if (transport === "inline") {
@@ -158,12 +163,12 @@ export class Pool {
       } else if (transport === "local") {
         this.#transport = new LocalTransport({ processes: (processes as number | undefined) ?? defaultProcesses() });
       } else {
-        throw new RangeError(`unknown transport ${JSON.stringify(transport)}; expected "local" or "inline" or a Transport object`);
+        throw new RangeError(`${source} must be "local", "inline" or a Transport object, got ${show(transport)}`);
       }
-    } else if (transport && typeof transport === "object" && (transport as AnyTransport).kind !== undefined) {
-      this.#transport = transport as AnyTransport;
+    } else if (transport !== null && typeof transport === "object") {
+      this.#transport = checkTransportObject("Pool transport", transport);
     } else {
-      throw new TypeError("transport must be a transport name or a Transport object");
+      throw new TypeError(`Pool transport must be "local", "inline" or a Transport object, got ${show(transport)}`);
     }
     this.processes = this.#transport.size;
     if (this.#transport.kind === "in-process") {
@@ -248,7 +253,7 @@ export class Pool {
   apply<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A): Promise<R>;
   apply<R = unknown>(fn: TaskRef, args?: unknown[]): Promise<R>;
   async apply(fn: TaskFn, args?: unknown[]): Promise<unknown> {
-    return await this.applyAsync(fn as TaskRef, args).get();
+    return await this.#applyJob(fn, args, undefined, "apply").get();
   }
 
   /**
@@ -259,11 +264,16 @@ export class Pool {
   applyAsync<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A, options?: ApplyAsyncOptions<R>): AsyncResult<R>;
   applyAsync<R = unknown>(fn: TaskRef, args?: unknown[], options?: ApplyAsyncOptions<R>): AsyncResult<R>;
   applyAsync(fn: TaskFn, args?: unknown[], options?: ApplyAsyncOptions<unknown>): AsyncResult<unknown> {
+    return this.#applyJob(fn, args, options, "applyAsync");
+  }
+
+  #applyJob(fn: TaskFn, args: unknown[] | undefined, o: ApplyAsyncOptions<unknown> | undefined, what: string): AsyncResult<unknown> {
     this.#checkRunning();
-    checkFn(fn, "applyAsync");
+    checkFn(fn, what);
     const argList = (args ?? []) as unknown[];
-    if (!Array.isArray(argList)) throw new TypeError(`applyAsync: args must be an array, got ${typeof args}`);
-    checkCallbacks(options, "applyAsync");
+    if (!Array.isArray(argList)) throw new TypeError(`${what} args must be an array, got ${show(args)}`);
+    const options = checkOptions<ApplyAsyncOptions<unknown>>(`${what} options`, o, ["callback", "errorCallback"]);
+    checkCallbacks(options, what);
     const run = this.#runner(fn as TaskFn);
     const result = new AsyncResult<unknown>();
     let finished = false;
@@ -272,8 +282,8 @@ export class Pool {
       finished = true;
       untrack();
       try {
-        if (ok) options?.callback?.(value);
-        else options?.errorCallback?.(value);
+        if (ok) options.callback?.(value);
+        else options.errorCallback?.(value);
       } catch (err) {
         reportCallbackError(ok ? "callback" : "errorCallback", err);
       }
@@ -291,7 +301,7 @@ export class Pool {
   map<A, R>(fn: Fn1<A, R>, iterable: Input<A>, chunksize?: number): Promise<R[]>;
   map<R = unknown>(fn: TaskRef, iterable: Input<unknown>, chunksize?: number): Promise<R[]>;
   async map(fn: TaskFn, iterable: Input<unknown>, chunksize?: number): Promise<unknown[]> {
-    return await this.mapAsync(fn as TaskRef, iterable, { chunksize }).get();
+    return await this.#mapJob(fn, iterable, { chunksize }, false, "map").get();
   }
 
   /**
@@ -311,7 +321,7 @@ export class Pool {
   starmap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<R[]>;
   starmap<R = unknown>(fn: TaskRef, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<R[]>;
   async starmap(fn: TaskFn, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<unknown[]> {
-    return await this.starmapAsync(fn as TaskRef, iterable, { chunksize }).get();
+    return await this.#mapJob(fn, iterable, { chunksize }, true, "starmap").get();
   }
 
   /**
@@ -332,11 +342,11 @@ export class Pool {
     return { maxChunks: Math.max(MAX_CHUNKS_IN_FLIGHT, 4 * this.processes), maxBytes: MAX_BYTES_IN_FLIGHT, minChunks: 2 * this.processes };
   }
 
-  #mapJob(fn: TaskFn, iterable: unknown, options: MapAsyncOptions<unknown> | undefined, star: boolean, what: string): AsyncResult<unknown[]> {
+  #mapJob(fn: TaskFn, iterable: unknown, o: MapAsyncOptions<unknown> | undefined, star: boolean, what: string): AsyncResult<unknown[]> {
     this.#checkRunning();
     checkFn(fn, what);
-    checkCallbacks(options, what);
-    const explicit = checkChunksize(options?.chunksize, what);
+    const options = checkMapOptions(o, what);
+    const explicit = checkChunksize(options.chunksize, what);
     const input = openInput(iterable, what);
     const run = this.#runner(fn);
     const result = new AsyncResult<unknown[]>();
@@ -353,8 +363,8 @@ export class Pool {
       untrack();
       feeder?.stop();
       try {
-        if (ok) options?.callback?.(value as unknown[]);
-        else options?.errorCallback?.(value);
+        if (ok) options.callback?.(value as unknown[]);
+        else options.errorCallback?.(value);
       } catch (err) {
         reportCallbackError(ok ? "callback" : "errorCallback", err);
       }

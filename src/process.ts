@@ -6,9 +6,9 @@
  */
 import { constants } from "node:os";
 import { StateError } from "./errors.ts";
-import { checkTimeout } from "./async_result.ts";
+import { checkOptions, checkTaskFn, checkTimeout, show } from "./validate.ts";
 import { decode, encode } from "./task/codec.ts";
-import { shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
+import { shipFunction, type TaskFn } from "./task/function_ref.ts";
 import { defineMsg, initMsg, Kind, Status, text } from "./transport/wire.ts";
 import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
 
@@ -58,18 +58,16 @@ export class Process {
   #pid: number | undefined;
   #exited: Promise<void> | undefined;
 
-  /** @throws {TypeError} for a target that is not a function or task reference, args that are not an array, or a name that is not a string. */
+  /** @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, or an unknown option. */
   constructor(options: ProcessOptions) {
-    if (options === null || typeof options !== "object") throw new TypeError("Process options must be an object with a target");
-    const { target, args = [], name } = options;
-    if (typeof target !== "function" && !(target instanceof TaskRef)) {
-      throw new TypeError(`Process target must be a function or task(url, name), got ${target === null ? "null" : typeof target}`);
-    }
-    if (!Array.isArray(args)) throw new TypeError("Process args must be an array");
-    if (name !== undefined && typeof name !== "string") throw new TypeError("Process name must be a string");
+    if (options === null || typeof options !== "object") throw new TypeError(`Process options must be an object with a target, got ${show(options)}`);
+    const { target, args = [], name } = checkOptions<ProcessOptions>("Process options", options, ["target", "args", "name"]);
+    const fn = checkTaskFn("Process target", target);
+    if (!Array.isArray(args)) throw new TypeError(`Process args must be an array, got ${show(args)}`);
+    if (name !== undefined && typeof name !== "string") throw new TypeError(`Process name must be a string, got ${show(name)}`);
     counter++;
     this.name = name ?? `Process-${counter}`;
-    this.#target = target;
+    this.#target = fn;
     this.#args = args;
   }
 
@@ -132,7 +130,7 @@ export class Process {
    * @throws (rejects) {StateError} when it was never started; {TypeError} for a bad timeout.
    */
   async join(timeout?: number): Promise<void> {
-    const ms = checkTimeout(timeout, "Process.join");
+    const ms = checkTimeout("Process.join timeout", timeout);
     if (!this.#exited) throw new StateError("can only join a started process");
     if (ms === undefined) return await this.#exited;
     let timer: ReturnType<typeof setTimeout> | undefined;

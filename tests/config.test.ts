@@ -1,12 +1,31 @@
 import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { config } from "../src/config.ts";
+
+/** Runs `fn` with `skypool.config.json` content `json` (through SKYPOOL_CONFIG). */
+function withConfigFile(json: unknown, fn: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "skypool-config-"));
+  const path = join(dir, "skypool.config.json");
+  writeFileSync(path, JSON.stringify(json));
+  process.env.SKYPOOL_CONFIG = path;
+  try {
+    config.reset();
+    fn(path);
+  } finally {
+    delete process.env.SKYPOOL_CONFIG;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe("config", () => {
   afterEach(() => {
     config.reset();
     delete process.env.SKYPOOL_LEASE_MS;
     delete process.env.SKYPOOL_TRANSPORT;
+    delete process.env.SKYPOOL_PIPE_CONNECTION_TYPE;
   });
 
   test("defaults match SPEC", () => {
@@ -62,5 +81,56 @@ describe("config", () => {
     assert.throws(() => {
       (c as { leaseMs: number }).leaseMs = 1;
     }, TypeError);
+  });
+
+  test("a set with one bad value changes nothing", () => {
+    assert.throws(() => config.set({ leaseMs: 5, streamStdout: "yes" as never }), { name: "TypeError", message: /config\.streamStdout/ });
+    assert.equal(config.get().leaseMs, 30_000);
+    assert.equal(config.get().streamStdout, false);
+  });
+
+  test("object values are copied: changing the caller's object later changes nothing", () => {
+    const vars: Record<string, string> = { A: "1" };
+    config.set({ envVars: vars });
+    vars.A = "2";
+    vars.B = "3";
+    assert.deepEqual(config.get().envVars, { A: "1" });
+  });
+
+  test("environment variables are parsed and checked like set() values, naming the variable", () => {
+    process.env.SKYPOOL_LEASE_MS = "1.5";
+    config.reset();
+    assert.throws(() => config.get(), { name: "RangeError", message: /SKYPOOL_LEASE_MS.*"1\.5"/ });
+    process.env.SKYPOOL_LEASE_MS = " 2500 ";
+    process.env.SKYPOOL_PIPE_CONNECTION_TYPE = "tcp";
+    config.reset();
+    assert.throws(() => config.get(), { name: "RangeError", message: /SKYPOOL_PIPE_CONNECTION_TYPE.*"tcp"/ });
+    delete process.env.SKYPOOL_PIPE_CONNECTION_TYPE;
+    config.reset();
+    assert.equal(config.get().leaseMs, 2500);
+  });
+
+  test("the config file is checked like set(), and its errors name the file and the option", () => {
+    withConfigFile({ leaseMs: 1234, redis: { prefix: "filed" } }, () => {
+      assert.equal(config.get().leaseMs, 1234);
+      assert.equal(config.get().redis.prefix, "filed");
+    });
+    withConfigFile({ leaseMS: 1234 }, (path) => {
+      assert.throws(() => config.get(), (e: unknown) => e instanceof TypeError && e.message.includes(path) && e.message.includes('"leaseMS"'));
+    });
+    withConfigFile({ redis: { prefix: "a:b" } }, (path) => {
+      assert.throws(() => config.get(), (e: unknown) => e instanceof RangeError && e.message.includes(path) && e.message.includes("config.redis.prefix"));
+    });
+  });
+
+  test("a bad Redis URL is refused without showing its password", () => {
+    assert.throws(() => config.set({ redis: { url: "http://app:hunter2@db:6379/?password=hunter2" } }), (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.match(e.message, /config\.redis\.url/);
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    });
+    config.set({ redis: { url: "unix:///tmp/r.sock" } });
+    assert.equal(config.get().redis.url, "unix:///tmp/r.sock");
   });
 });

@@ -6,7 +6,8 @@
 import { BrokenBarrierError } from "../errors.ts";
 import { loadFunction, shipFunction, type FunctionRef, type TaskFn } from "../task/function_ref.ts";
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { checkTimeout, newToken, waitForWake } from "./lease.ts";
+import { newToken, waitForWake } from "./lease.ts";
+import { checkInteger, checkOptions, checkTaskFn, checkTimeout } from "../validate.ts";
 import { BARRIER_ABORT, BARRIER_ARRIVE, BARRIER_INFO, BARRIER_PASS, BARRIER_RESET, BARRIER_TIMEOUT } from "./lua/barrier.ts";
 
 /** Options of {@link Barrier}. */
@@ -47,20 +48,16 @@ export class Barrier extends StateHandle {
 
   /**
    * @throws {TypeError|RangeError} for parties that is not an integer >= 1,
-   *   an action that is not a function, or a bad timeout.
+   *   an action that is not a function or `task()` reference, a bad
+   *   timeout, or an unknown option.
    */
   constructor(parties: number, options: BarrierOptions = {}) {
     super("barrier");
-    if (typeof parties !== "number") throw new TypeError(`parties must be a number, got ${typeof parties}`);
-    if (!Number.isInteger(parties) || parties < 1) throw new RangeError(`parties must be an integer >= 1, got ${parties}`);
-    if (options === null || typeof options !== "object") throw new TypeError("Barrier options must be an object");
-    const action = options.action;
-    if (action !== undefined && typeof action !== "function" && !(typeof action === "object" && action !== null)) {
-      throw new TypeError("action must be a function or a task() reference");
-    }
-    this.#parties = parties;
-    this.#timeout = checkTimeout(options.timeout);
-    this.#action = action;
+    this.#parties = checkInteger("Barrier parties", parties, { min: 1 });
+    const o = checkOptions<BarrierOptions>("Barrier options", options, ["action", "timeout"]);
+    if (o.action !== undefined) checkTaskFn("Barrier action", o.action);
+    this.#timeout = checkTimeout("Barrier timeout", o.timeout);
+    this.#action = o.action;
   }
 
   /** @internal Restores a shipped action (worker side). */
@@ -110,10 +107,10 @@ export class Barrier extends StateHandle {
    * @param timeout ms (default: the barrier's timeout); when it passes the
    *   barrier breaks for everyone.
    * @throws {BrokenBarrierError} if the barrier is or becomes broken (abort, reset, timeout, failed action).
-   * @throws {TypeError} for a bad timeout.
+   * @throws {TypeError|RangeError} for a bad timeout.
    */
   async wait(timeout?: number): Promise<number> {
-    const t = timeout === undefined ? this.#timeout : checkTimeout(timeout);
+    const t = timeout === undefined ? this.#timeout : checkTimeout("Barrier.wait timeout", timeout);
     const ctx = this.ctx;
     const keys = this.#keys();
     const wake = this.key(`w:${newToken()}`);

@@ -7,9 +7,10 @@
  */
 import { StateError } from "../errors.ts";
 import { handleFromRecord, handleRecord, registerStateHandle, restoreHandle, StateHandle, type HandleRecord } from "./handle.ts";
-import { checkTimeout, keepLease, newToken, waitForWake, type AcquireOptions } from "./lease.ts";
+import { keepLease, newToken, waitForWake, type AcquireOptions } from "./lease.ts";
 import { ACQUIRE_RESTORE, HELD_HERE, Lock, RELEASE_SAVE, RLock } from "./lock.ts";
 import { COND_CANCEL, COND_NOTIFY, COND_REGISTER } from "./lua/condition.ts";
+import { checkFunction, checkInteger, checkTimeout, show } from "../validate.ts";
 
 /**
  * A condition variable shared through Redis (Python's
@@ -36,7 +37,7 @@ export class Condition extends StateHandle {
   constructor(lock?: Lock | RLock) {
     super("condition");
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
-      throw new TypeError("Condition(lock) needs a Lock or an RLock");
+      throw new TypeError(`Condition lock must be a Lock or an RLock, got ${show(lock)}`);
     }
     this.#lock = lock ?? new RLock();
   }
@@ -72,7 +73,7 @@ export class Condition extends StateHandle {
    * @throws {TypeError} for a bad timeout.
    */
   async wait(timeout?: number): Promise<boolean> {
-    const t = checkTimeout(timeout);
+    const t = checkTimeout("Condition.wait timeout", timeout);
     this.#checkHeld("wait");
     const ctx = this.ctx;
     const keys = this.#keys();
@@ -105,8 +106,8 @@ export class Condition extends StateHandle {
    * @throws {TypeError} for a predicate that is not a function or a bad timeout.
    */
   async waitFor<T>(predicate: () => T | Promise<T>, timeout?: number): Promise<T> {
-    if (typeof predicate !== "function") throw new TypeError("waitFor needs a predicate function");
-    const t = checkTimeout(timeout);
+    checkFunction("Condition.waitFor predicate", predicate);
+    const t = checkTimeout("Condition.waitFor timeout", timeout);
     const deadline = t === undefined ? undefined : performance.now() + t;
     let result = await predicate();
     while (!result) {
@@ -128,8 +129,7 @@ export class Condition extends StateHandle {
    * @throws {TypeError|RangeError} for n that is not an integer >= 0.
    */
   async notify(n = 1): Promise<void> {
-    if (typeof n !== "number") throw new TypeError(`n must be a number, got ${typeof n}`);
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be an integer >= 0, got ${n}`);
+    checkInteger("Condition.notify n", n, { min: 0 });
     this.#checkHeld("notify");
     if (n === 0) return;
     await this.ctx.run(COND_NOTIFY, this.#keys(), [n]);

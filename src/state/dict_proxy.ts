@@ -21,6 +21,7 @@ import {
   DICT_SIZE,
   DICT_UPDATE,
 } from "./lua/manager.ts";
+import { show } from "../validate.ts";
 
 /** Proves that a proxy is being made by a Manager (or rebuilt by the codec). @internal */
 export const PROXY_GATE: unique symbol = Symbol("skypool.managerProxy");
@@ -147,8 +148,7 @@ export function fieldOf(key: unknown, what = "dict key"): string {
   }
   // -0 and 0 are one key, as in a Map and in Python.
   if (typeof key === "number") return "n" + (key === 0 ? "0" : String(key));
-  const shown = key === null ? "null" : Array.isArray(key) ? "an array" : typeof key;
-  throw new TypeError(`${what} must be a string or a number, got ${shown}`);
+  throw new TypeError(`${what} must be a string or a number, got ${show(key)}`);
 }
 
 const utf8 = new TextDecoder();
@@ -177,7 +177,7 @@ export function encodeValue(value: unknown, path: string): Uint8Array {
  */
 export function encodePairs(init: unknown, what: string): (string | Uint8Array)[] {
   if (init === null || typeof init !== "object") {
-    throw new TypeError(`${what} needs a plain object, a Map or an iterable of [key, value] pairs, got ${init === null ? "null" : typeof init}`);
+    throw new TypeError(`${what} needs a plain object, a Map or an iterable of [key, value] pairs, got ${show(init)}`);
   }
   if (init instanceof DictProxy) {
     throw new TypeError(`${what} cannot read another dict proxy synchronously: pass \`await other.toMap()\``);
@@ -191,7 +191,7 @@ export function encodePairs(init: unknown, what: string): (string | Uint8Array)[
     let i = 0;
     for (const pair of init as Iterable<unknown>) {
       if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new TypeError(`${what}: element #${i} must be a [key, value] pair`);
+        throw new TypeError(`${what}: element #${i} must be a [key, value] pair, got ${show(pair)}`);
       }
       add(pair[0], pair[1]);
       i++;

@@ -4,7 +4,8 @@
  * @module
  */
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { checkTimeout, newToken, waitForWake } from "./lease.ts";
+import { newToken, waitForWake } from "./lease.ts";
+import { checkTimeout } from "../validate.ts";
 import { EVENT_CANCEL, EVENT_CLEAR, EVENT_SET, EVENT_WAIT } from "./lua/event.ts";
 
 /**
@@ -50,10 +51,10 @@ export class Event extends StateHandle {
    * Waits until the flag is set (or was set while waiting) or `timeout` ms
    * pass; resolves `true` if set, `false` on timeout.
    *
-   * @throws {TypeError} for a bad timeout.
+   * @throws {TypeError|RangeError} for a bad timeout.
    */
   async wait(timeout?: number): Promise<boolean> {
-    const t = checkTimeout(timeout);
+    const t = checkTimeout("Event.wait timeout", timeout);
     const ctx = this.ctx;
     const keys = this.#keys();
     if (t === 0) return await this.isSet();

@@ -10,6 +10,7 @@
 import { RENEW_LEASES, RENEW_OWNER } from "./lua/lease.ts";
 import type { Buffer } from "node:buffer";
 import type { RedisContext } from "./redis.ts";
+import { checkBoolean, checkOptions, checkTimeout } from "../validate.ts";
 
 interface Group {
   ctx: RedisContext;
@@ -163,27 +164,12 @@ export interface AcquireOptions {
 }
 
 /**
- * Checks a timeout argument: `undefined` (forever) or a number of ms; a
- * negative timeout acts as 0, as in CPython's multiprocessing.
- *
- * @throws {TypeError} for a value that is not a number (or is NaN).
+ * Checks `{ block, timeout }` of `what` (e.g. `"Lock.acquire"`) and returns them normalised.
+ * @throws {TypeError|RangeError} for options that are not an object, an unknown option, a `block` that is not a boolean, or a bad timeout.
  */
-export function checkTimeout(timeout: unknown, what = "timeout"): number | undefined {
-  if (timeout === undefined || timeout === null) return undefined;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(`${what} must be a number of milliseconds or undefined, got ${typeof timeout === "number" ? "NaN" : typeof timeout}`);
-  }
-  if (timeout === Infinity) return undefined;
-  return Math.max(0, timeout);
-}
-
-/** Checks `{ block, timeout }` and returns them normalised. @throws {TypeError} */
-export function checkAcquireOptions(options: AcquireOptions | undefined): { block: boolean; timeout: number | undefined } {
-  if (options === undefined) return { block: true, timeout: undefined };
-  if (options === null || typeof options !== "object") throw new TypeError("acquire options must be an object like { block, timeout }");
-  const block = options.block ?? true;
-  if (typeof block !== "boolean") throw new TypeError(`block must be a boolean, got ${typeof block}`);
-  return { block, timeout: checkTimeout(options.timeout) };
+export function checkAcquireOptions(options: AcquireOptions | undefined, what: string): { block: boolean; timeout: number | undefined } {
+  const o = checkOptions<AcquireOptions>(`${what} options`, options, ["block", "timeout"]);
+  return { block: checkBoolean(`${what} block`, o.block ?? true), timeout: checkTimeout(`${what} timeout`, o.timeout) };
 }
 
 /**

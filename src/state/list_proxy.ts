@@ -19,11 +19,12 @@ import {
   LIST_SET,
   LIST_SLICE,
 } from "./lua/manager.ts";
+import { show } from "../validate.ts";
 
 /** Checks an index argument (any safe integer; negative counts from the end). */
 function checkIndex(i: unknown, what: string): number {
-  if (typeof i !== "number") throw new TypeError(`${what} must be an integer, got ${typeof i}`);
-  if (!Number.isSafeInteger(i)) throw new RangeError(`${what} must be an integer, got ${i}`);
+  if (typeof i !== "number") throw new TypeError(`${what} must be an integer, got ${show(i)}`);
+  if (!Number.isSafeInteger(i)) throw new RangeError(`${what} must be an integer, got ${show(i)}`);
   return i;
 }
 
@@ -38,7 +39,7 @@ function checkBound(i: unknown, what: string): number | "" {
 export function encodeItems(items: unknown, what: string): Uint8Array[] {
   if (items instanceof ListProxy) throw new TypeError(`${what} cannot read a list proxy synchronously: pass \`await other.toArray()\``);
   if (items === null || items === undefined || typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function") {
-    throw new TypeError(`${what} needs an iterable, got ${items === null ? "null" : typeof items}`);
+    throw new TypeError(`${what} needs an iterable, got ${show(items)}`);
   }
   const out: Uint8Array[] = [];
   for (const item of items as Iterable<unknown>) out.push(encodeValue(item, `${what}[${out.length}]`));

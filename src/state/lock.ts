@@ -63,7 +63,7 @@ export class Lock extends StateHandle {
    * @throws {SkypoolError} when Redis cannot be reached.
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
-    const { block, timeout } = checkAcquireOptions(options);
+    const { block, timeout } = checkAcquireOptions(options, "Lock.acquire");
     const ctx = this.ctx;
     const keys = this.#keys();
     const token = newToken();
@@ -181,7 +181,7 @@ export class RLock extends StateHandle {
    * @throws {SkypoolError} when Redis cannot be reached.
    */
   acquire(options?: AcquireOptions): Promise<boolean> {
-    const { block, timeout } = checkAcquireOptions(options);
+    const { block, timeout } = checkAcquireOptions(options, "RLock.acquire");
     return this.#acquire(1, block, timeout);
   }
 

@@ -22,6 +22,7 @@ import { BoundedSemaphore, Semaphore } from "./semaphore.ts";
 import { type ArrayInit, SharedArray } from "./shared_array.ts";
 import type { Typecode, TypecodeInput } from "./typecodes.ts";
 import { type LockLike, type SynchronizedOptions, Value } from "./value.ts";
+import { show } from "../validate.ts";
 
 /** The oldest Redis the containers work on (`LPOS`, fractional blocking timeouts). */
 const MIN_REDIS = [6, 0, 6] as const;
@@ -236,7 +237,7 @@ export class Manager {
   Namespace(init?: Readonly<Record<string, unknown>>): NamespaceProxy {
     const record = this.#record();
     if (init !== undefined && (init === null || typeof init !== "object" || Symbol.iterator in init)) {
-      throw new TypeError("Namespace(init) takes a plain object of names and values");
+      throw new TypeError(`Namespace(init) takes a plain object of names and values, got ${show(init)}`);
     }
     const args = init === undefined ? [] : encodePairs(init, "Namespace");
     if (Object.keys(init ?? {}).includes("")) throw new TypeError("a Namespace name must not be empty");

@@ -8,9 +8,10 @@ import { decode } from "../task/codec.ts";
 import { type HandleRecord, registerStateHandle } from "./handle.ts";
 import { encodeValue, fieldOf, keyOf, ManagedProxy, PROXY_GATE } from "./dict_proxy.ts";
 import { DICT_DELETE, DICT_GET, DICT_HAS, DICT_ITEMS, DICT_UPDATE } from "./lua/manager.ts";
+import { show } from "../validate.ts";
 
 function checkName(name: unknown): string {
-  if (typeof name !== "string") throw new TypeError(`a Namespace name must be a string, got ${name === null ? "null" : typeof name}`);
+  if (typeof name !== "string") throw new TypeError(`a Namespace name must be a string, got ${show(name)}`);
   if (name === "") throw new TypeError("a Namespace name must not be empty");
   return fieldOf(name, "Namespace name");
 }

@@ -28,6 +28,7 @@ import { EOFError, SkypoolError, StateError } from "../errors.ts";
 import { type HandleRecord, registerStateHandle, StateHandle } from "./handle.ts";
 import type { Location } from "./redis.ts";
 import { isConnectionDrop, MAX_DROPS } from "./queue.ts";
+import { checkBoolean, checkInteger, checkTimeout, show } from "../validate.ts";
 import { DATA_TAG, EOF_MARK, PIPE_CLOSE, PIPE_EOF_BACK, PIPE_SEND, PIPE_TRY_RECV } from "./lua/pipe.ts";
 
 type BufferLike = ArrayBufferView | ArrayBuffer;
@@ -38,12 +39,7 @@ function asBytes(buf: unknown, what: string): Uint8Array {
   if (buf instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer)) {
     return new Uint8Array(buf);
   }
-  throw new TypeError(`${what} needs a Uint8Array, another typed array, a DataView or an ArrayBuffer, got ${buf === null ? "null" : typeof buf}`);
-}
-
-function checkInteger(name: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new TypeError(`${name} must be an integer, got ${String(v)}`);
-  return v;
+  throw new TypeError(`${what} needs a Uint8Array, another typed array, a DataView or an ArrayBuffer, got ${show(buf)}`);
 }
 
 function isEof(msg: Uint8Array): boolean {
@@ -201,21 +197,21 @@ export class Connection extends StateHandle {
    * Sends bytes as one message: `size` bytes of `buf` from byte `offset`
    * (default: all of it from `offset`). Typed arrays count in bytes.
    *
-   * @throws {TypeError} for a `buf` that is not binary data, or a non-integer offset/size.
+   * @throws {TypeError|RangeError} for a `buf` that is not binary data, or an offset/size that is not an integer.
    * @throws {RangeError} "offset is negative", "buffer length < offset", "size is negative", "buffer length < offset + size".
    * @throws {StateError} on a closed or read-only end, or when the other end has closed.
    */
   async sendBytes(buf: BufferLike, offset = 0, size?: number): Promise<void> {
     this.#checkWritable();
-    const bytes = asBytes(buf, "sendBytes");
+    const bytes = asBytes(buf, "Connection.sendBytes");
     const n = bytes.byteLength;
-    checkInteger("offset", offset);
+    checkInteger("Connection.sendBytes offset", offset);
     if (offset < 0) throw new RangeError(`offset is negative (${offset})`);
     if (n < offset) throw new RangeError(`buffer length < offset (${n} < ${offset})`);
     if (size === undefined || size === null) {
       size = n - offset;
     } else {
-      checkInteger("size", size);
+      checkInteger("Connection.sendBytes size", size);
       if (size < 0) throw new RangeError(`size is negative (${size})`);
       if (offset + size > n) throw new RangeError(`buffer length < offset + size (${n} < ${offset} + ${size})`);
     }
@@ -253,7 +249,7 @@ export class Connection extends StateHandle {
   async recvBytes(maxlength?: number): Promise<Uint8Array> {
     this.#checkReadable();
     if (maxlength !== undefined && maxlength !== null) {
-      checkInteger("maxlength", maxlength);
+      checkInteger("Connection.recvBytes maxlength", maxlength);
       if (maxlength < 0) throw new RangeError(`maxlength is negative (${maxlength})`);
       return await this.#recvLimited(maxlength);
     }
@@ -301,8 +297,8 @@ export class Connection extends StateHandle {
    */
   async recvBytesInto(buf: BufferLike, offset = 0): Promise<number> {
     this.#checkReadable();
-    const target = asBytes(buf, "recvBytesInto");
-    checkInteger("offset", offset);
+    const target = asBytes(buf, "Connection.recvBytesInto");
+    checkInteger("Connection.recvBytesInto offset", offset);
     if (offset < 0) throw new RangeError(`negative offset (${offset})`);
     if (offset > target.byteLength) throw new RangeError(`offset too large (${offset} > ${target.byteLength})`);
     const msg = await this.recvBytes();
@@ -324,13 +320,12 @@ export class Connection extends StateHandle {
    *   Python's `poll()`); a negative value acts as 0; `null` or `Infinity`
    *   waits forever.
    * @throws {StateError} on a closed or write-only end.
-   * @throws {TypeError} for a timeout that is not a number.
+   * @throws {TypeError|RangeError} for a timeout that is not a number, or NaN.
    */
   async poll(timeout: number | null = 0): Promise<boolean> {
     this.#checkReadable();
-    const ms = timeout === null ? Infinity : timeout;
-    if (typeof ms !== "number" || Number.isNaN(ms)) throw new TypeError(`timeout must be a number of ms or null, got ${String(timeout)}`);
-    return await this.#waitReadable(ms);
+    const ms = checkTimeout("Connection.poll timeout", timeout);
+    return await this.#waitReadable(ms ?? Infinity);
   }
 
   async #waitReadable(ms: number): Promise<boolean> {
@@ -402,7 +397,7 @@ export class Connection extends StateHandle {
  * @throws {SkypoolError} when `pipeConnectionType` is `"redisstream"` (not implemented).
  */
 export function Pipe(duplex = true): [Connection, Connection] {
-  if (typeof duplex !== "boolean") throw new TypeError(`duplex must be a boolean, got ${typeof duplex}`);
+  checkBoolean("Pipe duplex", duplex);
   const type = config.get().pipeConnectionType;
   if (type !== "redislist") {
     throw new SkypoolError(

@@ -16,6 +16,7 @@ import { QueueEmptyError, QueueFullError, StateError } from "../errors.ts";
 import { type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { QUEUE_FREED, QUEUE_GET, QUEUE_JOIN, QUEUE_PUT, QUEUE_TASK_DONE } from "./lua/queue.ts";
 import { isConnectionDrop } from "./redis.ts";
+import { checkBoolean, checkInteger, checkOptions, checkTimeout, show } from "../validate.ts";
 
 /** Options of {@link Queue.put} and {@link Queue.get}. */
 export interface QueueWaitOptions {
@@ -31,18 +32,14 @@ export interface QueueWaitOptions {
  * @internal
  */
 export function waitDeadline(options: QueueWaitOptions | undefined, what: string): number | undefined | null {
-  if (options === undefined || options === null) return undefined;
-  if (typeof options !== "object") throw new TypeError(`${what} options must be an object like { block, timeout }`);
-  const { block = true, timeout } = options;
-  if (typeof block !== "boolean") throw new TypeError(`${what}: block must be a boolean, got ${typeof block}`);
-  if (timeout !== undefined && timeout !== null) {
-    if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-      throw new TypeError(`${what}: timeout must be a number of ms, got ${String(timeout)}`);
-    }
-    if (timeout < 0) throw new RangeError(`${what}: timeout must not be negative, got ${timeout}`);
+  const o = checkOptions<QueueWaitOptions>(`${what} options`, options, ["block", "timeout"]);
+  const block = checkBoolean(`${what} block`, o.block ?? true);
+  if (typeof o.timeout === "number" && o.timeout < 0) {
+    throw new RangeError(`${what} timeout must not be negative, got ${show(o.timeout)}`);
   }
+  const timeout = checkTimeout(`${what} timeout`, o.timeout);
   if (!block) return null;
-  return timeout === undefined || timeout === null || timeout === Infinity ? undefined : performance.now() + timeout;
+  return timeout === undefined ? undefined : performance.now() + timeout;
 }
 
 // Blocking waits whose connection drops (Redis restarted, the network
@@ -94,13 +91,11 @@ export class Queue<T = unknown> extends StateHandle {
 
   /**
    * @param maxsize the most items the queue holds; `0` or less means no limit.
-   * @throws {TypeError} for a `maxsize` that is not an integer.
+   * @throws {TypeError|RangeError} for a `maxsize` that is not an integer.
    */
   constructor(maxsize = 0) {
     super("queue");
-    if (typeof maxsize !== "number" || !Number.isInteger(maxsize)) {
-      throw new TypeError(`maxsize must be an integer, got ${String(maxsize)}`);
-    }
+    checkInteger(`${new.target.name} maxsize`, maxsize);
     this.maxsize = Math.max(0, maxsize);
     this.joinable = new.target === JoinableQueue;
   }
@@ -128,7 +123,7 @@ export class Queue<T = unknown> extends StateHandle {
    */
   async put(obj: T, options?: QueueWaitOptions): Promise<void> {
     this.#checkOpen();
-    const deadline = waitDeadline(options, "put");
+    const deadline = waitDeadline(options, `${this.constructor.name}.put`);
     const bytes = encode(obj);
     this.#used = true;
     const keys = this.#putKeys ??= this.keysOf("items", "unfinished");
@@ -168,7 +163,7 @@ export class Queue<T = unknown> extends StateHandle {
    */
   async get(options?: QueueWaitOptions): Promise<T> {
     this.#checkOpen();
-    const deadline = waitDeadline(options, "get");
+    const deadline = waitDeadline(options, `${this.constructor.name}.get`);
     const ctx = this.ctx;
     const keys = this.#getKeys ??= this.keysOf("items", "notfull");
     // An unbounded queue's get only removes: a native LPOP does, unless the

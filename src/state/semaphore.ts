@@ -11,14 +11,9 @@
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { checkAcquireOptions, keepLease, newToken, type AcquireOptions } from "./lease.ts";
 import { SEM_ACQUIRE, SEM_RELEASE, SEM_VALUE } from "./lua/semaphore.ts";
+import { checkInteger } from "../validate.ts";
 
 export type { AcquireOptions } from "./lease.ts";
-
-function checkCount(value: unknown, what: string, min: number): number {
-  if (typeof value !== "number") throw new TypeError(`${what} must be a number, got ${typeof value}`);
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${value}`);
-  return value;
-}
 
 /**
  * How long past the end of its BLPOP a waiter stays eligible for a
@@ -75,7 +70,7 @@ export abstract class SemLock extends StateHandle {
    * @throws {SkypoolError} when Redis cannot be reached.
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
-    const { block, timeout } = checkAcquireOptions(options);
+    const { block, timeout } = checkAcquireOptions(options, `${this.constructor.name}.acquire`);
     const ctx = this.ctx;
     const keys = this.#keys();
     // The wake key doubles as the lease member of the permit we get.
@@ -136,11 +131,11 @@ export abstract class SemLock extends StateHandle {
    * Gives back `n` permits (any process may release, as in CPython); they go
    * to the oldest blocked acquirers first.
    *
-   * @throws {RangeError} for n < 1.
+   * @throws {TypeError|RangeError} (rejects) for an n that is not an integer >= 1.
    * @throws {StateError} when a bounded semaphore would go above its initial value.
    */
   async release(n = 1): Promise<void> {
-    checkCount(n, "n", 1);
+    checkInteger(`${this.constructor.name}.release n`, n, { min: 1 });
     const ended = await this.ctx.run<string[]>(SEM_RELEASE, this.#keys(), [
       this.initialValue,
       n,
@@ -177,7 +172,7 @@ export class Semaphore extends SemLock {
    * @throws {TypeError|RangeError} for a value that is not an integer >= 0.
    */
   constructor(value = 1) {
-    super("semaphore", checkCount(value, "value", 0), false, "");
+    super("semaphore", checkInteger("Semaphore value", value, { min: 0 }), false, "");
   }
 }
 
@@ -198,7 +193,7 @@ export class BoundedSemaphore extends SemLock {
    * @throws {TypeError|RangeError} for a value that is not an integer >= 0.
    */
   constructor(value = 1) {
-    super("bsemaphore", checkCount(value, "value", 0), true, "semaphore or lock released too many times");
+    super("bsemaphore", checkInteger("BoundedSemaphore value", value, { min: 0 }), true, "semaphore or lock released too many times");
   }
 }
 

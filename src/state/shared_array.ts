@@ -10,6 +10,7 @@
  * @module
  */
 import { type HandleRecord, registerStateHandle, restoreHandle } from "./handle.ts";
+import { show } from "../validate.ts";
 import { type LockLike, lockFromOption, PackedState, packedFromOpts, seedOf, type SynchronizedOptions } from "./value.ts";
 import { coerce, initialValues, type Typecode, type TypecodeInput, typecodeInfo, type TypecodeValue } from "./typecodes.ts";
 
@@ -19,7 +20,7 @@ export type ArrayInit<C extends Typecode> = number | Iterable<TypecodeInput<C>> 
 let incomingArray: { count: number; seed: Uint8Array | null; lock: LockLike | null; raw: boolean } | undefined;
 
 function checkIndexInteger(i: unknown): number {
-  if (typeof i !== "number" || !Number.isInteger(i)) throw new TypeError(`index must be an integer, got ${String(i)}`);
+  if (typeof i !== "number" || !Number.isInteger(i)) throw new TypeError(`index must be an integer, got ${show(i)}`);
   return i;
 }
 
@@ -42,8 +43,8 @@ export class RawArray<C extends Typecode = Typecode> extends PackedState<C> {
   /**
    * @param typecode a C typecode: `'i'`, `'d'`, `'B'`, `'c'`…
    * @param sizeOrValues a size (zero-initialised), or the initial items.
-   * @throws {TypeError} "bad typecode", a size that is not an integer, or items of the wrong kind (a string for `'i'`…).
-   * @throws {RangeError} for a negative size.
+   * @throws {TypeError} "bad typecode", or items of the wrong kind (a string for `'i'`…).
+   * @throws {RangeError} for a size that is negative, fractional, or more than one Redis string holds.
    */
   constructor(typecode: C, sizeOrValues: ArrayInit<C>) {
     const init = incomingArray;
@@ -51,7 +52,7 @@ export class RawArray<C extends Typecode = Typecode> extends PackedState<C> {
     const code = typecodeInfo(typecode).code as C;
     let parts = init;
     if (parts === undefined) {
-      const values = initialValues(code, sizeOrValues);
+      const values = initialValues(code, sizeOrValues, "RawArray");
       parts = { count: values.length, seed: seedOf(code, values), lock: null, raw: true };
     }
     super("array", code, parts.count, parts.seed, parts.lock, parts.raw);
@@ -160,15 +161,15 @@ export class SharedArray<C extends Typecode = Typecode> extends RawArray<C> {
    * @param typecode a C typecode: `'i'`, `'d'`, `'B'`, `'c'`…
    * @param sizeOrValues a size (zero-initialised), or the initial items.
    * @param options `{ lock }`: `true` (a new RLock, the default), `false`, or a Lock/RLock.
-   * @throws {TypeError} "bad typecode", bad contents, or a `lock` that is not a boolean or lock.
-   * @throws {RangeError} for a negative size.
+   * @throws {TypeError} "bad typecode", bad contents, a `lock` that is not a boolean, Lock or RLock, or an unknown option.
+   * @throws {RangeError} for a size that is negative, fractional, or more than one Redis string holds.
    */
   constructor(typecode: C, sizeOrValues: ArrayInit<C>, options?: SynchronizedOptions) {
     if (incomingArray === undefined) {
       const code = typecodeInfo(typecode).code;
-      const values = initialValues(code, sizeOrValues);
+      const values = initialValues(code, sizeOrValues, "SharedArray");
       const seed = seedOf(code, values);
-      incomingArray = { count: values.length, seed, lock: lockFromOption(options), raw: false };
+      incomingArray = { count: values.length, seed, lock: lockFromOption(options, "SharedArray"), raw: false };
     }
     super(typecode, sizeOrValues);
   }

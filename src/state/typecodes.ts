@@ -19,7 +19,8 @@
  * value is exact; they accept a `number` (an integer) or a `bigint` on set.
  *
  * @module
- */
+ */import { checkInteger } from "../validate.ts";
+
 
 /** A C typecode accepted by `Value`, `RawValue`, `SharedArray` and `RawArray`. */
 export type Typecode =
@@ -330,20 +331,36 @@ export function unpack(code: Typecode, bytes: Uint8Array, count: number): unknow
  * console.assert(initialValues("i", 3).join() === "0,0,0");
  * console.assert(initialValues("c", "ab").length === 2);
  * ```
- * @throws {TypeError} for a size that is not an integer, or values of the wrong kind (a string for an `'i'` array…).
- * @throws {RangeError} for a negative size.
+ * @throws {TypeError} for values of the wrong kind (a string for an `'i'` array…).
+ * @throws {RangeError} for a size that is negative, fractional, or too large for one Redis string.
  */
-export function initialValues(code: Typecode, sizeOrValues: unknown): unknown[] {
+export function initialValues(code: Typecode, sizeOrValues: unknown, owner = "array"): unknown[] {
   const info = typecodeInfo(code);
+  const max = Math.floor(MAX_REDIS_STRING / info.size);
   if (typeof sizeOrValues === "number") {
-    if (!Number.isInteger(sizeOrValues)) throw new TypeError(`array size must be an integer, got ${sizeOrValues}`);
-    if (sizeOrValues < 0) throw new RangeError(`array size must not be negative, got ${sizeOrValues}`);
+    if (sizeOrValues > max && Number.isInteger(sizeOrValues)) throw tooLarge(owner, sizeOrValues, info, max);
+    checkInteger(`${owner} size`, sizeOrValues, { min: 0, max });
     return new Array(sizeOrValues).fill(zeroOf(info.code));
   }
+  const values = valuesOf(info, sizeOrValues, owner);
+  if (values.length > max) throw tooLarge(owner, values.length, info, max);
+  return values;
+}
+
+/** The largest value one Redis string holds (`proto-max-bulk-len`'s default): an array is one string. */
+const MAX_REDIS_STRING = 512 * 1024 * 1024;
+
+function tooLarge(owner: string, n: number, info: TypecodeInfo, max: number): RangeError {
+  return new RangeError(
+    `${owner} size must be at most ${max} for ${info.ctype} ('${info.code}') items, got ${n}: the array is one Redis string, which holds at most 512 MiB`,
+  );
+}
+
+function valuesOf(info: TypecodeInfo, sizeOrValues: unknown, owner: string): unknown[] {
   if (typeof sizeOrValues === "string") {
     if (info.kind === "char") return Array.from(sizeOrValues, (ch) => coerce("c", ch));
     if (info.kind === "wchar") return Array.from(sizeOrValues);
-    throw new TypeError(`a string cannot initialise a ${info.ctype} ('${info.code}') array`);
+    throw new TypeError(`${owner}: a string cannot initialise an array of ${info.ctype} ('${info.code}'), got ${describe(sizeOrValues)}`);
   }
   if (sizeOrValues instanceof Uint8Array && info.kind === "char") {
     return Array.from(sizeOrValues, (b) => Uint8Array.of(b));
@@ -351,5 +368,5 @@ export function initialValues(code: Typecode, sizeOrValues: unknown): unknown[] 
   if (sizeOrValues !== null && typeof sizeOrValues === "object" && Symbol.iterator in sizeOrValues) {
     return Array.from(sizeOrValues as Iterable<unknown>, (v) => coerce(info.code, v));
   }
-  throw new TypeError(`an array needs a size or an iterable of values, got ${describe(sizeOrValues)}`);
+  throw new TypeError(`${owner} needs a size or an iterable of values, got ${describe(sizeOrValues)}`);
 }

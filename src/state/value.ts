@@ -21,10 +21,11 @@ import { Buffer } from "node:buffer";
 import { StateError } from "../errors.ts";
 import { handleFromRecord, handleRecord, type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { PACKED_READ, PACKED_WRITE } from "./lua/value.ts";
-import { RLock } from "./lock.ts";
+import { Lock, RLock } from "./lock.ts";
+import { checkOptions, show } from "../validate.ts";
 import { coerce, pack, type Typecode, type TypecodeInput, typecodeInfo, type TypecodeValue, unpack, zeroOf } from "./typecodes.ts";
 
-/** A lock a `Value`/`SharedArray` can carry: `Lock`, `RLock`, or another handle with `acquire`/`release`. */
+/** A lock a `Value`/`SharedArray` can carry: a `Lock` or an `RLock`. */
 export type LockLike = StateHandle & {
   acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean>;
   release(): Promise<void>;
@@ -40,19 +41,16 @@ export interface SynchronizedOptions {
 }
 
 function isLockLike(v: unknown): v is LockLike {
-  return v instanceof StateHandle && typeof (v as LockLike).acquire === "function" &&
-    typeof (v as LockLike).release === "function";
+  return v instanceof Lock || v instanceof RLock;
 }
 
-/** Turns the `lock` option into a lock (or `null`). @internal */
-export function lockFromOption(options: SynchronizedOptions | undefined): LockLike | null {
-  if (options === undefined || options === null) return new RLock();
-  if (typeof options !== "object") throw new TypeError("options must be an object like { lock }");
-  const lock = options.lock ?? true;
+/** Turns the `lock` option of `owner` (`"Value"`, `"SharedArray"`) into a lock (or `null`). @internal */
+export function lockFromOption(options: SynchronizedOptions | undefined, owner: string): LockLike | null {
+  const lock = checkOptions<SynchronizedOptions>(`${owner} options`, options, ["lock"]).lock ?? true;
   if (lock === true) return new RLock();
   if (lock === false) return null;
   if (isLockLike(lock)) return lock;
-  throw new TypeError(`lock must be true, false, or a Lock/RLock, got ${lock === null ? "null" : typeof lock}`);
+  throw new TypeError(`${owner} lock must be true, false, a Lock or an RLock, got ${show(lock)}`);
 }
 
 /**
@@ -251,7 +249,7 @@ export class Value<C extends Typecode = Typecode> extends RawValue<C> {
    * @param typecode a C typecode: `'i'`, `'d'`, `'q'`, `'c'`…
    * @param initial the initial value (default: zero).
    * @param options `{ lock }`: `true` (a new RLock, the default), `false`, or a Lock/RLock.
-   * @throws {TypeError} "bad typecode", a bad initial value, or a `lock` that is not a boolean or lock.
+   * @throws {TypeError} "bad typecode", a bad initial value, a `lock` that is not a boolean, Lock or RLock, or an unknown option.
    */
   constructor(typecode: C, initial?: TypecodeInput<C>, options?: SynchronizedOptions) {
     if (incomingValue === undefined) {
@@ -259,7 +257,7 @@ export class Value<C extends Typecode = Typecode> extends RawValue<C> {
       const code = typecodeInfo(typecode).code as C;
       const v = initial === undefined ? zeroOf(code) : coerce(code, initial);
       const seed = seedOf(code, [v]);
-      incomingValue = { lock: lockFromOption(options), raw: false, seed };
+      incomingValue = { lock: lockFromOption(options, "Value"), raw: false, seed };
     }
     super(typecode, initial);
   }

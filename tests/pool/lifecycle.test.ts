@@ -3,7 +3,7 @@
 // LMP-20, LMP-29..33).
 import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Pool, StateError, WorkerLostError } from "../../mod.ts";
+import { config, Pool, StateError, WorkerLostError } from "../../mod.ts";
 import { errorSummary, sleep, sleepMs, sqr, terminateTracked, tracked, withTimeout } from "../helpers/pool_fixtures.ts";
 
 const T = { timeout: 90_000 };
@@ -46,6 +46,17 @@ describe("Pool construction", () => {
     assert.throws(() => new Pool({ processes: -2 }), RangeError);
     assert.throws(() => new Pool(1.5), (e: unknown) => e instanceof RangeError || e instanceof TypeError);
     assert.throws(() => new Pool("2" as unknown as number), TypeError);
+  });
+
+  test("an unknown configured transport is refused naming config.transport, not the call's options", async () => {
+    config.set({ transport: "fleet" });
+    try {
+      assert.throws(() => new Pool(2), { name: "RangeError", message: /^config\.transport must be .* got "fleet"$/ });
+      await using inline = new Pool(0);
+      assert.equal(inline.processes, 1, "Pool(0) is inline whatever the configured transport");
+    } finally {
+      config.reset();
+    }
   });
 
   test("new Pool(options) and new Pool(n, options) both work; new Pool() uses a default count", T, async () => {

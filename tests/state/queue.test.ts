@@ -342,12 +342,12 @@ describe("Queue", () => {
   });
 
   test("bad arguments are TypeError/RangeError", async () => {
-    assert.throws(() => new Queue(1.5), TypeError);
+    assert.throws(() => new Queue(1.5), RangeError);
     assert.throws(() => new Queue("3" as unknown as number), TypeError);
     assert.equal(new Queue(-4).maxsize, 0, "maxsize <= 0 means unbounded, as in Python");
     const q = new Queue();
     await assert.rejects(q.get({ timeout: -1 }), RangeError);
-    await assert.rejects(q.put(1, { timeout: Number.NaN }), TypeError);
+    await assert.rejects(q.put(1, { timeout: Number.NaN }), RangeError);
     await assert.rejects(q.put(1, { block: "yes" as unknown as boolean }), TypeError);
   });
 });

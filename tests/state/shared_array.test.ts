@@ -169,7 +169,7 @@ describe("SharedArray and RawArray", () => {
     assert.deepEqual(await empty.toArray(), []);
     await assert.rejects(empty.get(0), RangeError);
     assert.throws(() => new RawArray("i", -1), RangeError);
-    assert.throws(() => new RawArray("i", 2.5), TypeError);
+    assert.throws(() => new RawArray("i", 2.5), RangeError);
   });
 
   test("ARR-05: a bad typecode is a TypeError 'bad typecode'", () => {

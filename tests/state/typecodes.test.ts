@@ -134,7 +134,7 @@ describe("typecodes", () => {
     assert.deepEqual(initialValues("u", "a😀"), ["a", "😀"]);
     assert.throws(() => initialValues("i", "nope"), TypeError);
     assert.throws(() => initialValues("i", -1), RangeError);
-    assert.throws(() => initialValues("i", 2.5), TypeError);
+    assert.throws(() => initialValues("i", 2.5), RangeError);
     assert.throws(() => initialValues("i", null), TypeError);
     assert.throws(() => initialValues("i", [1, "x"]), TypeError);
   });
