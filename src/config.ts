@@ -25,6 +25,12 @@ export interface SkypoolConfig {
   exportExecutionDetails: string | null;
   /** The Lithops executor configuration, passed through. */
   lithopsConfig: Record<string, unknown>;
+  /**
+   * The secret that signs records carrying code or a Redis location (see
+   * `src/task/authkey.ts`); at least 16 characters. Unset, each program
+   * makes a random one and shares it with its own workers only.
+   */
+  authkey?: string;
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -73,6 +79,17 @@ function positiveNumber(name: string, raw: unknown): number {
   return n;
 }
 
+/** Shorter keys are too easy to guess for a MAC to mean anything. */
+const MIN_AUTHKEY_LENGTH = 16;
+
+function checkAuthkey(name: string, raw: unknown): string {
+  if (typeof raw !== "string") throw new TypeError(`${name} must be a string, got ${raw === null ? "null" : typeof raw}`);
+  if (raw.length < MIN_AUTHKEY_LENGTH) {
+    throw new RangeError(`${name} must be at least ${MIN_AUTHKEY_LENGTH} characters long, got ${raw.length}`);
+  }
+  return raw;
+}
+
 function fromEnvironment(): ConfigUpdate {
   const out: ConfigUpdate = {};
   const url = env("SKYPOOL_REDIS_URL");
@@ -85,6 +102,8 @@ function fromEnvironment(): ConfigUpdate {
   if (expiry) out.redisExpiryTime = positiveNumber("SKYPOOL_REDIS_EXPIRY_TIME", expiry);
   const pipe = env("SKYPOOL_PIPE_CONNECTION_TYPE");
   if (pipe) out.pipeConnectionType = pipe as SkypoolConfig["pipeConnectionType"];
+  const authkey = env("SKYPOOL_AUTHKEY");
+  if (authkey) out.authkey = checkAuthkey("SKYPOOL_AUTHKEY", authkey);
   return out;
 }
 
@@ -137,6 +156,7 @@ function validate(update: ConfigUpdate): void {
   if (update.transport !== undefined && typeof update.transport !== "string") {
     throw new TypeError(`transport must be a string, got ${typeof update.transport}`);
   }
+  if (update.authkey !== undefined) checkAuthkey("authkey", update.authkey);
   if (update.leaseMs !== undefined) positiveNumber("leaseMs", update.leaseMs);
   if (update.redisExpiryTime !== undefined) positiveNumber("redisExpiryTime", update.redisExpiryTime);
   if (update.pipeConnectionType !== undefined && !["redislist", "redisstream"].includes(update.pipeConnectionType)) {
