@@ -50,6 +50,11 @@ describe("authkey: sign and verify", () => {
       assert.ok(verify(kind, fields, mac, key));
       assert.ok(verify(kind, [...fields], mac, key));
     }
+    // Long records (a SharedArray's initial content) are not cached, and verify the same way.
+    const long = randomBytes(randomInt(5000, 20000)).toString("base64");
+    const key = randomKey();
+    assert.ok(verify("long", [long], sign("long", [long], key), key));
+    assert.equal(verify("long", [long + "A"], sign("long", [long], key), key), false);
   });
 
   test("changing any field, the kind, or the number of fields breaks the MAC", () => {
