@@ -27,7 +27,7 @@ import { T_HANDLE, T_MAGIC_V1_PLAIN } from "../../src/task/codec_tags.ts";
 import { task } from "../../src/task/function_ref.ts";
 import { runChild } from "../helpers/child.ts";
 import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
-import { setUpRedis, tearDownRedis, wire } from "../helpers/state_setup.ts";
+import { setUpRedis, sleep, tearDownRedis, wire } from "../helpers/state_setup.ts";
 
 let server: TestRedisServer;
 let dir: string;
@@ -211,7 +211,9 @@ describe("code from data: records that carry code or a location need this progra
 
     await q.put(b);
     const mine = b.wait(20_000);
-    while (await b.nWaiting() < 1) await new Promise((r) => setTimeout(r, 20));
+    for (const t0 = Date.now(); await b.nWaiting() < 1; await sleep(20)) {
+      assert.ok(Date.now() - t0 < 20_000, "this process's wait() registers within 20 s");
+    }
     // This process waits first, so the child is the party that completes the barrier and runs the action.
     const child = runChild("queue-barrier", { queue: wire(q) });
     try {
