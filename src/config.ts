@@ -43,6 +43,12 @@ export interface SkypoolConfig {
   exportExecutionDetails: string | null;
   /** The Lithops executor configuration, passed through. */
   lithopsConfig: Record<string, unknown>;
+  /**
+   * The secret that signs records carrying code or a Redis location (see
+   * `src/task/authkey.ts`); at least 16 characters. Unset, each program
+   * makes a random one and shares it with its own workers only.
+   */
+  authkey?: string;
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -87,6 +93,15 @@ const SCHEMA: Schema<SkypoolConfig> = {
   envVars: recordOption<string>({ default: {}, what: "an object of variable names and string values", entry: envEntry }),
   exportExecutionDetails: nullable(stringOption({ default: "", rule: "a folder path (a non-empty string) or null" })),
   lithopsConfig: recordOption({ default: {} }),
+  // Shorter keys are too easy to guess for a MAC to mean anything; the key
+  // itself never appears in a message.
+  authkey: optional(stringOption({
+    default: "",
+    env: "SKYPOOL_AUTHKEY",
+    pattern: /^[\s\S]{16,}$/,
+    rule: "a string of at least 16 characters",
+    redact: (key) => `(a key of ${key.length} characters)`,
+  })),
 };
 
 /** A URL with its password (user-info or `password=` parameter) masked, for messages. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { requireSigned, sign } from "../task/authkey.ts";
 import { registerHandle } from "../task/codec.ts";
 import { contextFor, defaultLocation, newId, type Location, type RedisContext } from "./redis.ts";
 
@@ -23,6 +24,13 @@ export interface HandleRecord {
   id: string;
   /** Per-kind options (a Semaphore's initial value, a Queue's maxsize…). */
   opts: Record<string, unknown>;
+  /**
+   * The authkey MAC of everything above and the kind (see
+   * `src/task/authkey.ts`): a record is rebuilt into a handle only if it
+   * verifies, so data written to Redis by someone without the key cannot
+   * point a process at another server or hand it code (a Barrier action).
+   */
+  mac?: string;
 }
 
 /**
@@ -129,11 +137,18 @@ const restorers = new Map<string, (record: HandleRecord) => StateHandle>();
  * does; also used to pass handles to test child processes as JSON).
  *
  * @throws {TypeError} for an unknown kind or a malformed record.
+ * @throws {SerializationError} for a record without a valid authkey MAC
+ *   (forged, changed, or made by a process with another authkey).
  */
 export function handleFromRecord(kind: string, record: unknown): StateHandle {
   const restore = restorers.get(kind);
   if (restore === undefined) throw new TypeError(`unknown handle kind ${JSON.stringify(kind)}`);
   return restore(checkRecord(kind, record));
+}
+
+/** The signed fields of a record of `kind` (opts as JSON: plain data, in a stable key order). */
+function signedFields(record: HandleRecord): [string, string, string, string, string] {
+  return [record.url, record.prefix, record.session, record.id, JSON.stringify(record.opts)];
 }
 
 /** The record of a handle (what the codec ships), for a registered kind. */
@@ -169,21 +184,30 @@ export function registerStateHandle<T extends StateHandle>(
   toOpts: (handle: T) => Record<string, unknown>,
   fromRecord: (record: HandleRecord) => T,
 ): void {
-  const record = (handle: T) =>
-    (handle as unknown as { toHandleRecord(o: Record<string, unknown>): HandleRecord }).toHandleRecord(toOpts(handle));
+  const record = (handle: T) => {
+    const r = (handle as unknown as { toHandleRecord(o: Record<string, unknown>): HandleRecord }).toHandleRecord(toOpts(handle));
+    r.mac = sign(`handle:${kind}`, signedFields(r));
+    return r;
+  };
   recorders.set(kind, record as (handle: StateHandle) => HandleRecord);
   restorers.set(kind, fromRecord as (record: HandleRecord) => StateHandle);
   registerHandle<T>(kind, cls, record, (r) => fromRecord(checkRecord(kind, r)));
 }
 
+/**
+ * A well-formed record whose MAC verifies. Nothing in it is used before
+ * this: not its URL (no connection), not its options (no Barrier action).
+ */
 function checkRecord(kind: string, record: unknown): HandleRecord {
   const r = record as HandleRecord;
   if (
     r === null || typeof r !== "object" || typeof r.url !== "string" || typeof r.prefix !== "string" ||
-    typeof r.session !== "string" || typeof r.id !== "string"
+    typeof r.session !== "string" || typeof r.id !== "string" ||
+    (r.opts !== undefined && (r.opts === null || typeof r.opts !== "object"))
   ) {
     throw new TypeError(`malformed ${kind} handle record`);
   }
   r.opts ??= {};
+  requireSigned(`handle:${kind}`, signedFields(r), r.mac, `a ${kind} handle`);
   return r;
 }

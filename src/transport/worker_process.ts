@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import { config } from "../config.ts";
 import { workerEnvironment } from "../state/redis.ts";
+import { authkeyEnvironment } from "../task/authkey.ts";
 import { expectWorker } from "./listener.ts";
 import { type Msg, packet } from "./wire.ts";
 
@@ -44,10 +45,16 @@ export function describeExit(exit: WorkerExit): string {
 /**
  * The environment of a worker: ours, the configured extra variables, where
  * shared state lives (the session and Redis URL, and never an embedded
- * server of its own), and no Deno update check.
+ * server of its own), this program's authkey (in the environment, which
+ * other users cannot read, unlike arguments), and no Deno update check.
  */
 function workerEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, ...config.get().envVars, ...workerEnvironment() };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...config.get().envVars,
+    ...workerEnvironment(),
+    ...authkeyEnvironment(),
+  };
   if (isDeno) env.DENO_NO_UPDATE_CHECK ??= "1";
   return env;
 }

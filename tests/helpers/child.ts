@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { authkeyEnvironment } from "../../src/task/authkey.ts";
 
 /** A running child scenario. */
 export interface Child {
@@ -33,7 +34,7 @@ export function runChild(scenario: string, payload: unknown, env: Record<string,
   const exe = isDeno ? (globalThis as unknown as { Deno: { execPath(): string } }).Deno.execPath() : process.execPath;
   const args = isDeno ? ["run", "-A", "--no-check", script] : [script];
   const proc = spawn(exe, [...args, scenario, JSON.stringify(payload)], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...authkeyEnvironment(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];

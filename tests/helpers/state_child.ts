@@ -12,11 +12,13 @@ import "../../src/state/semaphore.ts";
 import "../../src/state/condition.ts";
 import "../../src/state/event.ts";
 import "../../src/state/barrier.ts";
+import "../../src/state/queue.ts";
 import { handleFromRecord, type HandleRecord } from "../../src/state/handle.ts";
 import type { Barrier } from "../../src/state/barrier.ts";
 import type { Condition } from "../../src/state/condition.ts";
 import type { Event } from "../../src/state/event.ts";
 import type { Lock, RLock } from "../../src/state/lock.ts";
+import type { Queue } from "../../src/state/queue.ts";
 import type { Semaphore } from "../../src/state/semaphore.ts";
 
 type Wire = { kind: string; record: HandleRecord };
@@ -129,6 +131,17 @@ async function main(): Promise<void> {
         say(`index ${index}${report}`);
       } catch (e) {
         say(`error ${(e as Error).name}`);
+      }
+      break;
+    }
+    case "queue-barrier": {
+      // Code from data: a Barrier that arrives through a Queue; its action runs here if this party completes it.
+      try {
+        const q = h<Queue>("queue");
+        const b = await q.get({ timeout: 20_000 }) as Barrier;
+        say(`index ${await b.wait(20_000)}`);
+      } catch (e) {
+        say(`error ${(e as Error).name}: ${(e as Error).message}`);
       }
       break;
     }

@@ -12,6 +12,7 @@ import { decode, encode } from "../../src/task/codec.ts";
 import { EOFError, SerializationError, SkypoolError, StateError } from "../../src/errors.ts";
 import { type TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
+import { authkeyEnvironment } from "../../src/task/authkey.ts";
 
 // ---------------------------------------------------------------------------
 // Child-process mode: this file re-runs itself as the far end of a pipe.
@@ -53,7 +54,7 @@ function runChild(role: string, end: Connection): Promise<number> {
   const [cmd, args] = deno ? [deno.execPath(), ["run", "-A", self]] : [process.execPath, [self]];
   const child = spawn(cmd, args, {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, SKYPOOL_PIPE_TEST_CHILD: role, SKYPOOL_PIPE_TEST_RECORD: JSON.stringify(recordOf(end)) },
+    env: { ...process.env, ...authkeyEnvironment(), SKYPOOL_PIPE_TEST_CHILD: role, SKYPOOL_PIPE_TEST_RECORD: JSON.stringify(recordOf(end)) },
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -12,6 +12,7 @@ import { decode, encode } from "../../src/task/codec.ts";
 import { QueueEmptyError, QueueFullError, SerializationError, StateError } from "../../src/errors.ts";
 import { type TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
+import { authkeyEnvironment } from "../../src/task/authkey.ts";
 
 // ---------------------------------------------------------------------------
 // Child-process mode: this file re-runs itself as a producer process.
@@ -40,6 +41,7 @@ function runChild(role: string, q: Queue, items: number[], out?: Queue): Promise
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,
+      ...authkeyEnvironment(),
       SKYPOOL_QUEUE_TEST_CHILD: role,
       SKYPOOL_QUEUE_TEST_ARGS: JSON.stringify({ record: recordOf(q), items }),
       SKYPOOL_QUEUE_TEST_OUT: out ? JSON.stringify(recordOf(out)) : "",

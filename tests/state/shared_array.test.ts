@@ -12,6 +12,7 @@ import { decode, encode } from "../../src/task/codec.ts";
 import { StateError } from "../../src/errors.ts";
 import { type TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
+import { authkeyEnvironment } from "../../src/task/authkey.ts";
 
 const SEQ = [412, 77, 905, 36, 588, 120, 263, 999, 54, 731];
 
@@ -50,6 +51,7 @@ function runChild(role: string, arr: RawArray, env: Record<string, string> = {})
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,
+      ...authkeyEnvironment(),
       ...env,
       SKYPOOL_ARRAY_TEST_CHILD: role,
       SKYPOOL_ARRAY_TEST_RECORD: JSON.stringify(handleRecord(arr)),

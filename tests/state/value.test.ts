@@ -12,6 +12,7 @@ import { decode, encode } from "../../src/task/codec.ts";
 import { StateError } from "../../src/errors.ts";
 import { type TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
+import { authkeyEnvironment } from "../../src/task/authkey.ts";
 
 // Values for VAL-01: [typecode, initial, what a child sets]; 64-bit round trips beyond 2^32.
 const VAL01: [Typecode, unknown, unknown][] = [
@@ -59,7 +60,7 @@ function runChild(role: string, handles: RawValue[] | (RawValue | Lock)[]): Prom
   const records = handles.map((h) => [h.kind, JSON.parse(JSON.stringify(handleRecord(h)))]);
   const child = spawn(cmd, args, {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, SKYPOOL_VALUE_TEST_CHILD: role, SKYPOOL_VALUE_TEST_RECORDS: JSON.stringify(records) },
+    env: { ...process.env, ...authkeyEnvironment(), SKYPOOL_VALUE_TEST_CHILD: role, SKYPOOL_VALUE_TEST_RECORDS: JSON.stringify(records) },
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
