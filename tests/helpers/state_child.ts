@@ -109,6 +109,10 @@ async function main(): Promise<void> {
     }
     case "event-wait": {
       const ev = h<Event>("event");
+      // Connect first, so that "waiting" means one round trip from being
+      // queued as a waiter (a cold start of the connection can take longer
+      // than the parent's pause before it sets the flag).
+      await ev.isSet();
       say("waiting");
       const ok = await ev.wait(payload.timeout as number | undefined);
       say(`woken ${ok}`);
