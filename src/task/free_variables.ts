@@ -8,10 +8,57 @@
  * function's free variables. Only the submitting side imports this module;
  * workers never do (it is the heaviest part of function shipping).
  *
+ * The parser loads on the first check, not when skypool is imported: it
+ * costs more than the rest of the package's import together. The load is
+ * synchronous (`createRequire`), because shipping a function is: `pool.map`
+ * refuses a closure at the call, as CPython's pickling does. A pool starts
+ * loading it while its workers boot ({@link preloadParser}), so the first
+ * map does not pay for it either.
+ *
  * @module
  */
-import { parse } from "npm:acorn@^8.15.0";
-import { analyze } from "npm:eslint-scope@^8.4.0";
+import { createRequire } from "node:module";
+import { setTimeout } from "node:timers";
+import type * as Acorn from "npm:acorn@^8.15.0";
+import type * as EslintScope from "npm:eslint-scope@^8.4.0";
+
+interface ParserTools {
+  parse: typeof Acorn.parse;
+  analyze: typeof EslintScope.analyze;
+}
+
+let tools: ParserTools | undefined;
+
+function parserTools(): ParserTools {
+  if (tools === undefined) {
+    const require = createRequire(import.meta.url);
+    tools = { parse: require("acorn").parse, analyze: require("eslint-scope").analyze };
+  }
+  return tools;
+}
+
+/**
+ * Loads the parser on a later turn of the event loop, if it is not loaded
+ * yet: a pool calls this when it starts, so the load overlaps the workers'
+ * boot instead of delaying the first `map`. Never throws; a load that fails
+ * here fails again, with its error, at the first check.
+ *
+ * @example
+ * ```ts
+ * import { preloadParser } from "./src/task/free_variables.ts";
+ * preloadParser();
+ * ```
+ */
+export function preloadParser(): void {
+  if (tools !== undefined) return;
+  setTimeout(() => {
+    try {
+      parserTools();
+    } catch {
+      // reported by the first check that needs the parser
+    }
+  }, 0).unref();
+}
 
 /**
  * Free names a shipped function may use although the submitting runtime
@@ -53,7 +100,7 @@ interface AstNode {
 function parseExpression(source: string): AstNode | Error {
   try {
     // The newline keeps a trailing line comment from swallowing the parenthesis.
-    return parse(`(${source}\n)`, { ecmaVersion: "latest", sourceType: "module", ranges: true }) as unknown as AstNode;
+    return parserTools().parse(`(${source}\n)`, { ecmaVersion: "latest", sourceType: "module", ranges: true }) as unknown as AstNode;
   } catch (err) {
     return err as Error;
   }
@@ -61,7 +108,7 @@ function parseExpression(source: string): AstNode | Error {
 
 function parses(code: string): boolean {
   try {
-    parse(code, { ecmaVersion: "latest", sourceType: "module" });
+    parserTools().parse(code, { ecmaVersion: "latest", sourceType: "module" });
     return true;
   } catch {
     return false;
@@ -157,7 +204,7 @@ export function checkFunctionSource(source: string): SourceVerdict {
     return "it is a generator function, whose result (a generator) cannot be sent back: return an array instead";
   }
 
-  const scopes = analyze(ast, { ecmaVersion: 2024, sourceType: "module" });
+  const scopes = parserTools().analyze(ast as never, { ecmaVersion: 2024, sourceType: "module" });
   const free: string[] = [];
   const refs = [...scopes.globalScope.through].sort((a, b) => a.identifier.start - b.identifier.start);
   for (const ref of refs) {

@@ -232,6 +232,30 @@ describe("codec: shared references and cycles", () => {
     assert.deepEqual(back.a, { n: 1 });
   });
 
+  test("sharing is found at any depth: containers of containers, empty ones, rows sharing a nested list", () => {
+    const inner = { deep: [[{ x: 1 }]] };
+    const empty: unknown[] = [];
+    const tags = ["a", "b"];
+    const rows = Array.from({ length: 50 }, (_, i) => ({ id: i, tags: i % 10 === 7 ? tags : [String(i)] }));
+    const back = roundTrip({ one: inner, two: inner, e: [empty, {}, empty], rows, tags });
+    assert.equal(back.one, back.two);
+    assert.equal(back.one.deep[0][0], back.two.deep[0][0]);
+    assert.equal(back.e[0], back.e[2]);
+    assert.notEqual(back.e[1], back.e[0]);
+    assert.equal(back.rows[7].tags, back.tags);
+    assert.equal(back.rows[17].tags, back.tags);
+    assert.notEqual(back.rows[8].tags, back.rows[9].tags);
+    assert.deepEqual(back.rows.map((r) => r.tags.join()), rows.map((r) => r.tags.join()));
+  });
+
+  test("a cycle of plain objects with no leaf comes back as the same cycle", () => {
+    const a: { next?: unknown } = {};
+    const b: { next?: unknown } = { next: a };
+    a.next = b;
+    const back = roundTrip([a]) as [{ next: { next: unknown } }];
+    assert.equal(back[0].next.next, back[0]);
+  });
+
   test("self-cycles through every container kind", () => {
     const obj: Record<string, unknown> = { name: "o" };
     obj.self = obj;

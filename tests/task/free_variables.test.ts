@@ -3,6 +3,8 @@
 // they hide.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
 import { checkFunctionSource } from "../../src/task/free_variables.ts";
 
 function refused(source: string): string {
@@ -67,5 +69,28 @@ describe("checkFunctionSource", () => {
     assert.match(refused("(x) => this.k + x"), /`this` of the enclosing scope/);
     assert.match(refused("(x) => import.meta.url + x"), /`import.meta`/);
     assert.equal(checkFunctionSource("function (x) { return this === undefined ? x : 0; }"), undefined);
+  });
+});
+
+describe("the parser loads on first use", () => {
+  test("importing skypool does not load acorn or eslint-scope; the first check does", () => {
+    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+    const mod = new URL(`../../mod${ext}`, import.meta.url).href;
+    const fv = new URL(`../../src/task/free_variables${ext}`, import.meta.url).href;
+    // The parser is loaded through createRequire, so the CommonJS cache tells what is loaded.
+    const script = `
+      import { createRequire } from "node:module";
+      await import(${JSON.stringify(mod)});
+      const { checkFunctionSource } = await import(${JSON.stringify(fv)});
+      const loaded = () => Object.keys(createRequire(${JSON.stringify(fv)}).cache).filter((k) => /[\\\\/]node_modules[\\\\/](acorn|eslint-scope)[\\\\/]/.test(k)).length > 0;
+      const before = loaded();
+      const verdict = checkFunctionSource("(x) => x * outer");
+      console.log(JSON.stringify({ before, after: loaded(), verdict: verdict.includes("outer") }));`;
+    const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+    const exe = isDeno ? (globalThis as unknown as { Deno: { execPath(): string } }).Deno.execPath() : process.execPath;
+    const args = isDeno ? ["eval", "--no-check", script] : ["--input-type=module", "-e", script];
+    const r = spawnSync(exe, args, { encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { before: false, after: true, verdict: true });
   });
 });
