@@ -8,7 +8,11 @@ import { existsSync, readFileSync } from "node:fs";
 
 /** Every setting skypool reads. */
 export interface SkypoolConfig {
-  redis: { url?: string; prefix: string };
+  /**
+   * `commandTimeoutMs`: how long a Redis command may go without a reply
+   * before it fails with a `StateError` (a frozen or unreachable server).
+   */
+  redis: { url?: string; prefix: string; commandTimeoutMs: number };
   /** Default transport for `Pool` and `FunctionExecutor`. */
   transport: string;
   /** How long (ms) a dead holder keeps a `Lock` or `Semaphore` slot. */
@@ -35,7 +39,7 @@ export type ConfigUpdate = {
 };
 
 const DEFAULTS: SkypoolConfig = {
-  redis: { url: undefined, prefix: "skypool" },
+  redis: { url: undefined, prefix: "skypool", commandTimeoutMs: 10_000 },
   transport: "local",
   leaseMs: 30_000,
   redisExpiryTime: 3600,
@@ -77,6 +81,8 @@ function fromEnvironment(): ConfigUpdate {
   const out: ConfigUpdate = {};
   const url = env("SKYPOOL_REDIS_URL");
   if (url) out.redis = { url };
+  const commandTimeout = env("SKYPOOL_REDIS_COMMAND_TIMEOUT_MS");
+  if (commandTimeout) out.redis = { ...out.redis, commandTimeoutMs: positiveNumber("SKYPOOL_REDIS_COMMAND_TIMEOUT_MS", commandTimeout) };
   const transport = env("SKYPOOL_TRANSPORT");
   if (transport) out.transport = transport;
   const lease = env("SKYPOOL_LEASE_MS");
@@ -145,6 +151,7 @@ function validate(update: ConfigUpdate): void {
   if (update.redis?.url !== undefined && typeof update.redis.url !== "string") {
     throw new TypeError(`redis.url must be a string`);
   }
+  if (update.redis?.commandTimeoutMs !== undefined) positiveNumber("redis.commandTimeoutMs", update.redis.commandTimeoutMs);
 }
 
 /** Lithops-style parameter names accepted by {@link config.setParameter}. */

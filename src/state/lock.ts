@@ -5,7 +5,8 @@
  * @module
  */
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { acquireLoop, checkAcquireOptions, keepLease, keepOwnerLease, newToken, type AcquireOptions } from "./lease.ts";
+import { TimeoutError } from "../errors.ts";
+import { acquireLoop, checkAcquireOptions, commandDeadline, keepLease, keepOwnerLease, newToken, type AcquireOptions } from "./lease.ts";
 import { LOCK_RELEASE, LOCK_TRY, RLOCK_ACQUIRE, RLOCK_RELEASE, RLOCK_STATE } from "./lua/lock.ts";
 
 /** Internal protocol a Condition uses on its lock (not part of the public API). */
@@ -68,14 +69,26 @@ export class Lock extends StateHandle {
     const keys = this.#keys();
     const token = newToken();
     const leaseMs = ctx.leaseMs;
+    // A reply that arrives after the call gave up (Redis was frozen past
+    // the timeout) may say we got the lock: nobody holds it here, so free it.
+    const abandon = (late: unknown) => {
+      if (late === "OK" || (Array.isArray(late) && late[0] === 1)) void ctx.run(LOCK_RELEASE, keys, [RELEASE_UNLOCKED, token]).catch(() => {});
+    };
     // Fast path: a free lock is taken with one native command.
-    if ((await ctx.command(["SET", keys[0], token, "NX", "PX", leaseMs])) !== null) {
+    let fast;
+    try {
+      fast = await ctx.command(["SET", keys[0], token, "NX", "PX", leaseMs], { deadline: commandDeadline(timeout), onLate: abandon });
+    } catch (err) {
+      if (err instanceof TimeoutError && timeout !== undefined) return false;
+      throw err;
+    }
+    if (fast !== null) {
       this.#took(token, leaseMs);
       return true;
     }
     if (!block || (timeout !== undefined && timeout <= 0)) return false;
-    const ok = await acquireLoop(ctx, keys[1], async () => {
-      const [got, ttl] = await ctx.run<[number, number]>(LOCK_TRY, keys, [token, leaseMs]);
+    const ok = await acquireLoop(ctx, keys[1], async (deadline) => {
+      const [got, ttl] = await ctx.run<[number, number]>(LOCK_TRY, keys, [token, leaseMs], { deadline, onLate: abandon });
       return got === 1 ? true : ttl;
     }, block, timeout);
     if (ok) this.#took(token, leaseMs);
@@ -87,7 +100,7 @@ export class Lock extends StateHandle {
    * @throws {StateError} if the lock is not locked.
    */
   async release(): Promise<void> {
-    const owner = await this.ctx.run<string>(LOCK_RELEASE, this.#keys(), [RELEASE_UNLOCKED]);
+    const owner = await this.ctx.run<string>(LOCK_RELEASE, this.#keys(), [RELEASE_UNLOCKED, ""]);
     const stop = this.#held.get(owner);
     if (stop !== undefined) {
       this.#held.delete(owner);
@@ -157,8 +170,15 @@ export class RLock extends StateHandle {
     const keys = this.#keys();
     const leaseMs = ctx.leaseMs;
     let depth = 0;
-    const ok = await acquireLoop(ctx, keys[2], async () => {
-      const [got, n] = await ctx.run<[number, number]>(RLOCK_ACQUIRE, keys, [this.#me, leaseMs, levels]);
+    // A reply that arrives after the call gave up (Redis was frozen past
+    // the timeout) may say we entered: leave those levels again.
+    const abandon = (late: unknown) => {
+      if (Array.isArray(late) && late[0] === 1) {
+        for (let i = 0; i < levels; i++) void ctx.run(RLOCK_RELEASE, keys, [this.#me, "1"]).catch(() => {});
+      }
+    };
+    const ok = await acquireLoop(ctx, keys[2], async (deadline) => {
+      const [got, n] = await ctx.run<[number, number]>(RLOCK_ACQUIRE, keys, [this.#me, leaseMs, levels], { deadline, onLate: abandon });
       if (got === 1) {
         depth = n;
         return true;

@@ -47,8 +47,10 @@ return {0, ttl}
 /**
  * Releases a Lock, whoever holds it (CPython); if an acquirer waits (the
  * value is marked), leaves one wake-up token. KEYS: owner, wake. ARGV: the
- * error message for an unlocked lock. Returns the released holder's token
- * (without the mark).
+ * error message for an unlocked lock; a token, or `''`. With a token (an
+ * acquire whose reply came after its caller gave up, so nobody here holds
+ * what it took), only that holder is released, and nil is returned
+ * otherwise. Returns the released holder's token (without the mark).
  */
 export const LOCK_RELEASE = defineScript({
   name: "lock.release",
@@ -56,6 +58,8 @@ export const LOCK_RELEASE = defineScript({
   touchKeys: false,
   lua: `
 local owner = redis.call('GET', KEYS[1])
+local only = ARGV[2]
+if only ~= '' and owner ~= only and owner ~= only .. '|w' then return false end
 if not owner then return redis.error_reply('STATE ' .. ARGV[1]) end
 redis.call('DEL', KEYS[1])
 if string.sub(owner, -2) ~= '|w' then return owner end
