@@ -7,7 +7,7 @@
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { TimeoutError } from "../errors.ts";
 import { acquireLoop, checkAcquireOptions, commandDeadline, keepLease, keepOwnerLease, newToken, type AcquireOptions } from "./lease.ts";
-import { LOCK_RELEASE, LOCK_TRY, RLOCK_ACQUIRE, RLOCK_RELEASE, RLOCK_STATE } from "./lua/lock.ts";
+import { LOCK_RELEASE, LOCK_TAKE, LOCK_TRY, RLOCK_ACQUIRE, RLOCK_RELEASE, RLOCK_STATE } from "./lua/lock.ts";
 
 /** Internal protocol a Condition uses on its lock (not part of the public API). */
 export const HELD_HERE: unique symbol = Symbol("skypool.heldHere");
@@ -23,7 +23,7 @@ export const ACQUIRE_RESTORE: unique symbol = Symbol("skypool.acquireRestore");
  *
  * The lock is one Redis key holding the holder's token, whose expiry is the
  * holder's lease (renewed by the holder's watchdog): an uncontended
- * `acquire()` is one `SET NX PX` and `release()` one short script. Blocked
+ * `acquire()` is one short script (`SET NX PX`) and `release()` another. Blocked
  * acquirers wait in Redis (BLPOP) for the wake-up token a release leaves,
  * or until the holder's lease runs out (a dead holder).
  *
@@ -69,26 +69,26 @@ export class Lock extends StateHandle {
     const keys = this.#keys();
     const token = newToken();
     const leaseMs = ctx.leaseMs;
-    // A reply that arrives after the call gave up (Redis was frozen past
-    // the timeout) may say we got the lock: nobody holds it here, so free it.
+    // An attempt that Redis runs for a call that gave up on it (timeout
+    // passed, Redis frozen) may take the lock: nobody holds it here, so free it.
     const abandon = (late: unknown) => {
-      if (late === "OK" || (Array.isArray(late) && late[0] === 1)) void ctx.run(LOCK_RELEASE, keys, [RELEASE_UNLOCKED, token]).catch(() => {});
+      if (late === 1 || (Array.isArray(late) && late[0] === 1)) void ctx.run(LOCK_RELEASE, keys, [RELEASE_UNLOCKED, token]).catch(() => {});
     };
-    // Fast path: a free lock is taken with one native command.
+    // Fast path: a free lock is taken in one short script.
     let fast;
     try {
-      fast = await ctx.command(["SET", keys[0], token, "NX", "PX", leaseMs], { deadline: commandDeadline(timeout), onLate: abandon });
+      fast = await ctx.run<number>(LOCK_TAKE, [keys[0]], [token, leaseMs], { deadline: commandDeadline(timeout), undo: abandon });
     } catch (err) {
       if (err instanceof TimeoutError && timeout !== undefined) return false;
       throw err;
     }
-    if (fast !== null) {
+    if (fast === 1) {
       this.#took(token, leaseMs);
       return true;
     }
     if (!block || (timeout !== undefined && timeout <= 0)) return false;
     const ok = await acquireLoop(ctx, keys[1], async (deadline) => {
-      const [got, ttl] = await ctx.run<[number, number]>(LOCK_TRY, keys, [token, leaseMs], { deadline, onLate: abandon });
+      const [got, ttl] = await ctx.run<[number, number]>(LOCK_TRY, keys, [token, leaseMs], { deadline, undo: abandon });
       return got === 1 ? true : ttl;
     }, block, timeout);
     if (ok) this.#took(token, leaseMs);
@@ -170,15 +170,15 @@ export class RLock extends StateHandle {
     const keys = this.#keys();
     const leaseMs = ctx.leaseMs;
     let depth = 0;
-    // A reply that arrives after the call gave up (Redis was frozen past
-    // the timeout) may say we entered: leave those levels again.
+    // An attempt that Redis runs for a call that gave up on it (timeout
+    // passed, Redis frozen) may enter: leave those levels again.
     const abandon = (late: unknown) => {
       if (Array.isArray(late) && late[0] === 1) {
         for (let i = 0; i < levels; i++) void ctx.run(RLOCK_RELEASE, keys, [this.#me, "1"]).catch(() => {});
       }
     };
     const ok = await acquireLoop(ctx, keys[2], async (deadline) => {
-      const [got, n] = await ctx.run<[number, number]>(RLOCK_ACQUIRE, keys, [this.#me, leaseMs, levels], { deadline, onLate: abandon });
+      const [got, n] = await ctx.run<[number, number]>(RLOCK_ACQUIRE, keys, [this.#me, leaseMs, levels], { deadline, undo: abandon });
       if (got === 1) {
         depth = n;
         return true;

@@ -15,8 +15,10 @@
  * again (see `redis_script.ts`): an item is neither duplicated nor lost
  * across a reconnection, as far as the Redis server itself keeps what it
  * acknowledged (a durable server does; an in-memory one loses what it held
- * when it restarts). A call with a timeout that Redis does not answer in
- * time gives back what the late answer took (an item got, an item put).
+ * when it restarts). A call that gives up on Redis (its timeout passed,
+ * or Redis stopped answering: a `CommandTimeoutError`) has no effect: what
+ * Redis still does for it later is undone (an item got goes back to the
+ * head, an item put is taken out).
  *
  * @module
  */
@@ -72,15 +74,15 @@ function remaining(deadline: number | undefined): number | undefined {
  * Takes the oldest item of the list `keys[0]` (`keys[1]`: the wake-up
  * tokens of a bounded queue), waiting for one until `deadline` (`undefined`:
  * forever; `null`: not at all). Resolves to its bytes, or `null` when the
- * deadline passed first. An item that Redis hands over only after the
- * deadline (it was frozen) goes back to the head of the list.
+ * deadline passed first. An item that Redis takes for a call that gave up
+ * (deadline passed, Redis frozen) goes back to the head of the list.
  * @internal
  */
 export async function takeItem(ctx: RedisContext, keys: readonly string[], maxsize: number, deadline: number | undefined | null): Promise<Uint8Array | null> {
   const giveBack = (late: unknown) => {
     if (late !== null && late !== undefined) void ctx.run(QUEUE_UNGET, [keys[0]], [late as Uint8Array]).catch(() => {});
   };
-  const take = { binary: true, deadline: deadline ?? undefined, onLate: giveBack };
+  const take = { binary: true, deadline: deadline ?? undefined, undo: giveBack };
   for (let drops = 0;;) {
     let got: Uint8Array | null;
     try {
@@ -178,12 +180,12 @@ export class Queue<T = unknown> extends StateHandle {
     this.#used = true;
     const keys = this.#putKeys ??= this.keysOf("items", "unfinished");
     const args = [this.maxsize, this.joinable ? "1" : "0", bytes];
-    // A put that Redis applies only after the call's timeout (it was
-    // frozen) is taken back, as the caller was told it did not happen.
+    // A put that Redis applies for a call that gave up on it (timeout
+    // passed, Redis frozen) is taken back: the caller was told it failed.
     const takeBack = (late: unknown) => {
       if (late === 1) void this.ctx.run(QUEUE_UNPUT, keys, [this.joinable ? "1" : "0", bytes]).catch(() => {});
     };
-    const limits = { deadline: deadline ?? undefined, onLate: takeBack };
+    const limits = { deadline: deadline ?? undefined, undo: takeBack };
     for (let drops = 0;;) {
       try {
         if (await this.ctx.run<number>(QUEUE_PUT, keys, args, limits) === 1) return;

@@ -23,7 +23,7 @@ import { randomUUID } from "node:crypto";
 import type { Buffer } from "node:buffer";
 import process from "node:process";
 import { config } from "../config.ts";
-import { SkypoolError, StateError } from "../errors.ts";
+import { SkypoolError, StateError, TimeoutError } from "../errors.ts";
 import { currentEmbeddedServer, sharedEmbeddedServer } from "./embedded_server.ts";
 import {
   CommandTimeoutError,
@@ -37,6 +37,7 @@ import {
   toArgs,
 } from "./redis_connection.ts";
 import { checkKeyCount, defineScript, type Script, SCRIPT_HEADER } from "./redis_script.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
 export { clientOptions, redactUrl } from "./redis_client.ts";
 export { CommandTimeoutError, commandTimeoutMs, connectTimeoutMs, isConnectionDrop, RedisConnection, type RedisArg, type RedisReply } from "./redis_connection.ts";
@@ -53,11 +54,15 @@ export interface CommandOptions {
    */
   deadline?: number;
   /**
-   * Receives the reply of a command that arrived after {@link deadline},
-   * so that the caller can undo what it did (give back an item it took,
-   * release a lock it got).
+   * Undoes a command whose call gave up on it (its {@link deadline} passed,
+   * or Redis stopped answering) but which Redis ran after all: receives
+   * that run's reply, so that the caller can give back what it took (an
+   * item, a lock). For a script this is certain: once Redis answers again,
+   * the run is fenced off (it can no longer happen) and `undo` gets its
+   * reply if it had happened. For a native command it covers a reply that
+   * still arrives on the same connection.
    */
-  onLate?: (reply: unknown) => void;
+  undo?: (reply: unknown) => void;
 }
 
 /**
@@ -326,7 +331,7 @@ export class RedisContext {
     for (let i = 0; i < acks.length; i++) argv[at++] = acks[i];
     for (let i = 0; i < args.length; i++) argv[at + i] = toArg(args[i]);
     const binary = options.binary ?? false;
-    const limits: SendLimits = { resend: true, deadline: options.deadline, onLate: options.onLate };
+    const limits: SendLimits = { resend: true, deadline: options.deadline };
     try {
       let reply: T;
       try {
@@ -342,13 +347,37 @@ export class RedisContext {
       return reply;
     } catch (err) {
       const e = translateError(err, script.name);
-      // The refresh runs after the body even when it returns a STATE error.
-      if (e instanceof StateError && !(e instanceof CommandTimeoutError)) {
+      if (e instanceof TimeoutError || e instanceof CommandTimeoutError) {
+        if (options.undo !== undefined) this.#fence(op, binary, options.undo);
+      } else if (e instanceof StateError) {
+        // The refresh runs after the body even when it returns a STATE error.
         if (touchedAt >= 0) this.#noteTouched(keys, touchedAt);
         this.#acks.push(op);
       }
       throw e;
     }
+  }
+
+  /**
+   * Makes sure the script run `op`, given up on, either happened or never
+   * will: once Redis answers, its record is replaced by one that makes a
+   * late delivery of the run a no-op, and `undo` gets the run's reply if it
+   * had happened. Tried again until Redis answers or the record would have
+   * expired anyway.
+   */
+  #fence(op: string, binary: boolean, undo: (reply: unknown) => void): void {
+    const until = performance.now() + Number(this.#opTtl);
+    const attempt = (): void => {
+      this.run<[number, unknown?]>(FENCE, [op], [this.#opTtl], { binary }).then(
+        ([ran, reply]) => {
+          if (ran === 1) undo(reply);
+        },
+        () => {
+          if (performance.now() < until) unrefTimer(setTimeout(attempt, FENCE_RETRY_MS));
+        },
+      );
+    };
+    attempt();
   }
 
   // Operation ids of script runs whose reply arrived: the next runs delete
@@ -432,7 +461,7 @@ export class RedisContext {
       return await this.connection.commandArgs<T>(toArgs(args), options.binary ?? false, {
         resend: RESENDABLE.has(name),
         deadline: options.deadline,
-        onLate: options.onLate,
+        onLate: options.undo,
       });
     } catch (err) {
       throw translateError(err, name);
@@ -535,6 +564,27 @@ export class RedisContext {
 }
 
 const TOUCH = defineScript({ name: "redis.touch", keys: ["key..."], lua: "return 1" });
+
+/**
+ * Fences off a script run given up on (see `RedisContext.#fence`): KEYS:
+ * its operation id. ARGV: the record's expiry in ms. Returns `{1, reply}`
+ * if the run had happened, else `{0}`; either way the run can no longer
+ * happen (its record now replays a nil reply).
+ */
+const FENCE = defineScript({
+  name: "redis.fence",
+  keys: ["op"],
+  touchKeys: false,
+  lua: `
+local r = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], cmsgpack.pack({}), 'PX', ARGV[1])
+if not r then return {0} end
+return {1, cmsgpack.unpack(r)[1]}
+`,
+});
+
+/** How often a fence is tried again while Redis does not answer. */
+const FENCE_RETRY_MS = 250;
 
 /** How many acknowledged operation ids one script run deletes. */
 const MAX_ACKS = 16;

@@ -387,6 +387,14 @@ export class RedisConnection {
 
   #sendOn<T>(client: RawClient, args: ReadonlyArray<string | Buffer>, binary: boolean, limits: SendLimits | undefined, attempt: number): Promise<T> {
     return this.#send<T>(client, args, binary, limits).catch((err) => {
+      const deadline = limits?.deadline;
+      if (err instanceof CommandTimeoutError && deadline !== undefined) {
+        // The connection stalled within this call's timeout: a command that
+        // may run twice goes again on a fresh connection, bounded by the
+        // deadline; any other settles as a timeout at the deadline.
+        if (limits?.resend && performance.now() < deadline) return this.#reopenAndSend<T>(args, binary, limits, attempt);
+        return byDeadline(new Promise<never>(() => {}), deadline, `Redis ${String(args[0])}`);
+      }
       if (!isConnectionDrop(err)) throw err;
       this.#discard(client);
       if (!limits?.resend) {

@@ -22,6 +22,22 @@
 import { defineScript } from "../redis.ts";
 
 /**
+ * The fast path of `Lock.acquire`: takes a free lock (`SET NX PX`, the
+ * value unmarked). A script rather than the native command so that a run
+ * given up on (Redis frozen) can be fenced off and undone. KEYS: owner.
+ * ARGV: token, leaseMs. Returns 1 when acquired, else 0.
+ */
+export const LOCK_TAKE = defineScript({
+  name: "lock.take",
+  keys: ["owner"],
+  touchKeys: false,
+  lua: `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`,
+});
+
+/**
  * The slow path of `Lock.acquire` (after `SET NX` failed, or after a
  * wake-up): tries again (taking the lock marked, as others may wait), and
  * drops any wake-up token left in `wake` (the lock is taken, so the token
