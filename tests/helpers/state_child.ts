@@ -219,11 +219,13 @@ async function main(): Promise<void> {
       }
       let duplicated = 0;
       let lost = 0;
+      let count = 0;
       for (const c of seen) {
+        count += c;
         if (c === 0) lost++;
         if (c > 1) duplicated += c - 1;
       }
-      say(`consumed lost ${lost} duplicated ${duplicated} retries ${retries}`);
+      say(`consumed ${count} lost ${lost} duplicated ${duplicated} retries ${retries}`);
       break;
     }
     case "lock-loop": {
