@@ -388,8 +388,11 @@ export class RedisContext {
   #opTtlFor = -1;
   #opTtlMs = "";
 
+  // Operation records are bookkeeping, not state of any object: they live
+  // beside the namespace (`{prefix}:op:{session}:…`), so that a scan of the
+  // namespace sees only what primitives made, and expire by themselves.
   #newOp(): string {
-    if (this.#opPrefix === "") this.#opPrefix = `${this.namespace}:op:${newId().slice(0, 12)}.`;
+    if (this.#opPrefix === "") this.#opPrefix = `${this.location.prefix}:op:${this.location.session}:${newId().slice(0, 12)}.`;
     return this.#opPrefix + (++this.#opCount).toString(36);
   }
 

@@ -15,6 +15,7 @@ import "../../src/state/condition.ts";
 import "../../src/state/event.ts";
 import "../../src/state/barrier.ts";
 import { handleFromRecord, type HandleRecord } from "../../src/state/handle.ts";
+import { loadDriver } from "../../src/state/redis_client.ts";
 import type { Barrier } from "../../src/state/barrier.ts";
 import type { Condition } from "../../src/state/condition.ts";
 import type { Event } from "../../src/state/event.ts";
@@ -34,6 +35,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const forever = () => new Promise(() => setInterval(() => {}, 1 << 30));
 
 async function main(): Promise<void> {
+  // node-redis loads on the first connection: load it before any scenario
+  // reports progress, so that a reported step is followed by its Redis
+  // call at once.
+  await loadDriver();
   switch (scenario) {
     case "hold": {
       // Acquire and hang until killed.
