@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
 import process from "node:process";
-import { config, Lock, Queue, QueueEmptyError, QueueFullError, SkypoolError, StateError } from "../../mod.ts";
+import { config, Lock, Queue, QueueEmptyError, QueueFullError, Semaphore, SkypoolError, StateError } from "../../mod.ts";
 import { CommandTimeoutError } from "../../src/state/redis.ts";
 import { freePort, startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
 import { SLACK, sleep, tearDownRedis, timed } from "../helpers/state_setup.ts";
@@ -18,6 +18,7 @@ import { SLACK, sleep, tearDownRedis, timed } from "../helpers/state_setup.ts";
 /** The most a timed call may overrun its timeout with the server frozen (the requirement is 1 s; the rest absorbs a loaded machine). */
 const MARGIN = 1000 + 500;
 const COMMAND_TIMEOUT = 2000;
+const CONNECT_TIMEOUT = 5000;
 
 async function frozenServer(t: { after(fn: () => unknown): void }): Promise<TestRedisServer> {
   const server = await startRedisServer();
@@ -51,6 +52,31 @@ test("frozen Redis: Lock.acquire with a timeout returns false by then, free or h
   await free.release();
   assert.equal(await held.locked(), true);
   await held.release();
+});
+
+test("frozen Redis: Semaphore.acquire with a timeout returns false by then; no permit is lost after the thaw", async (t) => {
+  const server = await frozenServer(t);
+  const sem = new Semaphore(2);
+  assert.equal(await sem.acquire(), true);
+  server.freeze();
+  // One permit is free (the fast path) and then none (the wait).
+  const free = await timed(() => sem.acquire({ timeout: 1000 }));
+  assert.equal(free.value, false, String(free.error));
+  settledWithin(free.ms, 1000, "acquire({ timeout: 1000 }) with a permit free");
+  server.thaw();
+  await sleep(500);
+  // What the given-up acquire took went back: one permit is still free.
+  assert.equal(await sem.getValue(), 1);
+  assert.equal(await sem.acquire({ timeout: 3000 }), true);
+  server.freeze();
+  const none = await timed(() => sem.acquire({ timeout: 800 }));
+  assert.equal(none.value, false, String(none.error));
+  settledWithin(none.ms, 800, "acquire({ timeout: 800 }) with no permit free");
+  server.thaw();
+  await sem.release();
+  await sem.release();
+  await sleep(500);
+  assert.equal(await sem.getValue(), 2);
 });
 
 test("frozen Redis: Queue.get and put with a timeout raise Empty/Full by then; items put before are all there after the thaw", async (t) => {
@@ -117,7 +143,9 @@ test("a TCP peer that accepts and never answers: timed calls settle by their tim
   });
   await new Promise<void>((resolve) => silent.listen(port, "127.0.0.1", resolve));
   const saved = process.env.SKYPOOL_REDIS_TIMEOUT_MS;
-  process.env.SKYPOOL_REDIS_TIMEOUT_MS = "2000";
+  // Longer than both timed calls together, so that they settle by their
+  // timeouts before the connection attempt gives up.
+  process.env.SKYPOOL_REDIS_TIMEOUT_MS = String(CONNECT_TIMEOUT);
   t.after(async () => {
     if (saved === undefined) delete process.env.SKYPOOL_REDIS_TIMEOUT_MS;
     else process.env.SKYPOOL_REDIS_TIMEOUT_MS = saved;
@@ -136,5 +164,5 @@ test("a TCP peer that accepts and never answers: timed calls settle by their tim
   settledWithin(g.ms, 1000, "get({ timeout: 1000 })");
   const p = await timed(() => q.put(1));
   assert.ok(p.error instanceof SkypoolError && /cannot reach Redis/.test(p.error.message), String(p.error));
-  assert.ok(p.ms <= 2000 + MARGIN, `put failed after ${p.ms.toFixed(0)} ms`);
+  assert.ok(p.ms <= CONNECT_TIMEOUT + MARGIN, `put failed after ${p.ms.toFixed(0)} ms`);
 });
