@@ -113,6 +113,8 @@ async function main(): Promise<void> {
     }
     case "event-wait": {
       const ev = h<Event>("event");
+      // Connected first, so that "waiting" means the wait registers at once.
+      await ev.isSet();
       say("waiting");
       const ok = await ev.wait(payload.timeout as number | undefined);
       say(`woken ${ok}`);
