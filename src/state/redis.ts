@@ -23,11 +23,13 @@ import { randomUUID } from "node:crypto";
 import type { Buffer } from "node:buffer";
 import process from "node:process";
 import { config } from "../config.ts";
-import { SkypoolError, StateError, TimeoutError } from "../errors.ts";
+import { SkypoolError, StateError } from "../errors.ts";
 import { currentEmbeddedServer, sharedEmbeddedServer } from "./embedded_server.ts";
 import {
   CommandTimeoutError,
   commandTimeoutMs,
+  isErrorReply,
+  wasNeverSent,
   connectTimeoutMs,
   RedisConnection,
   type RedisArg,
@@ -347,8 +349,10 @@ export class RedisContext {
       return reply;
     } catch (err) {
       const e = translateError(err, script.name);
-      if (e instanceof TimeoutError || e instanceof CommandTimeoutError) {
-        if (options.undo !== undefined) this.#fence(op, binary, options.undo);
+      if (!isErrorReply(err)) {
+        // No answer (a timeout, a stall, a drop past every resend): whether
+        // the run happened is unknown, so make it certain and undo it.
+        if (options.undo !== undefined && !wasNeverSent(err)) this.#fence(op, binary, options.undo);
       } else if (e instanceof StateError) {
         // The refresh runs after the body even when it returns a STATE error.
         if (touchedAt >= 0) this.#noteTouched(keys, touchedAt);

@@ -114,6 +114,39 @@ export function isConnectionDrop(err: unknown): boolean {
 }
 
 /**
+ * Whether `err` is an error reply from Redis (the command reached the
+ * server, which answered it with an error), as opposed to a failure to get
+ * an answer.
+ * @internal
+ */
+export function isErrorReply(err: unknown): boolean {
+  for (let p = err instanceof Error ? Object.getPrototypeOf(err) : null; p && p !== Error.prototype; p = Object.getPrototypeOf(p)) {
+    if (p.constructor?.name === "ErrorReply") return true;
+  }
+  return false;
+}
+
+const neverSent = new WeakSet<Error>();
+
+/**
+ * Whether `err` failed a command before any of it was sent (no connection
+ * could be opened), so Redis cannot have run it.
+ * @internal
+ */
+export function wasNeverSent(err: unknown): boolean {
+  return err instanceof Error && neverSent.has(err);
+}
+
+// A restarted server answers LOADING while it reads its data back from
+// disk: the command was refused, not run, so it is sent again shortly.
+function isLoading(err: unknown): boolean {
+  return isErrorReply(err) && String((err as Error).message).startsWith("LOADING");
+}
+
+/** How long to wait before sending a command refused with LOADING again. */
+const LOADING_RETRY_MS = 50;
+
+/**
  * Rejects with a `TimeoutError` if `promise` has not settled by `deadline`
  * (`performance.now()` time; `undefined` = no limit).
  */
@@ -381,13 +414,32 @@ export class RedisConnection {
   }
 
   #reopenAndSend<T>(args: ReadonlyArray<string | Buffer>, binary: boolean, limits: SendLimits | undefined, attempt: number): Promise<T> {
-    return byDeadline(this.#commandClient(), limits?.deadline, `connecting to Redis for ${String(args[0])}`)
-      .then((c) => this.#sendOn<T>(c, args, binary, limits, attempt));
+    return byDeadline(this.#commandClient(), limits?.deadline, `connecting to Redis for ${String(args[0])}`).then(
+      (c) => this.#sendOn<T>(c, args, binary, limits, attempt),
+      (err) => {
+        if (attempt === 0 && err instanceof Error) neverSent.add(err);
+        throw err;
+      },
+    );
   }
 
-  #sendOn<T>(client: RawClient, args: ReadonlyArray<string | Buffer>, binary: boolean, limits: SendLimits | undefined, attempt: number): Promise<T> {
+  #sendOn<T>(
+    client: RawClient,
+    args: ReadonlyArray<string | Buffer>,
+    binary: boolean,
+    limits: SendLimits | undefined,
+    attempt: number,
+    loadingSince = 0,
+  ): Promise<T> {
     return this.#send<T>(client, args, binary, limits).catch((err) => {
       const deadline = limits?.deadline;
+      if (isLoading(err)) {
+        const since = loadingSince || performance.now();
+        if (performance.now() - since > connectTimeoutMs()) throw err;
+        const again = new Promise<void>((resolve) => setTimeout(resolve, LOADING_RETRY_MS));
+        return byDeadline(again, deadline, `Redis ${String(args[0])} (the server is loading its data)`)
+          .then(() => this.#sendOn<T>(client, args, binary, limits, attempt, since));
+      }
       if (err instanceof CommandTimeoutError && deadline !== undefined) {
         // The connection stalled within this call's timeout: a command that
         // may run twice goes again on a fresh connection, bounded by the

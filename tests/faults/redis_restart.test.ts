@@ -62,6 +62,7 @@ async function queueTraffic(durable: boolean, t: { after(fn: () => unknown): voi
   // An in-memory restart may take the "end" mark with it: send it again.
   if (!durable) await q.put("end");
   const consumed = numbers(await consumer.waitForLine(/^consumed/, 90_000));
+  for (const line of [...producer.lines, ...consumer.lines].filter((l) => l.startsWith("error"))) console.log(line);
   return { restarts, produced, consumed };
 }
 

@@ -31,6 +31,7 @@ async function frozenServer(t: { after(fn: () => unknown): void }): Promise<Test
 }
 
 function settledWithin(ms: number, timeout: number, what: string): void {
+  console.log(`${what}: settled after ${ms.toFixed(0)} ms`);
   assert.ok(ms >= timeout - SLACK, `${what} settled after ${ms.toFixed(0)} ms, before its ${timeout} ms timeout`);
   assert.ok(ms <= timeout + MARGIN, `${what} settled after ${ms.toFixed(0)} ms (timeout ${timeout} ms)`);
 }

@@ -197,7 +197,8 @@ async function main(): Promise<void> {
         try {
           await q.put(i < n ? i : "end");
           if (i === Math.floor(n / 10)) say("producing");
-        } catch {
+        } catch (e) {
+          say(`error ${(e as Error).message}`);
           retries++;
           i--;
           await sleep(20);
@@ -216,7 +217,8 @@ async function main(): Promise<void> {
         let item;
         try {
           item = await q.get();
-        } catch {
+        } catch (e) {
+          say(`error ${(e as Error).message}`);
           retries++;
           await sleep(20);
           continue;
