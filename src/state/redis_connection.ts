@@ -444,7 +444,7 @@ export class RedisConnection {
         // The connection stalled within this call's timeout: a command that
         // may run twice goes again on a fresh connection, bounded by the
         // deadline; any other settles as a timeout at the deadline.
-        if (limits?.resend && performance.now() < deadline) return this.#reopenAndSend<T>(args, binary, limits, attempt);
+        if (limits?.resend && performance.now() < deadline) return this.#reopenAndSend<T>(args, binary, limits, attempt + 1);
         return byDeadline(new Promise<never>(() => {}), deadline, `Redis ${String(args[0])}`);
       }
       if (!isConnectionDrop(err)) throw err;
