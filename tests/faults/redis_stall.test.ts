@@ -167,3 +167,29 @@ test("a TCP peer that accepts and never answers: timed calls settle by their tim
   assert.ok(p.error instanceof SkypoolError && /cannot reach Redis/.test(p.error.message), String(p.error));
   assert.ok(p.ms <= CONNECT_TIMEOUT + MARGIN, `put failed after ${p.ms.toFixed(0)} ms`);
 });
+
+test("the command deadline comes from SKYPOOL_REDIS_COMMAND_TIMEOUT_MS too; bad values are RangeErrors naming it", async (t) => {
+  const server = await startRedisServer();
+  const saved = process.env.SKYPOOL_REDIS_COMMAND_TIMEOUT_MS;
+  t.after(async () => {
+    if (saved === undefined) delete process.env.SKYPOOL_REDIS_COMMAND_TIMEOUT_MS;
+    else process.env.SKYPOOL_REDIS_COMMAND_TIMEOUT_MS = saved;
+    server.thaw();
+    await tearDownRedis(server);
+  });
+  for (const bad of [0, -1, Number.NaN, "soon"]) {
+    assert.throws(() => config.set({ redis: { commandTimeoutMs: bad as number } }), (e: Error) => e instanceof RangeError && /redis\.commandTimeoutMs/.test(e.message));
+  }
+  process.env.SKYPOOL_REDIS_COMMAND_TIMEOUT_MS = "1200";
+  config.reset();
+  config.set({ redis: { url: server.url } });
+  assert.equal(config.get().redis.commandTimeoutMs, 1200);
+  const q = new Queue<number>();
+  await q.put(1);
+  server.freeze();
+  const r = await timed(() => q.put(2));
+  assert.ok(r.error instanceof CommandTimeoutError, String(r.error));
+  assert.ok(r.ms >= 1200 - SLACK && r.ms <= 1200 + MARGIN, `put failed after ${r.ms.toFixed(0)} ms`);
+  server.thaw();
+  assert.equal(await q.get({ timeout: 3000 }), 1);
+});
