@@ -288,6 +288,8 @@ export class RedisConnection {
   /** The shared command connection, opened (or reopened) on demand. */
   #commandClient(): Promise<RawClient> {
     const current = this.#command;
+    // Another command may have reopened it already.
+    if (current?.isReady) return Promise.resolve(current);
     if (current) {
       this.#command = undefined;
       this.#discard(current);
