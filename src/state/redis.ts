@@ -478,13 +478,14 @@ export class RedisContext {
   /**
    * Sends a blocking command (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH; its timeout
    * in seconds last) on a dedicated connection, so that it stalls nobody
-   * else. A wait forever (`0`) is sent as a series of bounded waits, each
-   * of which must be answered within `redis.commandTimeoutMs` after it
-   * ends; a bounded wait that Redis does not end on time (frozen) ends
-   * here as a timeout (`null`) shortly after.
+   * else. A long wait, or one forever (`0`), is sent as a series of waits
+   * of at most `redis.commandTimeoutMs`, each of which Redis must end
+   * within that much more (else a `CommandTimeoutError`); the last one,
+   * if Redis does not end it on time (frozen), ends here as a timeout
+   * (`null`) shortly after.
    *
    * @throws {TypeError} for another command.
-   * @throws {CommandTimeoutError} when Redis stops answering during a wait forever.
+   * @throws {CommandTimeoutError} when Redis stops answering before the last slice of a wait.
    * @throws {SkypoolError} when Redis is unreachable or replies with an error.
    */
   async blocking<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T | null> {
@@ -494,21 +495,27 @@ export class RedisContext {
     const seconds = Number(argv[argv.length - 1]);
     if (!(seconds >= 0)) throw new TypeError(`${name} needs a timeout in seconds last, got ${String(argv[argv.length - 1])}`);
     const binary = options.binary ?? false;
-    const forever = seconds === 0;
+    // The wait is sent in slices of at most `redis.commandTimeoutMs`, so a
+    // server that freezes during a long wait is noticed within two of them.
+    const end = seconds === 0 ? Infinity : performance.now() + seconds * 1000;
     try {
       for (;;) {
         const commandMs = commandTimeoutMs();
-        const blockMs = forever ? commandMs : seconds * 1000;
-        if (forever) argv[argv.length - 1] = (blockMs / 1000).toFixed(3);
-        const stallMs = blockMs + (forever ? commandMs : BLOCK_GRACE_MS);
+        const left = end - performance.now();
+        const last = left <= commandMs;
+        const blockMs = last ? Math.max(left, 1) : commandMs;
+        argv[argv.length - 1] = (blockMs / 1000).toFixed(3);
+        // The last slice ends the caller's wait: a server that does not end
+        // it on time ends it here, shortly after, as a timeout.
+        const stallMs = blockMs + (last ? BLOCK_GRACE_MS : commandMs);
         let reply: T | null;
         try {
           reply = await this.connection.withDedicated((send) => send<T | null>(argv, binary, { stallMs }), options.deadline);
         } catch (err) {
-          if (forever || !(err instanceof CommandTimeoutError)) throw err;
+          if (!last || !(err instanceof CommandTimeoutError)) throw err;
           reply = null;
         }
-        if (reply !== null || !forever) return reply;
+        if (reply !== null || last) return reply;
       }
     } catch (err) {
       throw translateError(err, name);
