@@ -26,6 +26,7 @@ import { decode, encode } from "../task/codec.ts";
 import { QueueEmptyError, QueueFullError, StateError, TimeoutError } from "../errors.ts";
 import { type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { QUEUE_GET, QUEUE_JOIN, QUEUE_PUT, QUEUE_TASK_DONE, QUEUE_UNGET, QUEUE_UNPUT } from "./lua/queue.ts";
+import { commandDeadline } from "./lease.ts";
 import { isConnectionDrop, type RedisContext } from "./redis.ts";
 
 /** Options of {@link Queue.put} and {@link Queue.get}. */
@@ -82,7 +83,7 @@ export async function takeItem(ctx: RedisContext, keys: readonly string[], maxsi
   const giveBack = (late: unknown) => {
     if (late !== null && late !== undefined) void ctx.run(QUEUE_UNGET, [keys[0]], [late as Uint8Array]).catch(() => {});
   };
-  const take = { binary: true, deadline: deadline ?? undefined, undo: giveBack };
+  const take = { binary: true, deadline: commandDeadline(remaining(deadline ?? undefined)), undo: giveBack };
   for (let drops = 0;;) {
     let got: Uint8Array | null;
     try {
@@ -185,7 +186,7 @@ export class Queue<T = unknown> extends StateHandle {
     const takeBack = (late: unknown) => {
       if (late === 1) void this.ctx.run(QUEUE_UNPUT, keys, [this.joinable ? "1" : "0", bytes]).catch(() => {});
     };
-    const limits = { deadline: deadline ?? undefined, undo: takeBack };
+    const limits = { deadline: commandDeadline(remaining(deadline ?? undefined)), undo: takeBack };
     for (let drops = 0;;) {
       try {
         if (await this.ctx.run<number>(QUEUE_PUT, keys, args, limits) === 1) return;
