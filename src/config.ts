@@ -26,7 +26,11 @@ import { MAX_TIMER_MS, show } from "./validate.ts";
 
 /** Every setting skypool reads. */
 export interface SkypoolConfig {
-  redis: { url?: string; prefix: string };
+  /**
+   * `commandTimeoutMs`: how long a Redis command may go without a reply
+   * before it fails with a `StateError` (a frozen or unreachable server).
+   */
+  redis: { url?: string; prefix: string; commandTimeoutMs: number };
   /** Default transport for `Pool` and `FunctionExecutor`. */
   transport: string;
   /** How long (ms) a dead holder keeps a `Lock` or `Semaphore` slot. */
@@ -79,6 +83,9 @@ const SCHEMA: Schema<SkypoolConfig> = {
       pattern: /^[^:\s*?[\]\\]+$/,
       rule: "a non-empty string without ':', spaces or glob characters (*?[]\\)",
     }),
+    // How long a command may wait for its reply before the connection is
+    // taken as dead (a frozen server, a peer that never answers).
+    commandTimeoutMs: integerOption({ default: 10_000, env: "SKYPOOL_REDIS_COMMAND_TIMEOUT_MS", min: 1, max: MAX_TIMER_MS }),
   }),
   transport: stringOption({ default: "local", env: "SKYPOOL_TRANSPORT" }),
   // Redis takes whole milliseconds, and the lease is renewed by a timer.

@@ -86,6 +86,32 @@ export class QueueFullError extends SkypoolError {}
 export class StateError extends SkypoolError {}
 
 /**
+ * A Redis command got no reply in time: the server is frozen, overloaded
+ * or unreachable. Whether the command was applied is unknown.
+ *
+ * @example
+ * ```ts
+ * import { CommandTimeoutError, StateError } from "./mod.ts";
+ * const err = new CommandTimeoutError("BLPOP", 10_000, "redis://127.0.0.1:6379");
+ * console.assert(err instanceof StateError && err.command === "BLPOP" && /10000 ms/.test(err.message));
+ * ```
+ */
+export class CommandTimeoutError extends StateError {
+  /** The command that got no reply (`EVALSHA`, `BLPOP`…). */
+  readonly command: string;
+  /** How long it waited, in ms. */
+  readonly timeoutMs: number;
+  constructor(command: string, timeoutMs: number, url: string) {
+    super(
+      `Redis ${command} got no reply from ${url} within ${Math.round(timeoutMs)} ms: the server is frozen or unreachable, ` +
+        "so whether the command was applied is unknown (redis.commandTimeoutMs sets this deadline)",
+    );
+    this.command = command;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
  * A value or function that cannot be shipped to another process. The
  * message names the offending path (`args[0].callback`) or identifier.
  *

@@ -7,10 +7,12 @@
  *
  * @module
  */
+import { TimeoutError } from "../errors.ts";
 import { RENEW_LEASES, RENEW_OWNER } from "./lua/lease.ts";
 import type { Buffer } from "node:buffer";
 import type { RedisContext } from "./redis.ts";
 import { checkBoolean, checkOptions, checkTimeout } from "../validate.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
 interface Group {
   ctx: RedisContext;
@@ -145,16 +147,6 @@ export function heldLeaseCount(): number {
   return n;
 }
 
-/** Lets a timer not keep the program alive, on Node (Timeout.unref) and Deno (Deno.unrefTimer). */
-export function unrefTimer(timer: unknown): void {
-  if (typeof timer === "number") {
-    const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
-    deno?.unrefTimer?.(timer);
-  } else {
-    (timer as { unref?(): void })?.unref?.();
-  }
-}
-
 /** Options of `acquire` (Lock, RLock, Semaphore, Condition). */
 export interface AcquireOptions {
   /** Wait for the lock (default `true`). When `false`, `timeout` is ignored. */
@@ -173,33 +165,56 @@ export function checkAcquireOptions(options: AcquireOptions | undefined, what: s
 }
 
 /**
+ * The shortest time a command of a call with a timeout may take: even
+ * `acquire({ timeout: 0 })` gets one round trip to try.
+ */
+const MIN_ATTEMPT_MS = 250;
+
+/**
+ * The `performance.now()` time by which the commands of a call with
+ * `timeout` ms must have their replies (`undefined`: no timeout).
+ */
+export function commandDeadline(timeout: number | undefined): number | undefined {
+  return timeout === undefined ? undefined : performance.now() + Math.max(timeout, MIN_ATTEMPT_MS);
+}
+
+/**
  * The blocking part of every lease-based acquire: try (one script call);
  * on failure wait in Redis (BLPOP on the primitive's wake list, pushed by
  * `release`) no longer than the time left and the time until the next
  * lease expires (a dead holder's slot frees itself then), and try again.
+ * A Redis that does not answer before the timeout (frozen) makes it
+ * `false` then, like a lock that stayed taken.
  *
  * @param attempt resolves `true` when acquired, else the ms until the next
- *   lease expires (negative: no lease to wait for).
+ *   lease expires (negative: no lease to wait for); it must finish by the
+ *   deadline it is given (a `TimeoutError` otherwise).
  */
 export async function acquireLoop(
   ctx: RedisContext,
   wakeKey: string,
-  attempt: () => Promise<true | number>,
+  attempt: (deadline: number | undefined) => Promise<true | number>,
   block: boolean,
   timeout: number | undefined,
 ): Promise<boolean> {
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
-  while (true) {
-    const result = await attempt();
-    if (result === true) return true;
-    if (!block) return false;
-    let wait = deadline === undefined ? undefined : deadline - performance.now();
-    if (wait !== undefined && wait <= 0) return false;
-    if (result >= 0) wait = Math.min(wait ?? Infinity, result + 5);
-    // A very long wait is sliced at half the key expiry: the next attempt
-    // refreshes the primitive's keys.
-    wait = Math.min(wait ?? Infinity, (ctx.expirySeconds * 1000) / 2);
-    await ctx.blpop([wakeKey], Math.max(1, wait));
+  const attemptBy = commandDeadline(timeout);
+  try {
+    while (true) {
+      const result = await attempt(attemptBy);
+      if (result === true) return true;
+      if (!block) return false;
+      let wait = deadline === undefined ? undefined : deadline - performance.now();
+      if (wait !== undefined && wait <= 0) return false;
+      if (result >= 0) wait = Math.min(wait ?? Infinity, result + 5);
+      // A very long wait is sliced at half the key expiry: the next attempt
+      // refreshes the primitive's keys.
+      wait = Math.min(wait ?? Infinity, (ctx.expirySeconds * 1000) / 2);
+      await ctx.blpop([wakeKey], Math.max(1, wait), { deadline: attemptBy });
+    }
+  } catch (err) {
+    if (err instanceof TimeoutError && timeout !== undefined) return false;
+    throw err;
   }
 }
 

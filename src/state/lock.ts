@@ -5,8 +5,9 @@
  * @module
  */
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { acquireLoop, checkAcquireOptions, keepLease, keepOwnerLease, newToken, type AcquireOptions } from "./lease.ts";
-import { LOCK_RELEASE, LOCK_TRY, RLOCK_ACQUIRE, RLOCK_RELEASE, RLOCK_STATE } from "./lua/lock.ts";
+import { TimeoutError } from "../errors.ts";
+import { acquireLoop, checkAcquireOptions, commandDeadline, keepLease, keepOwnerLease, newToken, type AcquireOptions } from "./lease.ts";
+import { LOCK_RELEASE, LOCK_TAKE, LOCK_TRY, RLOCK_ACQUIRE, RLOCK_RELEASE, RLOCK_STATE } from "./lua/lock.ts";
 
 /** Internal protocol a Condition uses on its lock (not part of the public API). */
 export const HELD_HERE: unique symbol = Symbol("skypool.heldHere");
@@ -22,7 +23,7 @@ export const ACQUIRE_RESTORE: unique symbol = Symbol("skypool.acquireRestore");
  *
  * The lock is one Redis key holding the holder's token, whose expiry is the
  * holder's lease (renewed by the holder's watchdog): an uncontended
- * `acquire()` is one `SET NX PX` and `release()` one short script. Blocked
+ * `acquire()` is one short script (`SET NX PX`) and `release()` another. Blocked
  * acquirers wait in Redis (BLPOP) for the wake-up token a release leaves,
  * or until the holder's lease runs out (a dead holder).
  *
@@ -68,14 +69,26 @@ export class Lock extends StateHandle {
     const keys = this.#keys();
     const token = newToken();
     const leaseMs = ctx.leaseMs;
-    // Fast path: a free lock is taken with one native command.
-    if ((await ctx.command(["SET", keys[0], token, "NX", "PX", leaseMs])) !== null) {
+    // An attempt that Redis runs for a call that gave up on it (timeout
+    // passed, Redis frozen) may take the lock: nobody holds it here, so free it.
+    const abandon = (late: unknown) => {
+      if (late === 1 || (Array.isArray(late) && late[0] === 1)) void ctx.run(LOCK_RELEASE, keys, [RELEASE_UNLOCKED, token]).catch(() => {});
+    };
+    // Fast path: a free lock is taken in one short script.
+    let fast;
+    try {
+      fast = await ctx.run<number>(LOCK_TAKE, [keys[0]], [token, leaseMs], { deadline: commandDeadline(timeout), undo: abandon });
+    } catch (err) {
+      if (err instanceof TimeoutError && timeout !== undefined) return false;
+      throw err;
+    }
+    if (fast === 1) {
       this.#took(token, leaseMs);
       return true;
     }
     if (!block || (timeout !== undefined && timeout <= 0)) return false;
-    const ok = await acquireLoop(ctx, keys[1], async () => {
-      const [got, ttl] = await ctx.run<[number, number]>(LOCK_TRY, keys, [token, leaseMs]);
+    const ok = await acquireLoop(ctx, keys[1], async (deadline) => {
+      const [got, ttl] = await ctx.run<[number, number]>(LOCK_TRY, keys, [token, leaseMs], { deadline, undo: abandon });
       return got === 1 ? true : ttl;
     }, block, timeout);
     if (ok) this.#took(token, leaseMs);
@@ -87,7 +100,7 @@ export class Lock extends StateHandle {
    * @throws {StateError} if the lock is not locked.
    */
   async release(): Promise<void> {
-    const owner = await this.ctx.run<string>(LOCK_RELEASE, this.#keys(), [RELEASE_UNLOCKED]);
+    const owner = await this.ctx.run<string>(LOCK_RELEASE, this.#keys(), [RELEASE_UNLOCKED, ""]);
     const stop = this.#held.get(owner);
     if (stop !== undefined) {
       this.#held.delete(owner);
@@ -157,8 +170,15 @@ export class RLock extends StateHandle {
     const keys = this.#keys();
     const leaseMs = ctx.leaseMs;
     let depth = 0;
-    const ok = await acquireLoop(ctx, keys[2], async () => {
-      const [got, n] = await ctx.run<[number, number]>(RLOCK_ACQUIRE, keys, [this.#me, leaseMs, levels]);
+    // An attempt that Redis runs for a call that gave up on it (timeout
+    // passed, Redis frozen) may enter: leave those levels again.
+    const abandon = (late: unknown) => {
+      if (Array.isArray(late) && late[0] === 1) {
+        for (let i = 0; i < levels; i++) void ctx.run(RLOCK_RELEASE, keys, [this.#me, "1"]).catch(() => {});
+      }
+    };
+    const ok = await acquireLoop(ctx, keys[2], async (deadline) => {
+      const [got, n] = await ctx.run<[number, number]>(RLOCK_ACQUIRE, keys, [this.#me, leaseMs, levels], { deadline, undo: abandon });
       if (got === 1) {
         depth = n;
         return true;

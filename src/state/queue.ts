@@ -5,17 +5,29 @@
  *
  * Items go through the codec, so anything a task argument may hold can be
  * put, handles included (a `Lock` put on a queue arrives usable). Blocking
- * happens in Redis: a `get` waits in `BLPOP` on the item list, a `put` on a
- * full bounded queue waits in `BLPOP` on a list of wake-up tokens that every
- * `get` pushes to; nothing sleeps in a loop.
+ * happens in Redis: a `get` on an empty queue waits in `BLMOVE` on the item
+ * list (rotating the head in place, so the wait itself takes nothing), a
+ * `put` on a full bounded queue waits in `BLPOP` on a list of wake-up
+ * tokens that every `get` pushes to; nothing sleeps in a loop.
+ *
+ * Every item moves by one script run (`put`, `get`), and a script run
+ * happens once even when the connection drops under it and it is sent
+ * again (see `redis_script.ts`): an item is neither duplicated nor lost
+ * across a reconnection, as far as the Redis server itself keeps what it
+ * acknowledged (a durable server does; an in-memory one loses what it held
+ * when it restarts). A call that gives up on Redis (its timeout passed,
+ * or Redis stopped answering: a `CommandTimeoutError`) has no effect: what
+ * Redis still does for it later is undone (an item got goes back to the
+ * head, an item put is taken out).
  *
  * @module
  */
 import { decode, encode } from "../task/codec.ts";
-import { QueueEmptyError, QueueFullError, StateError } from "../errors.ts";
+import { QueueEmptyError, QueueFullError, StateError, TimeoutError } from "../errors.ts";
 import { type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { QUEUE_FREED, QUEUE_GET, QUEUE_JOIN, QUEUE_PUT, QUEUE_TASK_DONE } from "./lua/queue.ts";
-import { isConnectionDrop } from "./redis.ts";
+import { QUEUE_GET, QUEUE_JOIN, QUEUE_PUT, QUEUE_TASK_DONE, QUEUE_UNGET, QUEUE_UNPUT } from "./lua/queue.ts";
+import { commandDeadline } from "./lease.ts";
+import { isConnectionDrop, type RedisContext } from "./redis.ts";
 import { checkBoolean, checkInteger, checkOptions, checkTimeout, show } from "../validate.ts";
 
 /** Options of {@link Queue.put} and {@link Queue.get}. */
@@ -48,14 +60,50 @@ export function waitDeadline(options: QueueWaitOptions | undefined, what: string
 // it does not.
 export { isConnectionDrop };
 
-const BINARY = { binary: true } as const;
-
 /** How many consecutive connection drops a blocking wait rides out before giving up. @internal */
 export const MAX_DROPS = 5;
 
 /** ms left until `deadline` (`undefined` = forever). */
 function remaining(deadline: number | undefined): number | undefined {
   return deadline === undefined ? undefined : deadline - performance.now();
+}
+
+/**
+ * Takes the oldest item of the list `keys[0]` (`keys[1]`: the wake-up
+ * tokens of a bounded queue), waiting for one until `deadline` (`undefined`:
+ * forever; `null`: not at all). Resolves to its bytes, or `null` when the
+ * deadline passed first. An item that Redis takes for a call that gave up
+ * (deadline passed, Redis frozen) goes back to the head of the list.
+ * @internal
+ */
+export async function takeItem(ctx: RedisContext, keys: readonly string[], maxsize: number, deadline: number | undefined | null): Promise<Uint8Array | null> {
+  const giveBack = (late: unknown) => {
+    if (late !== null && late !== undefined) void ctx.run(QUEUE_UNGET, [keys[0]], [late as Uint8Array]).catch(() => {});
+  };
+  const take = { binary: true, deadline: commandDeadline(remaining(deadline ?? undefined)), undo: giveBack };
+  for (let drops = 0;;) {
+    let got: Uint8Array | null;
+    try {
+      got = await ctx.run<Uint8Array | null>(QUEUE_GET, keys, [maxsize], take);
+    } catch (err) {
+      if (err instanceof TimeoutError) return null;
+      throw err;
+    }
+    if (got !== null || deadline === null) return got;
+    const left = remaining(deadline);
+    if (left !== undefined && left <= 0) return null;
+    // Wait for an item without taking it (the head is rotated in place);
+    // the script above then takes one, or waits again if another getter
+    // was first.
+    const seconds = left === undefined ? "0" : (Math.max(left, 1) / 1000).toFixed(3);
+    try {
+      await ctx.blocking(["BLMOVE", keys[0], keys[0], "LEFT", "LEFT", seconds], { deadline });
+      drops = 0;
+    } catch (err) {
+      if (err instanceof TimeoutError) return null;
+      if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
+    }
+  }
 }
 
 /**
@@ -128,14 +176,19 @@ export class Queue<T = unknown> extends StateHandle {
     this.#used = true;
     const keys = this.#putKeys ??= this.keysOf("items", "unfinished");
     const args = [this.maxsize, this.joinable ? "1" : "0", bytes];
-    if (this.maxsize === 0 && !this.joinable) {
-      // Unbounded and not counting tasks: nothing to check, so a native
-      // RPUSH pipelined with the list's expiry (one round trip, no script).
-      await this.ctx.pushWithExpiry(keys[0], bytes);
-      return;
-    }
+    // A put that Redis applies for a call that gave up on it (timeout
+    // passed, Redis frozen) is taken back: the caller was told it failed.
+    const takeBack = (late: unknown) => {
+      if (late === 1) void this.ctx.run(QUEUE_UNPUT, keys, [this.joinable ? "1" : "0", bytes]).catch(() => {});
+    };
+    const limits = { deadline: commandDeadline(remaining(deadline ?? undefined)), undo: takeBack };
     for (let drops = 0;;) {
-      if (await this.ctx.run<number>(QUEUE_PUT, keys, args) === 1) return;
+      try {
+        if (await this.ctx.run<number>(QUEUE_PUT, keys, args, limits) === 1) return;
+      } catch (err) {
+        if (err instanceof TimeoutError) throw new QueueFullError(`Queue ${this.id}: no room, or no answer from Redis, within the timeout`);
+        throw err;
+      }
       if (deadline === null) throw new QueueFullError(`Queue ${this.id} is full (maxsize ${this.maxsize})`);
       const left = remaining(deadline);
       if (left !== undefined && left <= 0) {
@@ -144,9 +197,10 @@ export class Queue<T = unknown> extends StateHandle {
       // A token means a get freed a slot since our attempt (or an older one
       // did): retry. The length of the item list decides, not the token.
       try {
-        await this.ctx.blpop([this.key("notfull")], left);
+        await this.ctx.blpop([this.key("notfull")], left, { deadline });
         drops = 0;
       } catch (err) {
+        if (err instanceof TimeoutError) throw new QueueFullError(`Queue ${this.id}: no room, or no answer from Redis, within the timeout`);
         if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
       }
     }
@@ -164,34 +218,11 @@ export class Queue<T = unknown> extends StateHandle {
   async get(options?: QueueWaitOptions): Promise<T> {
     this.#checkOpen();
     const deadline = waitDeadline(options, `${this.constructor.name}.get`);
-    const ctx = this.ctx;
     const keys = this.#getKeys ??= this.keysOf("items", "notfull");
-    // An unbounded queue's get only removes: a native LPOP does, unless the
-    // keys' expiry is due for its (lazy) refresh, which the script does.
-    const first = this.maxsize === 0 && !ctx.refreshDue(keys)
-      ? await ctx.command<Uint8Array | null>(["LPOP", keys[0]], BINARY)
-      : await ctx.run<Uint8Array | null>(QUEUE_GET, keys, [this.maxsize], BINARY);
-    if (first !== null) return decode(first) as T;
+    const got = await takeItem(this.ctx, keys, this.maxsize, deadline);
+    if (got !== null) return decode(got) as T;
     if (deadline === null) throw new QueueEmptyError(`Queue ${this.id} is empty`);
-    for (let drops = 0;;) {
-      const left = remaining(deadline);
-      if (left !== undefined && left <= 0) throw new QueueEmptyError(`Queue ${this.id} is still empty after the timeout`);
-      let got;
-      try {
-        got = await this.ctx.blpop([keys[0]], left, { binary: true });
-      } catch (err) {
-        if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
-        continue;
-      }
-      if (got === null) continue;
-      if (this.maxsize > 0) {
-        // The item is ours already: losing the wake-up token (Redis gone
-        // this very moment) only delays a blocked putter, so never lose
-        // the item over it.
-        await this.ctx.run(QUEUE_FREED, keys, [this.maxsize]).catch(() => {});
-      }
-      return decode(got[1] as Uint8Array) as T;
-    }
+    throw new QueueEmptyError(`Queue ${this.id} is still empty after the timeout`);
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
- * The one place that talks to Redis: connections (one command connection
- * per URL per process, a small pool of dedicated connections for blocking
- * commands, one subscriber connection), the key namespace
- * `{prefix}:{session}:{kind}:{id}[:{sub}]`, key expiry, and Lua scripts.
+ * The one place primitives talk to Redis through: the key namespace
+ * `{prefix}:{session}:{kind}:{id}[:{sub}]`, key expiry, Lua scripts and
+ * commands, on top of the connections of `redis_connection.ts` (which load
+ * node-redis on the first connection, not at import).
  *
  * Primitives never build key strings or call EVAL themselves: a primitive
  * family exports {@link Script} values made with {@link defineScript} from
@@ -14,509 +14,56 @@
  * for a *lazy* refresh (`touch: "lazy"`, see {@link ScriptDefinition.touch}):
  * the body then gives a TTL to every key it creates, and the client asks
  * for the refresh of the script's KEYS only when this process has not
- * refreshed them for a tenth of `redisExpiryTime`.
+ * refreshed them for a tenth of `redisExpiryTime`. Every script run also
+ * happens once, however often it is sent (see `redis_script.ts`).
  *
  * @module
  */
-import { createHash, randomUUID } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { randomUUID } from "node:crypto";
+import type { Buffer } from "node:buffer";
 import process from "node:process";
-import { createClient, RESP_TYPES } from "npm:redis@^5.8.0";
 import { config } from "../config.ts";
-import { SkypoolError, StateError } from "../errors.ts";
-import { sharedEmbeddedServer, currentEmbeddedServer } from "./embedded_server.ts";
+import { CommandTimeoutError, SkypoolError, StateError } from "../errors.ts";
+import { currentEmbeddedServer, sharedEmbeddedServer } from "./embedded_server.ts";
+import {
+  commandTimeoutMs,
+  isErrorReply,
+  wasNeverSent,
+  connectTimeoutMs,
+  RedisConnection,
+  type RedisArg,
+  type RedisReply,
+  type SendLimits,
+  toArg,
+  toArgs,
+} from "./redis_connection.ts";
+import { checkKeyCount, defineScript, type Script, SCRIPT_HEADER } from "./redis_script.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
-// ---------------------------------------------------------------------------
-// Scripts
-
-/** What a primitive family declares for one Lua script. */
-export interface ScriptDefinition {
-  /** A unique name, `family.action` (used in error messages). */
-  name: string;
-  /**
-   * Names of the KEYS the script takes, in order (documentation and a
-   * count check). A last name ending in `"..."` means "any number more".
-   */
-  keys: readonly string[];
-  /**
-   * The script body. It sees `KEYS` and `ARGV` exactly as passed to
-   * {@link RedisContext.run}, plus these helpers:
-   * - `TTL` — the expiry in seconds (`redisExpiryTime`);
-   * - `now_ms()` — the Redis server clock in milliseconds;
-   * - `touch(key)` — refresh one key's expiry (for keys created mid-script
-   *   that are not in KEYS, and, in a lazy script, for every key it creates);
-   * - `TOUCH` — in a lazy script, whether the KEYS' expiry is refreshed
-   *   after the body in this call.
-   * Return `redis.error_reply('STATE message')` to make the call reject
-   * with a `StateError("message")`.
-   */
-  lua: string;
-  /** Refresh the TTL of every key in KEYS after the body (default `true`). */
-  touchKeys?: boolean;
-  /**
-   * `"always"` (the default): refresh every key in KEYS after the body, in
-   * every call. `"lazy"`: refresh them only in calls where this process has
-   * not refreshed one of them for `redisExpiryTime / 10`; such a body MUST
-   * give a TTL to every key it creates (`touch(key)` when RPUSH/INCR/HSET…
-   * report a new key, or SET … PX), so that no key is ever left without
-   * one. A lazy refresh sets `redisExpiryTime × 1.1`, so a key still lives
-   * at least `redisExpiryTime` after its last use (and at most 10 % longer).
-   * Ignored when `touchKeys` is `false`.
-   */
-  touch?: "always" | "lazy";
-}
-
-/** A script ready to run: its definition, wrapped source and SHA1. */
-export interface Script extends Readonly<ScriptDefinition> {
-  /** Whether the KEYS' expiry is refreshed lazily (see {@link ScriptDefinition.touch}). */
-  readonly lazy: boolean;
-  /** The full source sent to Redis (prelude + body + expiry refresh). */
-  readonly source: string;
-  /** SHA1 of {@link source} (for EVALSHA). */
-  readonly sha: string;
-}
-
-const PRELUDE = `
-local TTL = tonumber(ARGV[1])
-local __argv = ARGV
-local ARGV = {}
-for i = 2, #__argv do ARGV[i - 1] = __argv[i] end
-local TOUCH = true
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local function touch(key)
-  redis.call('EXPIRE', key, TTL)
-end
-`;
-
-const LAZY_PRELUDE = PRELUDE.replace(
-  "for i = 2, #__argv do ARGV[i - 1] = __argv[i] end\nlocal TOUCH = true",
-  "for i = 3, #__argv do ARGV[i - 2] = __argv[i] end\nlocal TOUCH = __argv[2] == '1'",
-);
-
-/**
- * Declares a Lua script. Call it at module level in
- * `src/state/lua/<family>.ts` and pass the result to
- * {@link RedisContext.run}; redis.ts caches nothing per family, so adding
- * scripts needs no change here.
- *
- * @throws {TypeError} for a missing name, keys list or body.
- * @example
- * ```ts
- * import { defineScript } from "./src/state/redis.ts";
- * export const INCR_BY = defineScript({
- *   name: "counter.incrBy",
- *   keys: ["counter"],
- *   lua: "return redis.call('INCRBY', KEYS[1], ARGV[1])",
- * });
- * console.assert(INCR_BY.sha.length === 40);
- * ```
- */
-export function defineScript(def: ScriptDefinition): Script {
-  if (typeof def?.name !== "string" || def.name === "") throw new TypeError("defineScript: name must be a non-empty string");
-  if (!Array.isArray(def.keys)) throw new TypeError(`defineScript(${def.name}): keys must be an array of names`);
-  if (typeof def.lua !== "string" || def.lua.trim() === "") throw new TypeError(`defineScript(${def.name}): lua must be a non-empty string`);
-  if (def.touch !== undefined && def.touch !== "always" && def.touch !== "lazy") {
-    throw new TypeError(`defineScript(${def.name}): touch must be "always" or "lazy"`);
-  }
-  const touchKeys = def.touchKeys ?? true;
-  const touch = touchKeys ? def.touch ?? "always" : "always";
-  const lazy = touchKeys && touch === "lazy";
-  // A lazy script's first ARGV is "1" when the KEYS are due for a refresh.
-  const prelude = lazy ? LAZY_PRELUDE : PRELUDE;
-  const source = `-- skypool script ${def.name}\n${prelude}\nlocal function __body()\n${def.lua}\nend\nlocal __r = __body()\n` +
-    (lazy ? `if TOUCH then for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], TTL) end end\n` : touchKeys ? `for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], TTL) end\n` : "") +
-    `return __r\n`;
-  const sha = createHash("sha1").update(source).digest("hex");
-  return Object.freeze({ ...def, touchKeys, touch, lazy, source, sha });
-}
-
-function checkKeyCount(script: Script, keys: readonly string[]): void {
-  const names = script.keys;
-  const variadic = names.length > 0 && names[names.length - 1].endsWith("...");
-  const fixed = variadic ? names.length - 1 : names.length;
-  if (variadic ? keys.length < fixed : keys.length !== fixed) {
-    throw new TypeError(`script ${script.name} takes keys [${names.join(", ")}], got ${keys.length}`);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Connections
-
-/** A value that can be sent as a Redis argument. */
-export type RedisArg = string | number | bigint | Uint8Array;
-
-/** A reply as node-redis decodes it (strings, or Buffers in binary mode). */
-export type RedisReply = string | number | Buffer | null | RedisReply[];
+export { clientOptions, redactUrl } from "./redis_client.ts";
+export { commandTimeoutMs, connectTimeoutMs, isConnectionDrop, RedisConnection, type RedisArg, type RedisReply } from "./redis_connection.ts";
+export { defineScript, type Script, type ScriptDefinition } from "./redis_script.ts";
 
 /** Options of a command. */
 export interface CommandOptions {
   /** Return bulk strings as `Buffer`s instead of UTF-8 strings. */
   binary?: boolean;
-}
-
-/** How long a command waits for Redis to become reachable before failing. */
-export function connectTimeoutMs(): number {
-  const raw = Number(process.env.SKYPOOL_REDIS_TIMEOUT_MS);
-  return Number.isFinite(raw) && raw > 0 ? raw : 10_000;
-}
-
-// The subset of node-redis' client that this module uses (its own generic
-// types are large; this keeps type checking fast and the seam visible).
-interface RawClient {
-  readonly isReady: boolean;
-  readonly isOpen: boolean;
-  connect(): Promise<unknown>;
-  sendCommand<T>(args: ReadonlyArray<string | Buffer>, options?: unknown): Promise<T>;
-  subscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<void>;
-  unsubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<void>;
-  ref(): void;
-  unref(): void;
-  destroy(): void;
-  close(): Promise<void>;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-}
-
-const BINARY = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
-
-/** Hides a password in a URL for error messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@").replace(/([?&]password=)[^&]*/, "$1***");
-}
-
-/**
- * Turns a skypool Redis URL into node-redis client options.
- * Accepted: `redis://[user[:pass]@]host[:port][/db]`, `rediss://…` (TLS),
- * and unix sockets as `unix:///path/to.sock[?db=N&password=…&username=…]`
- * (also `redis+unix://` and `redis:///path.sock` style paths ending in `.sock`).
- *
- * @throws {TypeError} for a URL with another scheme.
- * @example
- * ```ts
- * import { clientOptions } from "./src/state/redis.ts";
- * const o = clientOptions("unix:///tmp/r.sock?db=2") as { socket: { path: string }; database: number };
- * console.assert(o.socket.path === "/tmp/r.sock" && o.database === 2);
- * ```
- */
-export function clientOptions(url: string): Record<string, unknown> {
-  const unix = /^(?:unix|redis\+unix):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^?]+)(?:\?(.*))?$/.exec(url);
-  if (unix) {
-    const params = new URLSearchParams(unix[4] ?? "");
-    const out: Record<string, unknown> = { socket: { path: unix[3] } };
-    const username = params.get("username") ?? (unix[1] ? decodeURIComponent(unix[1]) : undefined);
-    const password = params.get("password") ?? (unix[2] ? decodeURIComponent(unix[2]) : undefined);
-    if (username) out.username = username;
-    if (password) out.password = password;
-    const db = params.get("db");
-    if (db !== null) out.database = Number(db);
-    return out;
-  }
-  if (/^rediss?:\/\//.test(url)) return { url };
-  throw new TypeError(`unsupported Redis URL ${JSON.stringify(redactUrl(url))}: use redis://, rediss:// or unix:///path/to/socket`);
-}
-
-/**
- * The connections to one Redis server (one per URL per process): a command
- * connection shared by every handle, a pool of dedicated connections for
- * blocking commands, and one subscriber connection.
- *
- * Connections do not keep the program alive while idle (their sockets are
- * unref'd between commands). A connection that drops is discarded and a
- * new one is opened by the next command, waiting at most
- * {@link connectTimeoutMs} for Redis to come back.
- */
-export class RedisConnection {
-  /** The URL this connection talks to. */
-  readonly url: string;
-  #options: Record<string, unknown>;
-  #command?: RawClient;
-  #commandOpening?: Promise<RawClient>;
-  #idle: RawClient[] = [];
-  #busy = new Set<RawClient>();
-  #inFlight = new Map<RawClient, number>();
-  #subscriber?: RawClient;
-  #subscriberOpening?: Promise<RawClient>;
-  #listeners = new Map<string, Set<(message: Buffer) => void>>();
-  #closed = false;
-  /** How many blocking connections are kept idle for reuse. */
-  static maxIdleBlocking = 8;
-
-  constructor(url: string) {
-    this.#options = clientOptions(url);
-    this.url = url;
-  }
-
-  async #open(purpose: string, keepReconnecting = false): Promise<RawClient> {
-    if (this.#closed) throw new StateError(`the Redis connection to ${redactUrl(this.url)} was closed`);
-    const embedded = currentEmbeddedServer();
-    if (embedded !== undefined && embedded.url === this.url) await embedded.ready();
-    const timeout = connectTimeoutMs();
-    const deadline = Date.now() + timeout;
-    let everReady = false;
-    let lastError: unknown;
-    const socket = {
-      ...(this.#options.socket as Record<string, unknown> | undefined),
-      connectTimeout: Math.min(timeout, 5000),
-      reconnectStrategy: (retries: number, cause: Error): number | false | Error => {
-        lastError = cause;
-        // After a drop, the connection is discarded and reopened on demand,
-        // except the subscriber, which node-redis resubscribes for us.
-        if (everReady && (!keepReconnecting || this.#listeners.size === 0)) return false;
-        if (!everReady && Date.now() >= deadline) {
-          return new SkypoolError(
-            `cannot reach Redis at ${redactUrl(this.url)} within ${timeout} ms (${cause?.message ?? cause}). ` +
-              "Check that it is running, or set SKYPOOL_REDIS_URL / config.set({ redis: { url } }).",
-          );
-        }
-        return Math.min(25 * 2 ** retries, 500);
-      },
-    };
-    const client = createClient({
-      ...this.#options,
-      socket,
-      disableOfflineQueue: !keepReconnecting,
-      name: `skypool-${purpose}`,
-      disableClientInfo: true,
-    } as Parameters<typeof createClient>[0]) as unknown as RawClient;
-    client.on("error", (err) => {
-      lastError = err;
-    });
-    client.on("ready", () => {
-      everReady = true;
-    });
-    try {
-      await client.connect();
-    } catch (err) {
-      try {
-        client.destroy();
-      } catch {
-        // not open
-      }
-      if (err instanceof SkypoolError) throw err;
-      throw new SkypoolError(`cannot connect to Redis at ${redactUrl(this.url)}: ${(err as Error)?.message ?? err}`, {
-        cause: lastError ?? err,
-      });
-    }
-    everReady = true;
-    client.unref();
-    return client;
-  }
-
-  /** The shared command connection, opened (or reopened) on demand. */
-  async #commandClient(): Promise<RawClient> {
-    const current = this.#command;
-    if (current?.isReady) return current;
-    if (current) {
-      this.#command = undefined;
-      this.#discard(current);
-    }
-    this.#commandOpening ??= this.#open("cmd").then(
-      (c) => {
-        this.#command = c;
-        this.#commandOpening = undefined;
-        return c;
-      },
-      (err) => {
-        this.#commandOpening = undefined;
-        throw err;
-      },
-    );
-    return this.#commandOpening;
-  }
-
-  #discard(client: RawClient): void {
-    this.#inFlight.delete(client);
-    try {
-      client.destroy();
-    } catch {
-      // already closed
-    }
-  }
-
-  #send<T>(client: RawClient, args: ReadonlyArray<string | Buffer>, binary: boolean): Promise<T> {
-    // Keep the program alive exactly while a command waits for its reply.
-    const n = (this.#inFlight.get(client) ?? 0) + 1;
-    this.#inFlight.set(client, n);
-    if (n === 1) client.ref();
-    let reply: Promise<T>;
-    try {
-      reply = client.sendCommand<T>(args, binary ? BINARY : undefined);
-    } catch (err) {
-      this.#settled(client);
-      return Promise.reject(err);
-    }
-    return reply.then(
-      (value) => {
-        this.#settled(client);
-        return value;
-      },
-      (err) => {
-        this.#settled(client);
-        throw err;
-      },
-    );
-  }
-
-  #settled(client: RawClient): void {
-    const left = (this.#inFlight.get(client) ?? 1) - 1;
-    if (left <= 0) {
-      this.#inFlight.delete(client);
-      client.unref();
-    } else {
-      this.#inFlight.set(client, left);
-    }
-  }
-
   /**
-   * Sends one command on the shared connection.
-   *
-   * @throws {SkypoolError} when Redis cannot be reached in time, or wraps
-   *   the Redis error reply.
+   * `performance.now()` time by which the calling operation must settle
+   * (a call with a timeout): the command then rejects with `TimeoutError`
+   * even if Redis has not answered.
    */
-  command<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T> {
-    return this.commandArgs<T>(toArgs(args), options.binary ?? false);
-  }
-
+  deadline?: number;
   /**
-   * {@link command} for arguments already converted to strings/Buffers (the
-   * hot path of scripts: no copy, and no extra await when connected).
-   * @internal
+   * Undoes a command whose call gave up on it (its {@link deadline} passed,
+   * or Redis stopped answering) but which Redis ran after all: receives
+   * that run's reply, so that the caller can give back what it took (an
+   * item, a lock). For a script this is certain: once Redis answers again,
+   * the run is fenced off (it can no longer happen) and `undo` gets its
+   * reply if it had happened. For a native command it covers a reply that
+   * still arrives on the same connection.
    */
-  commandArgs<T>(args: ReadonlyArray<string | Buffer>, binary: boolean): Promise<T> {
-    return this.#onCommandClient((c) => this.#send<T>(c, args, binary));
-  }
-
-  /**
-   * Runs `send` on the shared command connection. A connection that still
-   * looked ready but had died (Redis restarted since its last use) fails
-   * with a reset: it is dropped and `send` runs once more on a fresh one,
-   * which waits a bounded time for Redis to be back.
-   */
-  #onCommandClient<T>(send: (client: RawClient) => Promise<T>): Promise<T> {
-    const retry = (client: RawClient) => (err: unknown): Promise<T> => {
-      if (!isConnectionDrop(err)) throw err;
-      if (this.#command === client) {
-        this.#command = undefined;
-        this.#discard(client);
-      }
-      return this.#commandClient().then(send);
-    };
-    const client = this.#command;
-    if (client !== undefined && client.isReady) return send(client).catch(retry(client));
-    return this.#commandClient().then((c) => send(c).catch(retry(c)));
-  }
-
-  /**
-   * Sends several commands on the shared connection in one write (a
-   * pipeline: one round trip), in order, with nothing interleaved between
-   * them. Not atomic: Redis runs them one after the other as they arrive.
-   * Resolves to their replies in order; rejects with the first failure.
-   * @internal
-   */
-  pipelineArgs<T extends unknown[]>(commands: ReadonlyArray<ReadonlyArray<string | Buffer>>, binary: boolean): Promise<T> {
-    return this.#onCommandClient((client) => Promise.all(commands.map((args) => this.#send(client, args, binary))) as Promise<T>);
-  }
-
-  /**
-   * Runs `fn` with a dedicated connection (for blocking commands such as
-   * BLPOP, BLMOVE, XREAD BLOCK, WAIT); the connection is returned to a
-   * small pool afterwards. `send` on it refs the program while it waits.
-   */
-  async withDedicated<T>(fn: (send: <R = RedisReply>(args: readonly RedisArg[], options?: CommandOptions) => Promise<R>) => Promise<T>): Promise<T> {
-    let client: RawClient | undefined;
-    while ((client = this.#idle.pop()) !== undefined && !client.isReady) this.#discard(client);
-    client ??= await this.#open("block");
-    this.#busy.add(client);
-    const c = client;
-    let ok = false;
-    try {
-      const result = await fn((args, options = {}) => this.#send(c, toArgs(args), options.binary ?? false));
-      ok = true;
-      return result;
-    } finally {
-      this.#busy.delete(c);
-      if (ok && c.isReady && !this.#closed && this.#idle.length < RedisConnection.maxIdleBlocking) this.#idle.push(c);
-      else this.#discard(c);
-    }
-  }
-
-  async #subscriberClient(): Promise<RawClient> {
-    if (this.#subscriber?.isOpen) return this.#subscriber;
-    this.#subscriberOpening ??= this.#open("sub", true).then(
-      (c) => {
-        this.#subscriber = c;
-        this.#subscriberOpening = undefined;
-        return c;
-      },
-      (err) => {
-        this.#subscriberOpening = undefined;
-        throw err;
-      },
-    );
-    return this.#subscriberOpening;
-  }
-
-  /**
-   * Subscribes `listener` to a channel on the shared subscriber connection
-   * (resubscribed automatically after a reconnect). Resolves once the
-   * subscription is active; the returned function unsubscribes. While any
-   * subscription is active the program stays alive, so always unsubscribe.
-   */
-  async subscribe(channel: string, listener: (message: Buffer) => void): Promise<() => Promise<void>> {
-    const client = await this.#subscriberClient();
-    let set = this.#listeners.get(channel);
-    if (set === undefined) {
-      set = new Set();
-      this.#listeners.set(channel, set);
-      const fanOut = (message: Buffer) => {
-        for (const l of [...(this.#listeners.get(channel) ?? [])]) l(message);
-      };
-      (fanOut as unknown as { channel: string }).channel = channel;
-      this.#fanOuts.set(channel, fanOut);
-      await client.subscribe(channel, fanOut, true);
-    }
-    set.add(listener);
-    // A live subscription is someone waiting for a message: keep the program alive.
-    client.ref();
-    return async () => {
-      const s = this.#listeners.get(channel);
-      if (!s?.delete(listener) || s.size > 0) return;
-      this.#listeners.delete(channel);
-      const fanOut = this.#fanOuts.get(channel);
-      this.#fanOuts.delete(channel);
-      if (fanOut && client.isOpen) await client.unsubscribe(channel, fanOut, true).catch(() => {});
-      // An idle subscriber must not keep reconnecting (and the program alive).
-      if (this.#listeners.size === 0 && this.#subscriber === client) {
-        this.#subscriber = undefined;
-        this.#discard(client);
-      }
-    };
-  }
-  #fanOuts = new Map<string, (message: Buffer) => void>();
-
-  /** Closes every connection of this URL (in-flight commands are rejected). */
-  async close(): Promise<void> {
-    this.#closed = true;
-    const all = [this.#command, this.#subscriber, ...this.#idle, ...this.#busy].filter((c): c is RawClient => c !== undefined);
-    this.#command = this.#subscriber = undefined;
-    this.#idle = [];
-    this.#busy.clear();
-    for (const c of all) this.#discard(c);
-    connections.delete(this.url);
-  }
-}
-
-function toArg(a: RedisArg): string | Buffer {
-  if (typeof a === "string") return a;
-  if (typeof a === "number" || typeof a === "bigint") return String(a);
-  if (a instanceof Uint8Array) return Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  throw new TypeError(`cannot send ${typeof a} to Redis`);
-}
-
-function toArgs(args: readonly RedisArg[]): (string | Buffer)[] {
-  return args.map(toArg);
+  undo?: (reply: unknown) => void;
 }
 
 /**
@@ -552,6 +99,7 @@ export function connectionFor(url: string): RedisConnection {
 /** Closes every Redis connection this process opened (tests; shutdown). */
 export async function closeAllConnections(): Promise<void> {
   await Promise.all([...connections.values()].map((c) => c.close()));
+  connections.clear();
   contexts.clear();
 }
 
@@ -640,21 +188,6 @@ export function workerEnvironment(): Record<string, string> {
 }
 
 const contexts = new Map<string, RedisContext>();
-
-/**
- * Whether `err` means the connection died under a command (Redis restarted,
- * or the socket was reset), as opposed to an error reply: such a command
- * may be sent again on a new connection.
- * @internal
- */
-export function isConnectionDrop(err: unknown): boolean {
-  for (let e = err as { message?: unknown; cause?: unknown; code?: unknown; constructor?: { name?: string } } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.constructor?.name === "SocketClosedUnexpectedlyError" || /Socket closed unexpectedly/.test(String(e.message))) return true;
-    if (e.code === "ECONNRESET" || e.code === "EPIPE" || /\b(ECONNRESET|EPIPE)\b/.test(String(e.message))) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
 
 /**
  * The context for a location (cached: handles of the same namespace share
@@ -758,11 +291,15 @@ export class RedisContext {
 
   /**
    * Runs a script (EVALSHA; on NOSCRIPT — first use, or after a Redis
-   * restart — EVAL, which also caches it). The expiry is prepended to ARGV
-   * by this method and hidden from the script body.
+   * restart — EVAL, which also caches it). The expiry and the run's
+   * operation id are prepended to ARGV by this method and hidden from the
+   * script body; the run happens once even when the connection drops under
+   * it and it is sent again.
    *
    * @throws {TypeError} if the number of keys does not match the script.
    * @throws {StateError} when the script returns `redis.error_reply('STATE …')`.
+   * @throws {CommandTimeoutError} when Redis does not answer within `redis.commandTimeoutMs`.
+   * @throws {TimeoutError} when `options.deadline` passes first.
    * @throws {SkypoolError} when Redis is unreachable or returns another error.
    */
   async run<T = RedisReply>(script: Script, keys: readonly string[], args: readonly RedisArg[] = [], options: CommandOptions = {}): Promise<T> {
@@ -772,8 +309,10 @@ export class RedisContext {
     // e.g. `leaseMs` in an acquire) will do, which saves a config read.
     const expiry = script.touchKeys || this.#expiry === 0 ? this.expirySeconds : this.#expiry;
     const nk = keys.length;
+    const acks = this.#acks.length > 0 ? this.#acks.splice(0, MAX_ACKS) : this.#acks;
+    const op = this.#newOp();
     let touchedAt = -1;
-    const argv: (string | Buffer)[] = new Array(3 + nk + (script.lazy ? 2 : 1) + args.length);
+    const argv: (string | Buffer)[] = new Array(3 + nk + SCRIPT_HEADER + acks.length + args.length);
     argv[0] = "EVALSHA";
     argv[1] = script.sha;
     argv[2] = String(nk);
@@ -785,27 +324,90 @@ export class RedisContext {
       argv[at++] = touchedAt >= 0 ? "1" : "0";
     } else {
       argv[at++] = String(expiry);
+      argv[at++] = "1";
     }
+    argv[at++] = op;
+    argv[at++] = this.#opTtl;
+    argv[at++] = String(acks.length);
+    for (let i = 0; i < acks.length; i++) argv[at++] = acks[i];
     for (let i = 0; i < args.length; i++) argv[at + i] = toArg(args[i]);
     const binary = options.binary ?? false;
+    const limits: SendLimits = { resend: true, deadline: options.deadline };
     try {
       let reply: T;
       try {
-        reply = await this.connection.commandArgs<T>(argv, binary);
+        reply = await this.connection.commandArgs<T>(argv, binary, limits);
       } catch (err) {
         if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
         argv[0] = "EVAL";
         argv[1] = script.source;
-        reply = await this.connection.commandArgs<T>(argv, binary);
+        reply = await this.connection.commandArgs<T>(argv, binary, limits);
       }
       if (touchedAt >= 0) this.#noteTouched(keys, touchedAt);
+      this.#acks.push(op);
       return reply;
     } catch (err) {
       const e = translateError(err, script.name);
-      // The refresh runs after the body even when it returns a STATE error.
-      if (touchedAt >= 0 && e instanceof StateError) this.#noteTouched(keys, touchedAt);
+      if (!isErrorReply(err)) {
+        // No answer (a timeout, a stall, a drop past every resend): whether
+        // the run happened is unknown, so make it certain and undo it.
+        if (options.undo !== undefined && !wasNeverSent(err)) this.#fence(op, binary, options.undo);
+      } else if (e instanceof StateError) {
+        // The refresh runs after the body even when it returns a STATE error.
+        if (touchedAt >= 0) this.#noteTouched(keys, touchedAt);
+        this.#acks.push(op);
+      }
       throw e;
     }
+  }
+
+  /**
+   * Makes sure the script run `op`, given up on, either happened or never
+   * will: once Redis answers, its record is replaced by one that makes a
+   * late delivery of the run a no-op, and `undo` gets the run's reply if it
+   * had happened. Tried again until Redis answers or the record would have
+   * expired anyway.
+   */
+  #fence(op: string, binary: boolean, undo: (reply: unknown) => void): void {
+    const until = performance.now() + Number(this.#opTtl);
+    const attempt = (): void => {
+      this.run<[number, unknown?]>(FENCE, [op], [this.#opTtl], { binary }).then(
+        ([ran, reply]) => {
+          if (ran === 1) undo(reply);
+        },
+        () => {
+          if (performance.now() < until) unrefTimer(setTimeout(attempt, FENCE_RETRY_MS));
+        },
+      );
+    };
+    attempt();
+  }
+
+  // Operation ids of script runs whose reply arrived: the next runs delete
+  // them (their record is only needed while a resend is possible).
+  #acks: string[] = [];
+  #opCount = 0;
+  #opPrefix = "";
+  #opTtlFor = -1;
+  #opTtlMs = "";
+
+  // Operation records are bookkeeping, not state of any object: they live
+  // beside the namespace (`{prefix}:op:{session}:…`), so that a scan of the
+  // namespace sees only what primitives made, and expire by themselves.
+  #newOp(): string {
+    if (this.#opPrefix === "") this.#opPrefix = `${this.location.prefix}:op:${this.location.session}:${newId().slice(0, 12)}.`;
+    return this.#opPrefix + (++this.#opCount).toString(36);
+  }
+
+  // A run's record outlives every resend of it: those happen within a
+  // command deadline plus a reconnection.
+  get #opTtl(): string {
+    const commandMs = commandTimeoutMs();
+    if (commandMs !== this.#opTtlFor) {
+      this.#opTtlFor = commandMs;
+      this.#opTtlMs = String(Math.ceil(2 * (commandMs + connectTimeoutMs()) + 10_000));
+    }
+    return this.#opTtlMs;
   }
 
   /**
@@ -819,24 +421,6 @@ export class RedisContext {
     // The expiry last used by a lazy script will do (it saves a config
     // read on a hot path): a changed one is seen by the next script.
     return this.#touchDue(keys, this.#touchedExpiry || this.expirySeconds);
-  }
-
-  /**
-   * Appends `value` to the list `key` and sets the list's expiry, both in
-   * one write (a pipeline of RPUSH and PEXPIRE: one round trip, native
-   * commands, so much cheaper than a script). The list thus gets its TTL
-   * in the same write that may create it. Resolves to the list's length.
-   *
-   * @throws {SkypoolError} when Redis is unreachable or replies with an error.
-   */
-  async pushWithExpiry(key: string, value: RedisArg): Promise<number> {
-    const ms = String(Math.ceil(this.expirySeconds * 1000 * LAZY_SLACK));
-    try {
-      const [n] = await this.connection.pipelineArgs<[number, number]>([["RPUSH", key, toArg(value)], ["PEXPIRE", key, ms]], false);
-      return n;
-    } catch (err) {
-      throw translateError(err, "RPUSH");
-    }
   }
 
   // When this process last had each key's expiry refreshed by a lazy script
@@ -869,29 +453,71 @@ export class RedisContext {
   /**
    * Sends one command on the shared connection (non-blocking commands only).
    * Commands that create keys must go through a script instead, so that
-   * they get a TTL.
+   * they get a TTL. Only reads and commands that are harmless twice are
+   * sent again after a dropped connection; others then fail with a
+   * `StateError`.
    *
+   * @throws {CommandTimeoutError} when Redis does not answer within `redis.commandTimeoutMs`.
+   * @throws {TimeoutError} when `options.deadline` passes first.
    * @throws {SkypoolError} when Redis is unreachable or replies with an error.
    */
   async command<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T> {
+    const name = String(args[0]).toUpperCase();
     try {
-      return await this.connection.commandArgs<T>(toArgs(args), options.binary ?? false);
+      return await this.connection.commandArgs<T>(toArgs(args), options.binary ?? false, {
+        resend: RESENDABLE.has(name),
+        deadline: options.deadline,
+        onLate: options.undo,
+      });
     } catch (err) {
-      throw translateError(err, String(args[0]));
+      throw translateError(err, name);
     }
   }
 
   /**
-   * Sends a blocking command (BLPOP, BLMOVE, XREAD BLOCK…) on a dedicated
-   * connection, so that it stalls nobody else.
+   * Sends a blocking command (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH; its timeout
+   * in seconds last) on a dedicated connection, so that it stalls nobody
+   * else. A long wait, or one forever (`0`), is sent as a series of waits
+   * of at most `redis.commandTimeoutMs`, each of which Redis must end
+   * within that much more (else a `CommandTimeoutError`); the last one,
+   * if Redis does not end it on time (frozen), ends here as a timeout
+   * (`null`) shortly after.
    *
+   * @throws {TypeError} for another command.
+   * @throws {CommandTimeoutError} when Redis stops answering before the last slice of a wait.
    * @throws {SkypoolError} when Redis is unreachable or replies with an error.
    */
-  async blocking<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T> {
+  async blocking<T = RedisReply>(args: readonly RedisArg[], options: CommandOptions = {}): Promise<T | null> {
+    const name = String(args[0]).toUpperCase();
+    if (!BLOCKING.has(name)) throw new TypeError(`blocking() sends ${[...BLOCKING].join(", ")}, not ${name}`);
+    const argv = toArgs(args);
+    const seconds = Number(argv[argv.length - 1]);
+    if (!(seconds >= 0)) throw new TypeError(`${name} needs a timeout in seconds last, got ${String(argv[argv.length - 1])}`);
+    const binary = options.binary ?? false;
+    // The wait is sent in slices of at most `redis.commandTimeoutMs`, so a
+    // server that freezes during a long wait is noticed within two of them.
+    const end = seconds === 0 ? Infinity : performance.now() + seconds * 1000;
     try {
-      return await this.connection.withDedicated((send) => send<T>(args, options));
+      for (;;) {
+        const commandMs = commandTimeoutMs();
+        const left = end - performance.now();
+        const last = left <= commandMs;
+        const blockMs = last ? Math.max(left, 1) : commandMs;
+        argv[argv.length - 1] = (blockMs / 1000).toFixed(3);
+        // The last slice ends the caller's wait: a server that does not end
+        // it on time ends it here, shortly after, as a timeout.
+        const stallMs = blockMs + (last ? BLOCK_GRACE_MS : commandMs);
+        let reply: T | null;
+        try {
+          reply = await this.connection.withDedicated((send) => send<T | null>(argv, binary, { stallMs }), options.deadline);
+        } catch (err) {
+          if (!last || !(err instanceof CommandTimeoutError)) throw err;
+          reply = null;
+        }
+        if (reply !== null || last) return reply;
+      }
     } catch (err) {
-      throw translateError(err, String(args[0]));
+      throw translateError(err, name);
     }
   }
 
@@ -911,7 +537,7 @@ export class RedisContext {
       return null;
     }
     const seconds = timeoutMs === undefined ? "0" : (Math.max(timeoutMs, 1) / 1000).toFixed(3);
-    const reply = await this.blocking<[string | Buffer, string | Buffer] | null>(["BLPOP", ...keys, seconds], options);
+    const reply = await this.blocking<[string | Buffer, string | Buffer]>(["BLPOP", ...keys, seconds], options);
     if (reply === null) return null;
     return [String(reply[0]), reply[1]];
   }
@@ -951,6 +577,47 @@ export class RedisContext {
 }
 
 const TOUCH = defineScript({ name: "redis.touch", keys: ["key..."], lua: "return 1" });
+
+/**
+ * Fences off a script run given up on (see `RedisContext.#fence`): KEYS:
+ * its operation id. ARGV: the record's expiry in ms. Returns `{1, reply}`
+ * if the run had happened, else `{0}`; either way the run can no longer
+ * happen (its record now replays a nil reply).
+ */
+const FENCE = defineScript({
+  name: "redis.fence",
+  keys: ["op"],
+  touchKeys: false,
+  lua: `
+local r = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], cmsgpack.pack({}), 'PX', ARGV[1])
+if not r then return {0} end
+return {1, cmsgpack.unpack(r)[1]}
+`,
+});
+
+/** How often a fence is tried again while Redis does not answer. */
+const FENCE_RETRY_MS = 250;
+
+/** How many acknowledged operation ids one script run deletes. */
+const MAX_ACKS = 16;
+
+/**
+ * How long after the end of a bounded blocking wait Redis may take to end
+ * it before the wait counts as ended by a frozen server.
+ */
+const BLOCK_GRACE_MS = 400;
+
+/** The blocking commands {@link RedisContext.blocking} sends (timeout last). */
+const BLOCKING = new Set(["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH"]);
+
+/** Commands that are harmless to apply twice, so they are sent again after a drop. */
+const RESENDABLE = new Set([
+  "GET", "MGET", "EXISTS", "TYPE", "TTL", "PTTL", "STRLEN", "GETRANGE",
+  "LLEN", "LINDEX", "LRANGE", "HGET", "HMGET", "HGETALL", "HLEN", "HEXISTS", "HKEYS", "HVALS",
+  "SCARD", "SISMEMBER", "SMEMBERS", "ZSCORE", "ZCARD", "ZRANGE", "XLEN", "XRANGE",
+  "SCAN", "PING", "INFO", "TIME", "DEL", "UNLINK", "EXPIRE", "PEXPIRE",
+]);
 
 /** Maps a Redis/node-redis error to skypool's errors. */
 function translateError(err: unknown, what: string): Error {

@@ -9,7 +9,8 @@
  * @module
  */
 import { registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { checkAcquireOptions, keepLease, newToken, type AcquireOptions } from "./lease.ts";
+import { TimeoutError } from "../errors.ts";
+import { checkAcquireOptions, commandDeadline, keepLease, newToken, type AcquireOptions } from "./lease.ts";
 import { SEM_ACQUIRE, SEM_RELEASE, SEM_VALUE } from "./lua/semaphore.ts";
 import { checkInteger } from "../validate.ts";
 
@@ -81,21 +82,51 @@ export abstract class SemLock extends StateHandle {
     // A long wait is cut into slices: each retry refreshes the keys' expiry
     // and the waiter's registration.
     const waitFor = () => Math.min(slice, deadline === undefined ? Infinity : deadline - performance.now());
-    let mode = block && (timeout === undefined || timeout > 0) ? "wait" : "try";
-    let ok = false;
-    for (;;) {
-      const [got, next] = await ctx.run<[number, number]>(SEM_ACQUIRE, keys, [
-        this.initialValue,
-        me,
-        leaseMs,
-        mode,
-        Math.ceil(Math.max(0, waitFor())) + WAITER_GRACE_MS,
-      ]);
-      if (got === 1) {
-        ok = true;
-        break;
+    const mode = block && (timeout === undefined || timeout > 0) ? "wait" : "try";
+    // A run that Redis makes for a call that gave up on it (timeout passed,
+    // Redis frozen) may take a permit nobody here holds: give it back.
+    const by = commandDeadline(timeout);
+    // At most one permit is ever held by `me`, so it is given back once
+    // (the given-up run and the cancel after it may both report it).
+    let undone = false;
+    const undo = (late: unknown) => {
+      if (Array.isArray(late) && late[0] === 1 && !undone) {
+        undone = true;
+        void ctx.run(SEM_RELEASE, keys, [this.initialValue, 1, this.#bound, this.#overRelease, me]).catch(() => {});
       }
-      if (mode !== "wait") break;
+    };
+    const run = (m: string, waitMs: number, deadline = by) =>
+      ctx.run<[number, number]>(SEM_ACQUIRE, keys, [this.initialValue, me, leaseMs, m, waitMs], { deadline, undo });
+    let ok = false;
+    try {
+      ok = await this.#waitLoop(run, mode, me, deadline, waitFor, by);
+    } catch (err) {
+      if (!(err instanceof TimeoutError) || timeout === undefined) throw err;
+      // Redis did not answer in time: leave the queue once it does (a
+      // permit handed over meanwhile goes back).
+      void run("cancel", 0, undefined).then(undo, () => {});
+    }
+    if (ok) {
+      this.#tokens.push(me);
+      this.#stops.set(me, keepLease(ctx, keys[1], me, () => this.#forget(me), [keys[0], keys[2], keys[3]]));
+    }
+    return ok;
+  }
+
+  // The acquire loop: try; in "wait" mode block on our wake key for a
+  // hand-off until the deadline, then leave the queue ("cancel").
+  async #waitLoop(
+    attempt: (mode: string, waitMs: number) => Promise<[number, number]>,
+    mode: string,
+    me: string,
+    deadline: number | undefined,
+    waitFor: () => number,
+    by: number | undefined,
+  ): Promise<boolean> {
+    for (;;) {
+      const [got, next] = await attempt(mode, Math.ceil(Math.max(0, waitFor())) + WAITER_GRACE_MS);
+      if (got === 1) return true;
+      if (mode !== "wait") return false;
       let wait = waitFor();
       // A holder's lease may run out first (it died): its permit is handed on
       // by whichever script reaps it, so wake up then and run one.
@@ -106,25 +137,17 @@ export abstract class SemLock extends StateHandle {
       }
       let woken;
       try {
-        woken = await ctx.blpop([me], Math.max(1, wait));
+        woken = await this.ctx.blpop([me], Math.max(1, wait), { deadline: by });
       } catch (err) {
+        if (err instanceof TimeoutError) throw err;
         // Leave the queue; a permit handed over meanwhile is ours to keep.
-        const kept = await ctx.run<[number, number]>(SEM_ACQUIRE, keys, [this.initialValue, me, leaseMs, "cancel", 0]).catch(() => [0, 0]);
+        const kept = await attempt("cancel", 0).catch(() => [0, 0]);
         if (kept[0] !== 1) throw err;
-        ok = true;
-        break;
+        return true;
       }
-      if (woken !== null) {
-        ok = true;
-        break;
-      }
+      if (woken !== null) return true;
       if (deadline !== undefined && deadline - performance.now() <= 0) mode = "cancel";
     }
-    if (ok) {
-      this.#tokens.push(me);
-      this.#stops.set(me, keepLease(ctx, keys[1], me, () => this.#forget(me), [keys[0], keys[2], keys[3]]));
-    }
-    return ok;
   }
 
   /**

@@ -7,8 +7,8 @@
 import { decode, encode } from "../task/codec.ts";
 import { StateError } from "../errors.ts";
 import { type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
-import { QUEUE_GET, QUEUE_PUT } from "./lua/queue.ts";
-import { isConnectionDrop, MAX_DROPS } from "./queue.ts";
+import { QUEUE_PUT } from "./lua/queue.ts";
+import { takeItem } from "./queue.ts";
 
 /**
  * An unbounded FIFO queue shared through Redis. `get` waits (in Redis)
@@ -55,17 +55,7 @@ export class SimpleQueue<T = unknown> extends StateHandle {
    */
   async get(): Promise<T> {
     this.#checkOpen();
-    const items = this.key("items");
-    const first = await this.ctx.run<Uint8Array | null>(QUEUE_GET, [items, this.key("notfull")], [0], { binary: true });
-    if (first !== null) return decode(first) as T;
-    for (let drops = 0;; ) {
-      try {
-        const got = await this.ctx.blpop([items], undefined, { binary: true });
-        return decode(got![1] as Uint8Array) as T;
-      } catch (err) {
-        if (!isConnectionDrop(err) || ++drops > MAX_DROPS) throw err;
-      }
-    }
+    return decode((await takeItem(this.ctx, [this.key("items"), this.key("notfull")], 0, undefined))!) as T;
   }
 
   /**

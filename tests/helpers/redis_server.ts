@@ -1,7 +1,8 @@
 /**
- * Test helper: a private `redis-server` on a free TCP port (no persistence),
- * which tests start, kill, restart on the same port, and scan for keys
- * without a TTL.
+ * Test helper: a private `redis-server` on a free TCP port (in memory, or
+ * durable: an append-only file fsynced on every write), which tests start,
+ * kill, restart on the same port, freeze and thaw (SIGSTOP/SIGCONT), and
+ * scan for keys without a TTL.
  *
  * ```ts
  * const server = await startRedisServer();
@@ -12,6 +13,9 @@
  * @module
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, connect } from "node:net";
 import process from "node:process";
 import { createClient } from "npm:redis@^5.8.0";
@@ -24,8 +28,12 @@ export interface TestRedisServer {
   readonly port: number;
   /** The server's pid (changes on restart). */
   readonly pid: number | undefined;
-  /** SIGKILLs the server (data is lost: no persistence) and waits for it to exit. */
+  /** SIGKILLs the server and waits for it to exit (an in-memory server loses its data). */
   kill(): Promise<void>;
+  /** Stops the server process (SIGSTOP): connections stay open, nothing is answered. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
   /** Starts the server again on the same port (after {@link kill}). */
   restart(): Promise<void>;
   /** Stops the server for good (idempotent). */
@@ -68,12 +76,15 @@ function probe(port: number): Promise<boolean> {
 const live = new Set<ChildProcess>();
 let hook = false;
 
-function spawnServer(port: number): Promise<ChildProcess> {
+function spawnServer(port: number, dir: string | undefined): Promise<ChildProcess> {
+  const persistence = dir === undefined
+    ? ["--appendonly", "no"]
+    : ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir];
   const child = spawn("redis-server", [
     "--port", String(port),
     "--bind", "127.0.0.1",
     "--save", "",
-    "--appendonly", "no",
+    ...persistence,
     "--daemonize", "no",
     "--loglevel", "warning",
   ], { stdio: ["ignore", "ignore", "pipe"] });
@@ -113,16 +124,18 @@ function waitExit(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts a `redis-server` on a free port (or on `port`).
+ * Starts a `redis-server` on a free port (or on `port`); `durable` keeps
+ * every acknowledged write on disk (AOF, fsync always) across restarts.
  *
  * @throws {Error} when redis-server is missing or does not come up.
  */
-export async function startRedisServer(options: { port?: number } = {}): Promise<TestRedisServer> {
+export async function startRedisServer(options: { port?: number; durable?: boolean } = {}): Promise<TestRedisServer> {
   let port = options.port ?? await freePort();
+  const dir = options.durable ? mkdtempSync(join(tmpdir(), "skypool-aof-")) : undefined;
   let child: ChildProcess | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      child = await spawnServer(port);
+      child = await spawnServer(port, dir);
       break;
     } catch (err) {
       // Another process may have taken the port between probe and bind.
@@ -169,12 +182,19 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
       c.kill("SIGKILL");
       await waitExit(c);
     },
+    freeze() {
+      if (child?.pid) process.kill(child.pid, "SIGSTOP");
+    },
+    thaw() {
+      if (child?.pid) process.kill(child.pid, "SIGCONT");
+    },
     async restart() {
       if (child) throw new Error("restart() needs kill() first");
-      child = await spawnServer(port);
+      child = await spawnServer(port, dir);
     },
     async stop() {
       await server.kill();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
     command<T>(args: string[]) {
       return withClient((c) => c.sendCommand<T>(args));

@@ -6,14 +6,17 @@
  *
  * @module
  */
+import { mkdirSync, rmdirSync } from "node:fs";
 import process from "node:process";
 import "../../src/state/lock.ts";
+import "../../src/state/queue.ts";
 import "../../src/state/semaphore.ts";
 import "../../src/state/condition.ts";
 import "../../src/state/event.ts";
 import "../../src/state/barrier.ts";
 import "../../src/state/queue.ts";
 import { handleFromRecord, type HandleRecord } from "../../src/state/handle.ts";
+import { loadDriver } from "../../src/state/redis_client.ts";
 import type { Barrier } from "../../src/state/barrier.ts";
 import type { Condition } from "../../src/state/condition.ts";
 import type { Event } from "../../src/state/event.ts";
@@ -33,6 +36,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const forever = () => new Promise(() => setInterval(() => {}, 1 << 30));
 
 async function main(): Promise<void> {
+  // node-redis loads on the first connection: load it before any scenario
+  // reports progress, so that a reported step is followed by its Redis
+  // call at once.
+  await loadDriver();
   switch (scenario) {
     case "hold": {
       // Acquire and hang until killed.
@@ -194,6 +201,94 @@ async function main(): Promise<void> {
         if (deno) deno.exit(0);
         process.exit(0);
       }
+      break;
+    }
+    case "queue-produce": {
+      // Puts 0..n-1 then "end"; a put that fails (Redis restarting) had no
+      // effect, so it is tried again.
+      const q = h<Queue>("queue");
+      const n = Number(payload.n);
+      let retries = 0;
+      for (let i = 0; i <= n; i++) {
+        try {
+          await q.put(i < n ? i : "end");
+          if (i === Math.floor(n / 10)) say("producing");
+        } catch (e) {
+          say(`error ${(e as Error).message}`);
+          retries++;
+          i--;
+          await sleep(20);
+        }
+      }
+      say(`produced ${n} retries ${retries}`);
+      break;
+    }
+    case "queue-consume": {
+      // Gets until "end"; reports what arrived once, twice, or not at all.
+      const q = h<Queue>("queue");
+      const n = Number(payload.n);
+      const seen = new Uint8Array(n);
+      let retries = 0;
+      for (;;) {
+        let item;
+        try {
+          item = await q.get();
+        } catch (e) {
+          say(`error ${(e as Error).message}`);
+          retries++;
+          await sleep(20);
+          continue;
+        }
+        if (item === "end") break;
+        seen[item as number]++;
+      }
+      let duplicated = 0;
+      let lost = 0;
+      let count = 0;
+      for (const c of seen) {
+        count += c;
+        if (c === 0) lost++;
+        if (c > 1) duplicated += c - 1;
+      }
+      say(`consumed ${count} lost ${lost} duplicated ${duplicated} retries ${retries}`);
+      break;
+    }
+    case "lock-loop": {
+      // Takes the lock `n` times; inside, a directory that only one holder
+      // may create proves exclusion (an overlap is counted, not fatal).
+      const lock = h<Lock>("lock");
+      const n = Number(payload.n);
+      const marker = String(payload.marker);
+      let overlaps = 0;
+      let errors = 0;
+      for (let i = 0; i < n;) {
+        try {
+          if (!(await lock.acquire({ timeout: 5000 }))) continue;
+        } catch {
+          errors++;
+          await sleep(20);
+          continue;
+        }
+        try {
+          mkdirSync(marker);
+        } catch {
+          overlaps++;
+        }
+        await sleep(1);
+        try {
+          rmdirSync(marker);
+        } catch {
+          // the other holder removed it
+        }
+        try {
+          await lock.release();
+        } catch {
+          errors++;
+        }
+        i++;
+        if (i === Math.floor(n / 10)) say("locking");
+      }
+      say(`locked ${n} overlaps ${overlaps} errors ${errors}`);
       break;
     }
     default:

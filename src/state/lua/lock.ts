@@ -22,6 +22,22 @@
 import { defineScript } from "../redis.ts";
 
 /**
+ * The fast path of `Lock.acquire`: takes a free lock (`SET NX PX`, the
+ * value unmarked). A script rather than the native command so that a run
+ * given up on (Redis frozen) can be fenced off and undone. KEYS: owner.
+ * ARGV: token, leaseMs. Returns 1 when acquired, else 0.
+ */
+export const LOCK_TAKE = defineScript({
+  name: "lock.take",
+  keys: ["owner"],
+  touchKeys: false,
+  lua: `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`,
+});
+
+/**
  * The slow path of `Lock.acquire` (after `SET NX` failed, or after a
  * wake-up): tries again (taking the lock marked, as others may wait), and
  * drops any wake-up token left in `wake` (the lock is taken, so the token
@@ -47,8 +63,10 @@ return {0, ttl}
 /**
  * Releases a Lock, whoever holds it (CPython); if an acquirer waits (the
  * value is marked), leaves one wake-up token. KEYS: owner, wake. ARGV: the
- * error message for an unlocked lock. Returns the released holder's token
- * (without the mark).
+ * error message for an unlocked lock; a token, or `''`. With a token (an
+ * acquire whose reply came after its caller gave up, so nobody here holds
+ * what it took), only that holder is released, and nil is returned
+ * otherwise. Returns the released holder's token (without the mark).
  */
 export const LOCK_RELEASE = defineScript({
   name: "lock.release",
@@ -56,6 +74,8 @@ export const LOCK_RELEASE = defineScript({
   touchKeys: false,
   lua: `
 local owner = redis.call('GET', KEYS[1])
+local only = ARGV[2]
+if only ~= '' and owner ~= only and owner ~= only .. '|w' then return false end
 if not owner then return redis.error_reply('STATE ' .. ARGV[1]) end
 redis.call('DEL', KEYS[1])
 if string.sub(owner, -2) ~= '|w' then return owner end

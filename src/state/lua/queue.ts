@@ -25,10 +25,8 @@
 import { defineScript } from "../redis.ts";
 
 /**
- * Appends an item if the queue has room (bounded and joinable queues, and
- * SimpleQueue; an unbounded Queue's put is a native RPUSH pipelined with
- * PEXPIRE, see `RedisContext.pushWithExpiry`). Returns 1 when it was put,
- * 0 when the queue is full. A JoinableQueue counts the item as unfinished in the
+ * Appends an item if the queue has room. Returns 1 when it was put, 0 when
+ * the queue is full. A JoinableQueue counts the item as unfinished in the
  * same step, so `join()` can never see it put but not counted.
  *
  * KEYS: items, unfinished. ARGV: maxsize (0 = unbounded), joinable (`1`/`0`), item.
@@ -48,8 +46,7 @@ return 1
 
 /**
  * Takes the oldest item without blocking (nil when empty); on a bounded
- * queue it also leaves a wake-up token for a blocked putter. (An unbounded
- * queue's get is a native LPOP whenever no expiry refresh is due.)
+ * queue it also leaves a wake-up token for a blocked putter.
  *
  * KEYS: items, notfull. ARGV: maxsize.
  */
@@ -74,21 +71,33 @@ return v
 });
 
 /**
- * After a BLPOP took an item from a bounded queue: leave the wake-up token
- * that {@link QUEUE_GET} would have left (and refresh the queue's expiry).
+ * Gives an item back to the head of the queue: a get whose reply came only
+ * after its caller's timeout (Redis was frozen) must not lose it.
  *
- * KEYS: items, notfull. ARGV: maxsize.
+ * KEYS: items. ARGV: item.
  */
-export const QUEUE_FREED = defineScript({
-  name: "queue.freed",
-  keys: ["items", "notfull"],
+export const QUEUE_UNGET = defineScript({
+  name: "queue.unget",
+  keys: ["items"],
   lua: `
-local maxsize = tonumber(ARGV[1])
-if maxsize > 0 then
-  redis.call('RPUSH', KEYS[2], '1')
-  redis.call('LTRIM', KEYS[2], 0, maxsize - 1)
-end
-return 1
+return redis.call('LPUSH', KEYS[1], ARGV[1])
+`,
+});
+
+/**
+ * Takes back an item put after its caller's timeout (Redis was frozen and
+ * the caller was told the put failed): removes one copy of it, nearest the
+ * tail, and its unfinished count.
+ *
+ * KEYS: items, unfinished. ARGV: joinable (`1`/`0`), item.
+ */
+export const QUEUE_UNPUT = defineScript({
+  name: "queue.unput",
+  keys: ["items", "unfinished"],
+  lua: `
+local n = redis.call('LREM', KEYS[1], -1, ARGV[2])
+if n == 1 and ARGV[1] == '1' then redis.call('DECR', KEYS[2]) end
+return n
 `,
 });
 

@@ -1,0 +1,83 @@
+/**
+ * The seam to node-redis: its module is loaded on the first connection
+ * (never at `import "skypool"`: it is the heaviest dependency), the subset
+ * of its client this package uses, and skypool URLs turned into its
+ * options.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+
+// The subset of node-redis' client that this package uses (its own generic
+// types are large; this keeps type checking fast and the seam visible).
+/** @internal */
+export interface RawClient {
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  sendCommand<T>(args: ReadonlyArray<string | Buffer>, options?: unknown): Promise<T>;
+  subscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<void>;
+  unsubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<void>;
+  ref(): void;
+  unref(): void;
+  destroy(): void;
+  close(): Promise<void>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+/** What the rest of the package needs from node-redis once it is loaded. @internal */
+export interface RedisDriver {
+  createClient(options: Record<string, unknown>): RawClient;
+  /** The per-command option that returns bulk strings as Buffers. */
+  binary: unknown;
+}
+
+let driver: Promise<RedisDriver> | undefined;
+
+/**
+ * Loads node-redis (once per process; later calls share the same promise).
+ * @internal
+ */
+export function loadDriver(): Promise<RedisDriver> {
+  driver ??= import("npm:redis@^5.8.0").then((m) => ({
+    createClient: m.createClient as unknown as RedisDriver["createClient"],
+    binary: { typeMapping: { [m.RESP_TYPES.BLOB_STRING]: Buffer } },
+  }));
+  return driver;
+}
+
+/** Hides a password in a URL for error messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@").replace(/([?&]password=)[^&]*/, "$1***");
+}
+
+/**
+ * Turns a skypool Redis URL into node-redis client options.
+ * Accepted: `redis://[user[:pass]@]host[:port][/db]`, `rediss://…` (TLS),
+ * and unix sockets as `unix:///path/to.sock[?db=N&password=…&username=…]`
+ * (also `redis+unix://` and `redis:///path.sock` style paths ending in `.sock`).
+ *
+ * @throws {TypeError} for a URL with another scheme.
+ * @example
+ * ```ts
+ * import { clientOptions } from "./src/state/redis_client.ts";
+ * const o = clientOptions("unix:///tmp/r.sock?db=2") as { socket: { path: string }; database: number };
+ * console.assert(o.socket.path === "/tmp/r.sock" && o.database === 2);
+ * ```
+ */
+export function clientOptions(url: string): Record<string, unknown> {
+  const unix = /^(?:unix|redis\+unix):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^?]+)(?:\?(.*))?$/.exec(url);
+  if (unix) {
+    const params = new URLSearchParams(unix[4] ?? "");
+    const out: Record<string, unknown> = { socket: { path: unix[3] } };
+    const username = params.get("username") ?? (unix[1] ? decodeURIComponent(unix[1]) : undefined);
+    const password = params.get("password") ?? (unix[2] ? decodeURIComponent(unix[2]) : undefined);
+    if (username) out.username = username;
+    if (password) out.password = password;
+    const db = params.get("db");
+    if (db !== null) out.database = Number(db);
+    return out;
+  }
+  if (/^rediss?:\/\//.test(url)) return { url };
+  throw new TypeError(`unsupported Redis URL ${JSON.stringify(redactUrl(url))}: use redis://, rediss:// or unix:///path/to/socket`);
+}
