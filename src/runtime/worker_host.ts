@@ -26,6 +26,11 @@ export function pid(): number {
   return typeof Deno !== "undefined" ? Deno.pid : process.pid;
 }
 
+/** The id of this process's parent now (it changes when the parent dies). */
+export function ppid(): number {
+  return typeof Deno !== "undefined" ? Deno.ppid : process.ppid;
+}
+
 /** Ends this process now with `code`. */
 export function exit(code: number): never {
   if (typeof Deno !== "undefined") Deno.exit(code);

@@ -13,6 +13,7 @@ import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import { config } from "../config.ts";
 import { workerEnvironment } from "../state/redis.ts";
 import { expectWorker } from "./listener.ts";
+import { forgetWorker, reapIfOrphaned } from "./reaper.ts";
 import { type Msg, packet } from "./wire.ts";
 
 /** How a worker process ended. */
@@ -86,9 +87,10 @@ export class WorkerProcess {
       this.#scheduleFlush();
     });
     this.#cancel = cancel;
-    const { file, args } = workerCommand([path, token]);
+    const { file, args } = workerCommand([path, token, String(process.pid)]);
     this.#child = spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env: workerEnv() });
     this.pid = this.#child.pid;
+    if (this.pid !== undefined) reapIfOrphaned(this.pid);
     this.#child.on("error", (err) => {
       this.#exit.error = err;
       this.#onChildExit(null, null);
@@ -99,6 +101,7 @@ export class WorkerProcess {
   #onChildExit(code: number | null, signal: string | null): void {
     if (this.#exited) return;
     this.#exited = true;
+    if (this.pid !== undefined) forgetWorker(this.pid);
     this.#exit.code = code;
     this.#exit.signal = signal;
     this.#cancel();

@@ -1,24 +1,26 @@
 /**
  * Entry point of a local worker process:
- * `subprocess_main <socketPath> <token>`.
+ * `subprocess_main <socketPath> <token> <parentPid>`.
  *
  * Start-up time is the pool's, so this file imports almost nothing: it
  * starts loading the worker proper (`worker_loop.ts`, with the codec and
  * the WebAssembly core) in the background, connects back to the parent's
  * unix socket meanwhile and sends its handshake at once. The parent then
  * sends the first tasks while the worker is still loading; they wait in
- * memory until it is ready. stdout and stderr stay the user's.
+ * memory until it is ready. stdout and stderr stay the user's, so a worker
+ * started just as its parent ended (its socket already removed) leaves
+ * silently.
  *
  * @module
  */
-import { connectToParent, exit, isDeno, pid } from "../runtime/worker_host.ts";
+import { connectToParent, exit, isDeno, pid, ppid } from "../runtime/worker_host.ts";
 import { helloBytes } from "../transport/handshake.ts";
 
-const [socketPath, token] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
+const [socketPath, token, parentPid] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
   process.argv.slice(2);
 
-if (!socketPath || !token) {
-  console.error("skypool worker: usage: subprocess_main <socketPath> <token>");
+if (!socketPath || !token || !/^\d+$/.test(parentPid ?? "")) {
+  console.error("skypool worker: usage: subprocess_main <socketPath> <token> <parentPid>");
   exit(2);
 }
 
@@ -36,6 +38,10 @@ let onData = (chunk: Uint8Array): void => void early.push(chunk);
 const link = await connectToParent(socketPath, (chunk) => onData(chunk), () => {
   // The parent is gone (closed, crashed or killed): nothing left to work for.
   exit(0);
+}).catch((err: Error) => {
+  // Nobody is left to tell when the parent has gone; otherwise say why.
+  if (ppid() === Number(parentPid)) console.error(`skypool worker: cannot connect to ${socketPath}: ${err.message}`);
+  return exit(ppid() === Number(parentPid) ? 1 : 0);
 });
 link.write(helloBytes(pid(), token));
 const { startWorker } = await (loading ?? import("./worker_loop.ts"));
