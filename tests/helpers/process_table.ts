@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 
 /** True while `pid` exists and is not a zombie. */
@@ -40,4 +40,29 @@ export async function waitUntilGone(pids: Iterable<number>, ms: number): Promise
     left = left.filter(isRunning);
   }
   return { elapsed: left.length === 0 ? performance.now() - start : Infinity, left };
+}
+
+/**
+ * The running child processes of this process whose command line contains
+ * `marker` (Linux: read from /proc; elsewhere `undefined`, unknown).
+ */
+export function runningChildren(marker: string): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
+  } catch {
+    return undefined;
+  }
+  const found: number[] = [];
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== process.pid || fields[0] === "Z") continue;
+      if (readFileSync(`/proc/${e}/cmdline`, "utf8").includes(marker)) found.push(Number(e));
+    } catch {
+      // it ended while we looked
+    }
+  }
+  return found;
 }
