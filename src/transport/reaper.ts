@@ -14,8 +14,8 @@
  * path (exit, uncaught error, SIGTERM, SIGINT, SIGKILL), and the reaper,
  * blocked reading it, wakes at once.
  *
- * Without `/bin/sh` there is no reaper; workers then go when their socket
- * closes, as before.
+ * Without `/bin/sh`, or without the permission to run it, there is no
+ * reaper; workers then go when their socket closes, as before.
  *
  * @module
  */
@@ -39,6 +39,7 @@ done
 [ "$pids" = ' ' ] || kill -9 $pids 2>/dev/null
 rm -rf -- "$1"`;
 
+let started = false;
 let reaper: ChildProcess | undefined;
 
 function tell(line: string): void {
@@ -50,17 +51,19 @@ function tell(line: string): void {
  * program ends.
  */
 export function startReaper(dir: string): void {
-  if (reaper) return;
+  if (started) return;
+  started = true;
   try {
-    reaper = spawn("/bin/sh", ["-c", SCRIPT, "skypool-reaper", dir], { stdio: ["pipe", "ignore", "ignore"] });
+    const child = spawn("/bin/sh", ["-c", SCRIPT, "skypool-reaper", dir], { stdio: ["pipe", "ignore", "ignore"] });
+    // Its pipe breaks only if it is gone; workers then end as they did without it.
+    child.on("error", () => {});
+    child.stdin!.on("error", () => {});
+    child.unref();
+    (child.stdin as { unref?: () => void }).unref?.();
+    reaper = child;
   } catch {
-    return;
+    // Not allowed to run /bin/sh (Deno's --allow-run without it): no reaper.
   }
-  // Its pipe breaks only if it is gone; workers then end as they did without it.
-  reaper.on("error", () => {});
-  reaper.stdin!.on("error", () => {});
-  reaper.unref();
-  (reaper.stdin as { unref?: () => void }).unref?.();
 }
 
 /** Has the reaper kill worker `pid` if this program ends first. */
