@@ -31,6 +31,27 @@ export function ppid(): number {
   return typeof Deno !== "undefined" ? Deno.ppid : process.ppid;
 }
 
+/**
+ * Removes the parent's socket at `socketPath` and its folder, if empty:
+ * the parent's own clean-up after it was killed, when its reaper could not
+ * run (see `transport/reaper.ts`). Never throws.
+ */
+export function removeSocket(socketPath: string): void {
+  const dir = socketPath.slice(0, socketPath.lastIndexOf("/"));
+  try {
+    if (typeof Deno !== "undefined") {
+      Deno.removeSync(socketPath);
+      Deno.removeSync(dir);
+    } else {
+      const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+      fs.rmSync(socketPath, { force: true });
+      fs.rmdirSync(dir);
+    }
+  } catch {
+    // already gone (another worker, or the reaper, was first), or not ours to remove
+  }
+}
+
 /** Ends this process now with `code`. */
 export function exit(code: number): never {
   if (typeof Deno !== "undefined") Deno.exit(code);

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { connectToParent, exit, isDeno, pid, ppid } from "../runtime/worker_host.ts";
+import { connectToParent, exit, isDeno, pid, ppid, removeSocket } from "../runtime/worker_host.ts";
 import { helloBytes } from "../transport/handshake.ts";
 
 const [socketPath, token, parentPid] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
@@ -35,13 +35,16 @@ if (!isDeno) {
 }
 const early: Uint8Array[] = [];
 let onData = (chunk: Uint8Array): void => void early.push(chunk);
+const parentGone = () => ppid() !== Number(parentPid);
 const link = await connectToParent(socketPath, (chunk) => onData(chunk), () => {
-  // The parent is gone (closed, crashed or killed): nothing left to work for.
+  // The parent is gone (closed, crashed or killed): nothing left to work for,
+  // and, if it died without cleaning up, its socket to remove.
+  if (parentGone()) removeSocket(socketPath);
   exit(0);
 }).catch((err: Error) => {
   // Nobody is left to tell when the parent has gone; otherwise say why.
-  if (ppid() === Number(parentPid)) console.error(`skypool worker: cannot connect to ${socketPath}: ${err.message}`);
-  return exit(ppid() === Number(parentPid) ? 1 : 0);
+  if (!parentGone()) console.error(`skypool worker: cannot connect to ${socketPath}: ${err.message}`);
+  return exit(parentGone() ? 0 : 1);
 });
 link.write(helloBytes(pid(), token));
 const { startWorker } = await (loading ?? import("./worker_loop.ts"));

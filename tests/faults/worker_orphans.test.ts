@@ -26,8 +26,9 @@ interface Parent {
   closed: Promise<{ code: number | null; signal: string | null; stderr: string }>;
 }
 
-function startParent(...args: string[]): Parent {
-  const runArgs = isDeno ? ["run", "-A", "--no-check", script] : [script];
+/** Starts the fixture with `args`; under Deno with `denoFlags` (default `-A`). */
+function startParent(args: string[], denoFlags = ["-A"]): Parent {
+  const runArgs = isDeno ? ["run", ...denoFlags, "--no-check", script] : [script];
   const child = spawn(process.execPath, [...runArgs, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -78,7 +79,7 @@ async function waitUntilMissing(path: string, ms: number): Promise<boolean> {
 describe("workers of a parent that dies", { timeout: 120_000 }, () => {
   for (const signal of ["SIGKILL", "SIGTERM", "SIGINT"] as const) {
     test(`busy workers are gone soon after the parent gets ${signal}, and so is the socket folder`, async () => {
-      const parent = startParent("spin", "signal");
+      const parent = startParent(["spin", "signal"]);
       const workers = await parent.workers(2);
       const pids = workers.map((w) => w.pid);
       assert.ok(pids.every(isRunning), "both workers spin before the parent dies");
@@ -95,7 +96,7 @@ describe("workers of a parent that dies", { timeout: 120_000 }, () => {
 
   for (const ending of ["throw", "exit"] as const) {
     test(`busy workers and the socket folder go when the parent ends by ${ending === "throw" ? "an uncaught error" : "process.exit"}`, async () => {
-      const parent = startParent("spin", ending);
+      const parent = startParent(["spin", ending]);
       const workers = await parent.workers(2);
       parent.send("end");
       const { code } = await parent.closed;
@@ -107,10 +108,21 @@ describe("workers of a parent that dies", { timeout: 120_000 }, () => {
   }
 });
 
+test("without a reaper (Deno not allowed to run /bin/sh), idle workers remove the socket folder of a killed parent", {
+  skip: isDeno ? false : "Deno only: Node may always run /bin/sh",
+  timeout: 120_000,
+}, async () => {
+  const parent = startParent(["idle"], ["--allow-env", "--allow-read", "--allow-write", "--allow-net", `--allow-run=${process.execPath}`]);
+  const [worker] = await parent.workers(1);
+  parent.kill("SIGKILL");
+  assert.deepEqual((await waitUntilGone([worker.pid], GONE_WITHIN_MS)).left, []);
+  assert.ok(await waitUntilMissing(dirname(worker.socket), GONE_WITHIN_MS), `${dirname(worker.socket)} is left behind`);
+});
+
 describe("a program that never terminates its pool", { timeout: 120_000 }, () => {
   test("exits with code 0, prints nothing on stderr (a late worker included) and leaves no socket folder", async () => {
     for (let run = 0; run < 3; run++) {
-      const parent = startParent("forget");
+      const parent = startParent(["forget"]);
       const [worker] = await parent.workers(1);
       // `closed` waits for every process holding the parent's stderr: a
       // worker that started late would print there after the parent ended.
