@@ -46,8 +46,6 @@ function ensureServer(): string {
   });
   server.listen(socketPath);
   server.unref();
-  // After an exit that runs no code (a signal), the reaper removes it.
-  startReaper(dir);
   process.once("exit", () => {
     try {
       rmSync(dir, { recursive: true, force: true });
@@ -82,6 +80,10 @@ function accept(socket: Socket): void {
     waiting.delete(h.token);
     conn = { socket, pid: h.pid, onMessages: () => {} };
     claim(conn);
+    // After an exit that runs no code (a signal), the reaper removes the
+    // folder. It starts once a first worker is in (and a little later):
+    // starting it sooner slowed the first workers' start.
+    startReaper(dir);
     reader.push(h.rest);
   });
   socket.on("error", () => {

@@ -39,31 +39,47 @@ done
 [ "$pids" = ' ' ] || kill -9 $pids 2>/dev/null
 rm -rf -- "$1"`;
 
+/** How long after the first worker connects the reaper starts (ms). */
+const START_DELAY_MS = 200;
+
 let started = false;
 let reaper: ChildProcess | undefined;
+/** What was said before the reaper was running. */
+let early: string[] | undefined = [];
 
 function tell(line: string): void {
-  if (reaper?.stdin?.writable) reaper.stdin.write(line);
+  if (early) early.push(line);
+  else if (reaper?.stdin?.writable) reaper.stdin.write(line);
 }
 
 /**
  * Starts the reaper of this program (once), which removes `dir` when the
- * program ends.
+ * program ends. It starts {@link START_DELAY_MS} later: spawning it takes
+ * the thread for a while (20-80 ms under Deno, which sets up a pipe), and
+ * the first results of a pool should not wait for it. Workers registered
+ * before are told to it then.
  */
 export function startReaper(dir: string): void {
   if (started) return;
   started = true;
-  try {
-    const child = spawn("/bin/sh", ["-c", SCRIPT, "skypool-reaper", dir], { stdio: ["pipe", "ignore", "ignore"] });
-    // Its pipe breaks only if it is gone; workers then end as they did without it.
-    child.on("error", () => {});
-    child.stdin!.on("error", () => {});
-    child.unref();
-    (child.stdin as { unref?: () => void }).unref?.();
-    reaper = child;
-  } catch {
-    // Not allowed to run /bin/sh (Deno's --allow-run without it): no reaper.
-  }
+  const timer = setTimeout(() => {
+    const lines = early!;
+    early = undefined;
+    try {
+      const child = spawn("/bin/sh", ["-c", SCRIPT, "skypool-reaper", dir], { stdio: ["pipe", "ignore", "ignore"] });
+      // Its pipe breaks only if it is gone; workers then end as they did without it.
+      child.on("error", () => {});
+      child.stdin!.on("error", () => {});
+      child.unref();
+      (child.stdin as { unref?: () => void }).unref?.();
+      reaper = child;
+    } catch {
+      // Not allowed to run /bin/sh (Deno's --allow-run without it): no reaper.
+      return;
+    }
+    if (lines.length > 0) tell(lines.join(""));
+  }, START_DELAY_MS);
+  (timer as { unref?: () => void }).unref?.();
 }
 
 /** Has the reaper kill worker `pid` if this program ends first. */

@@ -35,16 +35,28 @@ if (!isDeno) {
 }
 const early: Uint8Array[] = [];
 let onData = (chunk: Uint8Array): void => void early.push(chunk);
-const parentGone = () => ppid() !== Number(parentPid);
-const link = await connectToParent(socketPath, (chunk) => onData(chunk), () => {
+/**
+ * Whether the parent has died, given a moment: its open files close before
+ * its children are handed to a new parent, so the socket can close or
+ * refuse while our parent id is still the dying parent's.
+ */
+async function parentGone(): Promise<boolean> {
+  for (let i = 0; i < 25 && ppid() === Number(parentPid); i++) await new Promise((r) => setTimeout(r, 20));
+  return ppid() !== Number(parentPid);
+}
+const link = await connectToParent(socketPath, (chunk) => onData(chunk), async () => {
   // The parent is gone (closed, crashed or killed): nothing left to work for,
   // and, if it died without cleaning up, its socket to remove.
-  if (parentGone()) removeSocket(socketPath);
+  if (await parentGone()) removeSocket(socketPath);
   exit(0);
-}).catch((err: Error) => {
+}).catch(async (err: Error) => {
   // Nobody is left to tell when the parent has gone; otherwise say why.
-  if (!parentGone()) console.error(`skypool worker: cannot connect to ${socketPath}: ${err.message}`);
-  return exit(parentGone() ? 0 : 1);
+  if (await parentGone()) {
+    removeSocket(socketPath);
+    return exit(0);
+  }
+  console.error(`skypool worker: cannot connect to ${socketPath}: ${err.message}`);
+  return exit(1);
 });
 link.write(helloBytes(pid(), token));
 const { startWorker } = await (loading ?? import("./worker_loop.ts"));
