@@ -15,7 +15,10 @@
  * blocked reading it, wakes at once.
  *
  * Without `/bin/sh`, or without the permission to run it, there is no
- * reaper; workers then go when their socket closes, as before.
+ * reaper; workers then go when their socket closes, and the first idle one
+ * to see its parent gone removes the socket folder. The reaper starts a
+ * little after the first worker connects (see `startReaper`): a program
+ * killed before that leaves busy workers running, as it did without one.
  *
  * @module
  */
