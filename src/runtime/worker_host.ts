@@ -32,6 +32,21 @@ export function ppid(): number {
 }
 
 /**
+ * Calls `onGone` once this process's parent id is no longer `parentPid`
+ * (the parent died), checking every `everyMs` while the event loop turns.
+ * It never keeps the process alive.
+ */
+export function watchParent(parentPid: number, everyMs: number, onGone: () => void): void {
+  const timer = setInterval(() => {
+    if (ppid() === parentPid) return;
+    clearInterval(timer);
+    onGone();
+  }, everyMs);
+  if (typeof Deno !== "undefined") Deno.unrefTimer(timer);
+  else (timer as unknown as { unref(): void }).unref();
+}
+
+/**
  * Removes the parent's socket at `socketPath` and its folder, if empty:
  * the parent's own clean-up after it was killed, when its reaper could not
  * run (see `transport/reaper.ts`). Never throws.

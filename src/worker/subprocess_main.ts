@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { connectToParent, exit, isDeno, pid, ppid, removeSocket } from "../runtime/worker_host.ts";
+import { connectToParent, exit, isDeno, pid, ppid, removeSocket, watchParent } from "../runtime/worker_host.ts";
 import { helloBytes } from "../transport/handshake.ts";
 
 const [socketPath, token, parentPid] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
@@ -35,6 +35,9 @@ if (!isDeno) {
 }
 const early: Uint8Array[] = [];
 let onData = (chunk: Uint8Array): void => void early.push(chunk);
+/** How often an idle worker checks that its parent lives (ms). */
+const PARENT_CHECK_MS = 1000;
+
 /**
  * Whether the parent has died, given a moment: its open files close before
  * its children are handed to a new parent, so the socket can close or
@@ -59,6 +62,12 @@ const link = await connectToParent(socketPath, (chunk) => onData(chunk), async (
   return exit(1);
 });
 link.write(helloBytes(pid(), token));
+// A connection the parent had not accepted yet when it died is never
+// closed: the socket alone would keep this worker waiting forever.
+watchParent(Number(parentPid), PARENT_CHECK_MS, () => {
+  removeSocket(socketPath);
+  exit(0);
+});
 const { startWorker } = await (loading ?? import("./worker_loop.ts"));
 onData = startWorker(link);
 for (const chunk of early.splice(0)) onData(chunk);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { Pool, WorkerLostError } from "../../mod.ts";
 import { makeTempDir, removeDir, sqr, waitForFile, withTimeout } from "../helpers/pool_fixtures.ts";
-import { runningChildren, waitUntilGone } from "../helpers/process_table.ts";
+import { runningProcesses, waitUntilGone } from "../helpers/process_table.ts";
 
 const ROUNDS = 50;
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
@@ -70,7 +70,7 @@ async function loseWorkers(how: "kill" | "exit"): Promise<void> {
     await withTimeout(pool.terminate(), 15_000, "terminate");
     await removeDir(dir);
   }
-  const left = runningChildren("subprocess_main");
+  const left = runningProcesses("subprocess_main", true);
   if (left !== undefined) assert.deepEqual((await waitUntilGone(left, 5000)).left, [], "worker processes left after terminate()");
   console.log(
     `${isDeno ? "deno" : "node"}: ${ROUNDS} workers lost by ${how}, WorkerLostError after median ${median(latencies).toFixed(1)} ms, ` +

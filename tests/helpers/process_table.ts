@@ -43,10 +43,11 @@ export async function waitUntilGone(pids: Iterable<number>, ms: number): Promise
 }
 
 /**
- * The running child processes of this process whose command line contains
- * `marker` (Linux: read from /proc; elsewhere `undefined`, unknown).
+ * The running processes whose command line contains `marker`, children of
+ * this process only when `childrenOnly` (Linux: read from /proc; elsewhere
+ * `undefined`, unknown).
  */
-export function runningChildren(marker: string): number[] | undefined {
+export function runningProcesses(marker: string, childrenOnly = false): number[] | undefined {
   let entries: string[];
   try {
     entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
@@ -58,7 +59,7 @@ export function runningChildren(marker: string): number[] | undefined {
     try {
       const stat = readFileSync(`/proc/${e}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) !== process.pid || fields[0] === "Z") continue;
+      if (fields[0] === "Z" || (childrenOnly && Number(fields[1]) !== process.pid)) continue;
       if (readFileSync(`/proc/${e}/cmdline`, "utf8").includes(marker)) found.push(Number(e));
     } catch {
       // it ended while we looked
