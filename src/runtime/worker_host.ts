@@ -26,6 +26,47 @@ export function pid(): number {
   return typeof Deno !== "undefined" ? Deno.pid : process.pid;
 }
 
+/** The id of this process's parent now (it changes when the parent dies). */
+export function ppid(): number {
+  return typeof Deno !== "undefined" ? Deno.ppid : process.ppid;
+}
+
+/**
+ * Calls `onGone` once this process's parent id is no longer `parentPid`
+ * (the parent died), checking every `everyMs` while the event loop turns.
+ * It never keeps the process alive.
+ */
+export function watchParent(parentPid: number, everyMs: number, onGone: () => void): void {
+  const timer = setInterval(() => {
+    if (ppid() === parentPid) return;
+    clearInterval(timer);
+    onGone();
+  }, everyMs);
+  if (typeof Deno !== "undefined") Deno.unrefTimer(timer);
+  else (timer as unknown as { unref(): void }).unref();
+}
+
+/**
+ * Removes the parent's socket at `socketPath` and its folder, if empty:
+ * the parent's own clean-up after it was killed, when its reaper could not
+ * run (see `transport/reaper.ts`). Never throws.
+ */
+export function removeSocket(socketPath: string): void {
+  const dir = socketPath.slice(0, socketPath.lastIndexOf("/"));
+  try {
+    if (typeof Deno !== "undefined") {
+      Deno.removeSync(socketPath);
+      Deno.removeSync(dir);
+    } else {
+      const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+      fs.rmSync(socketPath, { force: true });
+      fs.rmdirSync(dir);
+    }
+  } catch {
+    // already gone (another worker, or the reaper, was first), or not ours to remove
+  }
+}
+
 /** Ends this process now with `code`. */
 export function exit(code: number): never {
   if (typeof Deno !== "undefined") Deno.exit(code);

@@ -1,9 +1,9 @@
 /**
  * The unix-domain socket that local worker processes connect back to. One
  * per program, created on first use in a private temp directory (removed at
- * exit). A worker's first bytes are its handshake, with the token it was
- * started with; the listener hands the connection to whoever registered
- * that token.
+ * exit, or by the reaper when the program ends without running exit code).
+ * A worker's first bytes are its handshake, with the token it was started
+ * with; the listener hands the connection to whoever registered that token.
  * The server never keeps the program alive by itself.
  *
  * @module
@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HelloReader } from "./handshake.ts";
 import { PacketReader } from "./wire.ts";
+import { startReaper } from "./reaper.ts";
 
 /** What a registration receives once its worker has sent its handshake. */
 export interface Connection {
@@ -79,6 +80,10 @@ function accept(socket: Socket): void {
     waiting.delete(h.token);
     conn = { socket, pid: h.pid, onMessages: () => {} };
     claim(conn);
+    // After an exit that runs no code (a signal), the reaper removes the
+    // folder. It starts once a first worker is in (and a little later):
+    // starting it sooner slowed the first workers' start.
+    startReaper(dir);
     reader.push(h.rest);
   });
   socket.on("error", () => {

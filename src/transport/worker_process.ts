@@ -9,11 +9,14 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
+import { dirname } from "node:path";
 import { isDeno, workerCommand } from "../runtime/worker_command.ts";
+import type { WorkerNeeds } from "../runtime/deno_permissions.ts";
 import { config } from "../config.ts";
 import { workerEnvironment } from "../state/redis.ts";
 import { authkeyEnvironment } from "../task/authkey.ts";
 import { expectWorker } from "./listener.ts";
+import { forgetWorker, reapIfOrphaned } from "./reaper.ts";
 import { type Msg, packet } from "./wire.ts";
 
 /** How a worker process ended. */
@@ -59,6 +62,25 @@ function workerEnv(): Record<string, string | undefined> {
   return env;
 }
 
+/**
+ * What a worker needs beyond skypool's own modules, should this process
+ * hold it only in part (Deno): its socket, the working directory (where
+ * task modules usually are) and the Redis server.
+ */
+function workerNeeds(socketPath: string, redisUrl: string | undefined): WorkerNeeds {
+  const socketDir = dirname(socketPath);
+  const needs: WorkerNeeds = { read: [socketDir, process.cwd()], write: [socketDir] };
+  if (redisUrl) {
+    try {
+      const { hostname, port } = new URL(redisUrl);
+      needs.net = [`${hostname}:${port || "6379"}`];
+    } catch {
+      // not a URL: the worker will say so when it uses it
+    }
+  }
+  return needs;
+}
+
 /** Grace period between a child's exit and its socket closing (data may still be in flight). */
 const CLOSE_GRACE_MS = 2000;
 
@@ -93,9 +115,11 @@ export class WorkerProcess {
       this.#scheduleFlush();
     });
     this.#cancel = cancel;
-    const { file, args } = workerCommand([path, token]);
-    this.#child = spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env: workerEnv() });
+    const env = workerEnv();
+    const { file, args } = workerCommand([path, token, String(process.pid)], workerNeeds(path, env.SKYPOOL_REDIS_URL));
+    this.#child = spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env });
     this.pid = this.#child.pid;
+    if (this.pid !== undefined) reapIfOrphaned(this.pid);
     this.#child.on("error", (err) => {
       this.#exit.error = err;
       this.#onChildExit(null, null);
@@ -106,6 +130,7 @@ export class WorkerProcess {
   #onChildExit(code: number | null, signal: string | null): void {
     if (this.#exited) return;
     this.#exited = true;
+    if (this.pid !== undefined) forgetWorker(this.pid);
     this.#exit.code = code;
     this.#exit.signal = signal;
     this.#cancel();

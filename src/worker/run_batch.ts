@@ -13,6 +13,7 @@
 import { decode, encode } from "../task/codec.ts";
 import { SerializationError } from "../errors.ts";
 import { Status } from "../transport/wire.ts";
+import { kindOf, messageOf, thenOf } from "./untrusted.ts";
 
 // Handle classes (Lock, Queue, …) register their codec kinds when their
 // modules load. Workers do not load them up front (node-redis would add to
@@ -46,25 +47,31 @@ type Fn = (...args: unknown[]) => unknown;
 
 const utf8 = new TextEncoder();
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
-}
-
 /** Encodes a thrown value; one that cannot be encoded travels as a plain Error describing it. */
 export function encodeThrown(err: unknown): BatchResult {
   try {
     return { status: Status.THREW, payload: encode(err) };
-  } catch {
-    const e = err as { name?: unknown; message?: unknown; stack?: unknown } | null;
-    const plain = new Error(typeof e?.message === "string" ? e.message : String(err));
-    plain.name = typeof e?.name === "string" ? e.name : "Error";
-    if (typeof e?.stack === "string") plain.stack = e.stack;
+  } catch (failure) {
     try {
-      return { status: Status.THREW, payload: encode(plain) };
+      return { status: Status.THREW, payload: encode(plainCopy(err)) };
     } catch {
-      return { status: Status.THREW, payload: encode(String(err)) };
+      // Its getters or traps throw: nothing of it can be read safely.
+      const error = new SerializationError(`the task threw ${kindOf(err)} that cannot be serialized: ${messageOf(failure)}`);
+      return { status: Status.THREW, payload: encode(error) };
     }
   }
+}
+
+/** A plain Error with the name, message and stack of `err` (reading them may throw). */
+function plainCopy(err: unknown): Error {
+  const e = err as { name?: unknown; message?: unknown; stack?: unknown } | null;
+  const message = e?.message;
+  const plain = new Error(typeof message === "string" ? message : String(err));
+  const name = e?.name;
+  plain.name = typeof name === "string" ? name : "Error";
+  const stack = e?.stack;
+  if (typeof stack === "string") plain.stack = stack;
+  return plain;
 }
 
 /** Encodes a value returned by user code; a value the codec refuses becomes UNSERIALIZABLE. */
@@ -72,10 +79,8 @@ export function encodeReturned(value: unknown): BatchResult {
   try {
     return { status: Status.OK, payload: encode(value) };
   } catch (err) {
-    if (err instanceof SerializationError) {
-      return { status: Status.UNSERIALIZABLE, payload: utf8.encode(err.message) };
-    }
-    return { status: Status.UNSERIALIZABLE, payload: utf8.encode(String((err as Error)?.message ?? err)) };
+    // Usually a SerializationError; a getter or trap of the value may throw anything.
+    return { status: Status.UNSERIALIZABLE, payload: utf8.encode(messageOf(err)) };
   }
 }
 
@@ -91,7 +96,7 @@ async function finishAsync(
     results[i] = await pending;
     for (i++; i < tasks.length; i++) {
       const r = each ? fn(tasks[i]) : fn(...(tasks[i] as unknown[]));
-      results[i] = isThenable(r) ? await r : r;
+      results[i] = thenOf(r) ? await r : r;
     }
   } catch (err) {
     return encodeThrown(err);
@@ -116,12 +121,15 @@ export function runBatch(fn: Fn, payload: Uint8Array, each = false): BatchResult
   const results = new Array<unknown>(tasks.length);
   for (let i = 0; i < tasks.length; i++) {
     let r: unknown;
+    let then;
     try {
       r = each ? fn(tasks[i]) : fn(...(tasks[i] as unknown[]));
+      // A `then` getter that throws fails the task, as awaiting it would.
+      then = thenOf(r);
     } catch (err) {
       return encodeThrown(err);
     }
-    if (isThenable(r)) return finishAsync(fn, tasks, each, results, i, r);
+    if (then) return finishAsync(fn, tasks, each, results, i, r as PromiseLike<unknown>);
     results[i] = r;
   }
   return encodeReturned(results);

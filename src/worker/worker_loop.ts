@@ -12,6 +12,7 @@ import { exit, type ParentLink } from "../runtime/worker_host.ts";
 import { idsMsg, Kind, type Msg, packet, PacketReader, readIds, readyMsg, resultMsg, Status, statusMsg, text, u32 } from "../transport/wire.ts";
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "./run_batch.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
+import { printableThrown } from "./untrusted.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -90,8 +91,7 @@ async function fnFor(index: number): Promise<Fn> {
 async function finishProcess(result: BatchResult): Promise<never> {
   if (result.status !== Status.OK) {
     // As CPython's child does, print the error to this process's stderr.
-    const err = lastThrown;
-    console.error(err instanceof Error ? (err.stack ?? String(err)) : `Uncaught ${String(err)}`);
+    console.error(printableThrown(lastThrown));
   }
   send(statusMsg(Kind.DONE, result.status, result.payload));
   flush();
