@@ -25,6 +25,8 @@ export interface SkypoolConfig {
   exportExecutionDetails: string | null;
   /** The Lithops executor configuration, passed through. */
   lithopsConfig: Record<string, unknown>;
+  /** How many more times `FunctionExecutor` tries a call that threw or lost its worker. */
+  retries: number;
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -44,6 +46,7 @@ const DEFAULTS: SkypoolConfig = {
   envVars: {},
   exportExecutionDetails: null,
   lithopsConfig: {},
+  retries: 0,
 };
 
 let programmatic: ConfigUpdate = {};
@@ -141,6 +144,9 @@ function validate(update: ConfigUpdate): void {
   if (update.redisExpiryTime !== undefined) positiveNumber("redisExpiryTime", update.redisExpiryTime);
   if (update.pipeConnectionType !== undefined && !["redislist", "redisstream"].includes(update.pipeConnectionType)) {
     throw new RangeError(`pipeConnectionType must be "redislist" or "redisstream", got ${JSON.stringify(update.pipeConnectionType)}`);
+  }
+  if (update.retries !== undefined && (typeof update.retries !== "number" || !Number.isInteger(update.retries) || update.retries < 0)) {
+    throw new RangeError(`retries must be an integer >= 0, got ${JSON.stringify(update.retries)}`);
   }
   if (update.redis?.url !== undefined && typeof update.redis.url !== "string") {
     throw new TypeError(`redis.url must be a string`);

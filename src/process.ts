@@ -6,10 +6,11 @@
  */
 import { constants } from "node:os";
 import { StateError } from "./errors.ts";
-import { checkTimeout } from "./async_result.ts";
-import { decode, encode } from "./task/codec.ts";
+import { checkTimeout } from "./execution/async_result.ts";
+import { outcomeFromWire, toChunkOutcome } from "./execution/outcome.ts";
+import { encode } from "./task/codec.ts";
 import { shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
-import { defineMsg, initMsg, Kind, Status, text } from "./transport/wire.ts";
+import { defineMsg, initMsg, Kind, Status } from "./transport/wire.ts";
 import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
 
 /** Options of {@link Process}. */
@@ -95,16 +96,10 @@ export class Process {
       onMessages: (frames) => {
         for (let i = 0; i + 1 < frames.length; i += 2) {
           const m = frames[i];
-          if (m[0] !== Kind.DONE) continue;
-          if (m[1] === Status.THREW) {
-            try {
-              this.error = decode(frames[i + 1]);
-            } catch (err) {
-              this.error = err;
-            }
-          } else if (m[1] === Status.UNSERIALIZABLE) {
-            this.error = new Error(text(frames[i + 1]));
-          }
+          // The target's value is not kept (as CPython): only a failure matters.
+          if (m[0] !== Kind.DONE || m[1] === Status.OK) continue;
+          const outcome = toChunkOutcome(outcomeFromWire(m[1], frames[i + 1]));
+          if (!outcome.ok) this.error = outcome.error;
         }
       },
       onExit: (exit: WorkerExit) => {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { StateError, TimeoutError } from "./errors.ts";
+import { StateError, TimeoutError } from "../errors.ts";
 
 /** Settles an {@link AsyncResult} (internal to skypool: pools call it). */
 export let settleResult: <T>(result: AsyncResult<T>, ok: boolean, value: unknown) => void;

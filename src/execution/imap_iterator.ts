@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TimeoutError } from "./errors.ts";
+import { TimeoutError } from "../errors.ts";
 import { checkTimeout } from "./async_result.ts";
 import type { ChunkFeeder, ChunkOutcome, FeederSink } from "./chunk_feeder.ts";
 

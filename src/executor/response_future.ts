@@ -1,0 +1,127 @@
+/**
+ * `ResponseFuture`: the handle of one call of the futures API (Lithops'
+ * `ResponseFuture`). Waiting on it with a timeout never changes it: a later
+ * `result()` still gives the value.
+ *
+ * @module
+ */
+import { TimeoutError } from "../errors.ts";
+import { checkTimeout } from "../execution/async_result.ts";
+import type { FutureStats } from "./future_stats.ts";
+
+/** Where a call is: not yet on a worker, on one, or finished. */
+export type FutureStatus = "new" | "running" | "success" | "error";
+
+/** Options of {@link ResponseFuture.result}. */
+export interface ResultOptions {
+  /** Reject with the call's error (default), or resolve to the error itself. @default true */
+  throwExcept?: boolean;
+  /** Give up after this many ms with a `TimeoutError`; the future stays usable. @default undefined (wait forever) */
+  timeout?: number;
+}
+
+/** Marks a future as running (internal: the executor calls it). */
+export let markRunning: (f: ResponseFuture) => void;
+/** Settles a future (internal: the executor calls it). */
+export let settleFuture: (f: ResponseFuture, ok: boolean, value: unknown) => void;
+/** A settled future's value, or its error when it failed (internal: read without a promise per future). */
+export let readSettled: (f: ResponseFuture) => unknown;
+/** Calls `callback` once the future is settled (at once if it is). */
+export let onSettled: (f: ResponseFuture, callback: () => void) => void;
+/** A promise that resolves (never rejects) once the future is settled. */
+export const whenSettled = (f: ResponseFuture): Promise<void> => new Promise<void>((resolve) => onSettled(f, resolve));
+
+/**
+ * One call submitted with `callAsync`, `map` or `mapReduce`.
+ *
+ * @example
+ * ```ts
+ * import { FunctionExecutor } from "./mod.ts";
+ * await using fexec = new FunctionExecutor({ transport: "inline" });
+ * const f = await fexec.callAsync((x: number) => x + 1, 41);
+ * console.assert((await f.result()) === 42 && f.status === "success" && f.stats.attempts === 1);
+ * ```
+ */
+export class ResponseFuture<T = unknown> {
+  /** Which job (one `map`, `callAsync` or reduce step) of its executor the call belongs to. */
+  readonly jobId: number;
+  /** The call's position in its job. */
+  readonly callId: number;
+  /** Timings and facts of the call (see `FutureStats`); filled in as it runs. */
+  readonly stats: FutureStats;
+  #status: FutureStatus = "new";
+  #value: unknown = undefined;
+  #error: unknown = undefined;
+  // Callbacks rather than a promise per future: a map of many calls makes
+  // many futures, and most are only ever read once they are done.
+  #waiters: (() => void)[] | undefined;
+
+  static {
+    markRunning = (f) => {
+      if (f.#status === "new") f.#status = "running";
+    };
+    settleFuture = (f, ok, value) => {
+      if (f.#status === "success" || f.#status === "error") return;
+      f.#status = ok ? "success" : "error";
+      if (ok) f.#value = value;
+      else f.#error = value;
+      const waiters = f.#waiters;
+      f.#waiters = undefined;
+      if (waiters) for (const w of waiters) w();
+    };
+    onSettled = (f, callback) => {
+      if (f.done()) callback();
+      else (f.#waiters ??= []).push(callback);
+    };
+    readSettled = (f) => (f.#status === "error" ? f.#error : f.#value);
+  }
+
+  /** @internal Futures are made by a `FunctionExecutor`. */
+  constructor(jobId: number, callId: number, hostSubmitTime: number) {
+    this.jobId = jobId;
+    this.callId = callId;
+    this.stats = { hostSubmitTime, attempts: 0 };
+  }
+
+  /** `"new"` (queued), `"running"` (on a worker), `"success"` or `"error"`. */
+  get status(): FutureStatus {
+    return this.#status;
+  }
+
+  /** What the call threw (or why it could not run), once its status is `"error"`. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /** Whether the call has finished, successfully or not. */
+  done(): boolean {
+    return this.#status === "success" || this.#status === "error";
+  }
+
+  /**
+   * The call's value, once it has finished.
+   * @throws (rejects) the call's error (unless `throwExcept: false`, which resolves to it); {TimeoutError} after `timeout` ms, leaving the future as it was; {TypeError} for a bad timeout.
+   */
+  async result(options: ResultOptions = {}): Promise<T> {
+    if (options === null || typeof options !== "object") throw new TypeError("result: options must be an object");
+    const ms = checkTimeout(options.timeout, "result");
+    const throwExcept = options.throwExcept ?? true;
+    if (!this.done()) {
+      if (ms === undefined) await whenSettled(this);
+      else {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const expired = await Promise.race([
+          whenSettled(this).then(() => false),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
+        ]);
+        clearTimeout(timer);
+        if (expired) throw new TimeoutError(`call ${this.jobId}/${this.callId} did not finish within ${ms} ms`);
+      }
+    }
+    if (this.#status === "error") {
+      if (throwExcept) throw this.#error;
+      return this.#error as T;
+    }
+    return this.#value as T;
+  }
+}
