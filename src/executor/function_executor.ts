@@ -26,7 +26,7 @@ import {
 } from "./call_options.ts";
 import { checkIterdata, readIterdata } from "./iterdata.ts";
 import { groupByUrl } from "./reduce_groups.ts";
-import { markRunning, readSettled, ResponseFuture, settleFuture, whenSettled } from "./response_future.ts";
+import { type Attempt, readSettled, ResponseFuture, resubmitted, settleFuture, startAttempt, whenSettled } from "./response_future.ts";
 import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type WaitResult } from "./wait.ts";
 
 /** Per-executor settings over the global `config`. */
@@ -201,8 +201,11 @@ export class FunctionExecutor {
     this.storage = storage;
     this.showProgressbar = showProgressbar ?? Boolean((globalThis as { process?: { stdout?: { isTTY?: boolean } } }).process?.stdout?.isTTY);
     const transport = resolveTransport(options.transport ?? config.get().transport, { processes: workers });
-    this.#core = new ExecutionCore(transport, { concurrency: workers ?? transport.size });
-    this.workers = this.#core.concurrency;
+    // A transport made here already runs `workers` batches at once and pipelines
+    // them to busy workers; the core bounds only a given transport that is larger.
+    const bound = workers !== undefined && workers < transport.size ? workers : undefined;
+    this.#core = new ExecutionCore(transport, { concurrency: bound });
+    this.workers = Math.min(workers ?? transport.size, transport.size);
     this.#core.start({});
   }
 
@@ -312,11 +315,12 @@ export class FunctionExecutor {
 
   /** Runs one batch of calls; each failed call is retried on its own while it has tries left. */
   #run(job: Job, items: unknown[], futures: ResponseFuture[]): void {
-    for (const f of futures) f.stats.attempts++;
+    const attempt: Attempt = { dispatched: false };
+    for (let i = 0; i < futures.length; i++) startAttempt(futures[i], attempt, i);
     let finished = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const dispatched = () => {
-      for (const f of futures) markRunning(f);
+      attempt.dispatched = true;
       const ms = job.call.timeout;
       if (ms === undefined) return;
       timer = setTimeout(() => {
@@ -330,16 +334,12 @@ export class FunctionExecutor {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      const hostResultTime = now();
+      attempt.hostResultTime = now();
       if (!outcome.ok) {
-        for (let i = 0; i < futures.length; i++) {
-          futures[i].stats.hostResultTime = hostResultTime;
-          this.#failed(job, items[i], futures[i], outcome.error);
-        }
+        futures.forEach((f, i) => this.#failed(job, items[i], f, outcome.error));
         return;
       }
       let report: BatchReport;
-      let share: number | undefined;
       if (job.remote) {
         const bytes = outcome.values[0] as Uint8Array;
         try {
@@ -349,23 +349,21 @@ export class FunctionExecutor {
           return;
         }
         // One encoding for the whole batch: each call is charged an equal share (exact for a batch of one).
-        share = Math.ceil(bytes.length / futures.length);
+        attempt.resultSize = Math.ceil(bytes.length / futures.length);
       } else report = outcome.values[0] as BatchReport;
+      attempt.workerId = report.workerId;
+      attempt.workerStartTime = report.workerStartTime;
+      attempt.workerEndTime = report.workerEndTime;
+      attempt.times = report.times;
+      const { statuses, results } = report;
       for (let i = 0; i < futures.length; i++) {
-        const f = futures[i];
-        const s = f.stats;
-        s.workerId = report.workerId;
-        s.workerStartTime = report.workerStartTime;
-        s.workerEndTime = report.workerEndTime;
-        s.functionStartTime = report.times[2 * i];
-        s.functionEndTime = report.times[2 * i + 1];
-        s.hostResultTime = hostResultTime;
-        s.resultSize = share;
-        const status = report.statuses[i];
-        const result = report.results[i];
-        if (status === Status.OK) settleFuture(f, true, result);
-        else if (status === Status.THREW) this.#failed(job, items[i], f, result);
-        else this.#failed(job, items[i], f, new SerializationError(`the result of call ${f.jobId}/${f.callId} cannot be serialized: ${String(result)}`));
+        const status = statuses[i];
+        if (status === Status.OK) settleFuture(futures[i], true, results[i]);
+        else if (status === Status.THREW) this.#failed(job, items[i], futures[i], results[i]);
+        else {
+          const f = futures[i];
+          this.#failed(job, items[i], f, new SerializationError(`the result of call ${f.jobId}/${f.callId} cannot be serialized: ${String(results[i])}`));
+        }
       }
     }, { dispatched });
   }
@@ -388,14 +386,11 @@ export class FunctionExecutor {
       const results = new Array<unknown>(mapped.length);
       for (let i = 0; i < mapped.length; i++) {
         const f = mapped[i];
-        if (f.status === "error") {
-          reducer.stats.hostResultTime = now();
-          return settleFuture(reducer, false, f.error);
-        }
+        if (f.status === "error") return settleFuture(reducer, false, f.error);
         results[i] = readSettled(f);
       }
       if (this.#stopped) return settleFuture(reducer, false, new StateError("the executor was disposed before the reducer started"));
-      reducer.stats.hostSubmitTime = now();
+      resubmitted(reducer, now());
       this.#run(job, [results], [reducer]);
     });
   }

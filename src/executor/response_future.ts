@@ -20,8 +20,28 @@ export interface ResultOptions {
   timeout?: number;
 }
 
-/** Marks a future as running (internal: the executor calls it). */
-export let markRunning: (f: ResponseFuture) => void;
+/**
+ * One try of a batch of calls, shared by the futures of the batch: when it
+ * left the host, and what the worker reported about it. (Shared, so that a
+ * batch of many calls costs one record, not one per call.)
+ */
+export interface Attempt {
+  /** Handed to the transport (the calls count as running). */
+  dispatched: boolean;
+  workerId?: string;
+  workerStartTime?: number;
+  workerEndTime?: number;
+  hostResultTime?: number;
+  /** Per call of the batch: function start then end time. */
+  times?: Float64Array;
+  /** Each call's share of the batch's encoded results. */
+  resultSize?: number;
+}
+
+/** Starts a try of the future as call `index` of `attempt` (internal: the executor calls it). */
+export let startAttempt: (f: ResponseFuture, attempt: Attempt, index: number) => void;
+/** Moves the future's submit time (internal: a reducer is submitted when its map calls finish). */
+export let resubmitted: (f: ResponseFuture, time: number) => void;
 /** Settles a future (internal: the executor calls it). */
 export let settleFuture: (f: ResponseFuture, ok: boolean, value: unknown) => void;
 /** A settled future's value, or its error when it failed (internal: read without a promise per future). */
@@ -47,45 +67,73 @@ export class ResponseFuture<T = unknown> {
   readonly jobId: number;
   /** The call's position in its job. */
   readonly callId: number;
-  /** Timings and facts of the call (see `FutureStats`); filled in as it runs. */
-  readonly stats: FutureStats;
-  #status: FutureStatus = "new";
+  #done: "success" | "error" | undefined;
   #value: unknown = undefined;
   #error: unknown = undefined;
+  #hostSubmitTime: number;
+  #attempts = 0;
+  #attempt: Attempt | undefined;
+  #index = 0;
   // Callbacks rather than a promise per future: a map of many calls makes
   // many futures, and most are only ever read once they are done.
-  #waiters: (() => void)[] | undefined;
+  #waiters: (() => void) | (() => void)[] | undefined;
 
   static {
-    markRunning = (f) => {
-      if (f.#status === "new") f.#status = "running";
+    startAttempt = (f, attempt, index) => {
+      f.#attempts++;
+      f.#attempt = attempt;
+      f.#index = index;
+    };
+    resubmitted = (f, time) => {
+      f.#hostSubmitTime = time;
     };
     settleFuture = (f, ok, value) => {
-      if (f.#status === "success" || f.#status === "error") return;
-      f.#status = ok ? "success" : "error";
+      if (f.#done !== undefined) return;
+      f.#done = ok ? "success" : "error";
       if (ok) f.#value = value;
       else f.#error = value;
       const waiters = f.#waiters;
       f.#waiters = undefined;
-      if (waiters) for (const w of waiters) w();
+      if (typeof waiters === "function") waiters();
+      else if (waiters) for (const w of waiters) w();
     };
+    readSettled = (f) => (f.#done === "error" ? f.#error : f.#value);
     onSettled = (f, callback) => {
-      if (f.done()) callback();
-      else (f.#waiters ??= []).push(callback);
+      const waiters = f.#waiters;
+      if (f.#done !== undefined) callback();
+      else if (waiters === undefined) f.#waiters = callback;
+      else if (typeof waiters === "function") f.#waiters = [waiters, callback];
+      else waiters.push(callback);
     };
-    readSettled = (f) => (f.#status === "error" ? f.#error : f.#value);
   }
 
   /** @internal Futures are made by a `FunctionExecutor`. */
   constructor(jobId: number, callId: number, hostSubmitTime: number) {
     this.jobId = jobId;
     this.callId = callId;
-    this.stats = { hostSubmitTime, attempts: 0 };
+    this.#hostSubmitTime = hostSubmitTime;
   }
 
-  /** `"new"` (queued), `"running"` (on a worker), `"success"` or `"error"`. */
+  /** `"new"` (queued), `"running"` (on a worker, or waiting to be tried again), `"success"` or `"error"`. */
   get status(): FutureStatus {
-    return this.#status;
+    return this.#done ?? (this.#attempt?.dispatched ? "running" : "new");
+  }
+
+  /** Timings and facts of the call (see `FutureStats`): a snapshot, filled in as the call runs. */
+  get stats(): FutureStats {
+    const a = this.#attempt;
+    const i = this.#index;
+    return {
+      hostSubmitTime: this.#hostSubmitTime,
+      workerStartTime: a?.workerStartTime,
+      functionStartTime: a?.times?.[2 * i],
+      functionEndTime: a?.times?.[2 * i + 1],
+      workerEndTime: a?.workerEndTime,
+      hostResultTime: a?.hostResultTime,
+      workerId: a?.workerId,
+      attempts: this.#attempts,
+      resultSize: a?.resultSize,
+    };
   }
 
   /** What the call threw (or why it could not run), once its status is `"error"`. */
@@ -95,7 +143,7 @@ export class ResponseFuture<T = unknown> {
 
   /** Whether the call has finished, successfully or not. */
   done(): boolean {
-    return this.#status === "success" || this.#status === "error";
+    return this.#done !== undefined;
   }
 
   /**
@@ -118,7 +166,7 @@ export class ResponseFuture<T = unknown> {
         if (expired) throw new TimeoutError(`call ${this.jobId}/${this.callId} did not finish within ${ms} ms`);
       }
     }
-    if (this.#status === "error") {
+    if (this.#done === "error") {
       if (throwExcept) throw this.#error;
       return this.#error as T;
     }

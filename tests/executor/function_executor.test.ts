@@ -132,7 +132,7 @@ describe("FunctionExecutor disposal", () => {
       }
       throw new Custom("custom");
     }, null);
-    const err = await withTimeout(f.result({ throwExcept: false }), 60_000, "call");
+    const err: unknown = await withTimeout(f.result({ throwExcept: false }), 60_000, "call");
     assert.ok(err instanceof RemoteError, errorSummary(err));
     assert.equal(err.remoteName, "CustomFailure");
   });

@@ -51,7 +51,7 @@ describe("FunctionExecutor retries", () => {
   test("each input of a map is retried on its own: its batch-mates are not run again", T, async () => {
     const failing = file(), steady = file();
     const mapped = await fexec.map(failTimesThenSucceed, [{ path: steady, failures: 0 }, { path: failing, failures: 1 }, { path: steady, failures: 0 }], { chunksize: 3, retries: 3 });
-    const values = await withTimeout(fexec.getResult(mapped), 60_000, "map with retries");
+    const values = await withTimeout(fexec.getResult(mapped), 60_000, "map with retries") as unknown[];
     assert.equal(values.length, 3);
     assert.equal(runs(failing), 2, "the failing input ran twice");
     assert.equal(runs(steady), 2, "each steady input ran once");
@@ -66,7 +66,7 @@ describe("FunctionExecutor retries", () => {
     assert.equal(runs(path), 2);
     assert.equal(f.stats.attempts, 2);
     const lost = await fexec.callAsync(dieOnceThenSucceed, file());
-    const err = await withTimeout(lost.result({ throwExcept: false }), 60_000, "lost call");
+    const err: unknown = await withTimeout(lost.result({ throwExcept: false }), 60_000, "lost call");
     assert.ok(err instanceof WorkerLostError, errorSummary(err));
   });
 
