@@ -171,6 +171,12 @@ export class ExecutionCore {
   }
 
   #enqueue(bytes: number, hooks: BatchHooks | undefined, run: (finish: (o: ChunkOutcome) => void) => void, done: (o: ChunkOutcome) => void): BatchTicket {
+    if (this.concurrency === Infinity) {
+      // No bound of the core's own: nothing is ever queued here, so nothing to count.
+      hooks?.dispatched?.();
+      run(done);
+      return { bytes, cancel: NOTHING_TO_CANCEL };
+    }
     const finish = (o: ChunkOutcome) => {
       this.#inFlight--;
       this.#drain();
