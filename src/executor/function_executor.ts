@@ -213,6 +213,7 @@ export class FunctionExecutor {
    * Calls `fn(data)` on a worker.
    * @throws (rejects) {StateError} after the executor was disposed; {TypeError}/{RangeError} for bad options; {SerializationError} for a function that cannot be shipped.
    */
+  // deno-lint-ignore require-await -- async so that bad arguments reject, as every other failure does
   async callAsync<A, R>(fn: ((data: A) => R | PromiseLike<R>) | TaskRef, data: A, options?: CallOptions): Promise<ResponseFuture<R>> {
     this.#checkRunning();
     checkFn(fn, "callAsync");
@@ -436,6 +437,7 @@ export class FunctionExecutor {
    * Writes `${dst}_timeline.svg` and `${dst}_histogram.svg` of the futures' stats and returns their paths.
    * @throws (rejects) {Error} in this build: the SVG plots are not wired in yet; {TypeError} for bad arguments.
    */
+  // deno-lint-ignore require-await -- async so that bad arguments reject, as every other failure does
   async plot(fs: ResponseFuture | ResponseFuture[] | undefined, dst: string): Promise<string[]> {
     this.#futuresArg(fs, "plot");
     if (typeof dst !== "string" || dst.length === 0) throw new TypeError(`plot: dst must be a non-empty path prefix, got ${JSON.stringify(dst)}`);
@@ -448,6 +450,7 @@ export class FunctionExecutor {
    * deletes what the executor stored for them.
    * @throws (rejects) {TypeError} for bad arguments.
    */
+  // deno-lint-ignore require-await -- async so that bad arguments reject, as every other failure does
   async clean(options: CleanOptions = {}): Promise<void> {
     const o = this.#options(options, "clean", ["fs", "cleanCloudobjects"]);
     if (o.cleanCloudobjects !== undefined && typeof o.cleanCloudobjects !== "boolean") {
