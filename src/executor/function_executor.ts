@@ -291,9 +291,9 @@ export class FunctionExecutor {
 
   /** What the batches of one job share; ships `fn` now (a refused function fails before any call). */
   #job(fn: TaskFn, extraArgs: unknown[], call: CheckedCallOptions): Job {
-    const env = call.extraEnv || this.#envVars || config.get().envVars
-      ? { ...config.get().envVars, ...this.#envVars, ...call.extraEnv }
-      : undefined;
+    // ENV_VARS (config), then the executor's envVars, then the call's extraEnv.
+    const merged = { ...config.get().envVars, ...this.#envVars, ...call.extraEnv };
+    const env = Object.keys(merged).length > 0 ? merged : undefined;
     const withRetries = { ...call, retries: call.retries ?? this.#retries ?? config.get().retries };
     if (this.#core.transport.kind === "in-process") {
       const direct = typeof fn === "function" ? fn as (...a: unknown[]) => unknown : undefined;

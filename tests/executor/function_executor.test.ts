@@ -67,10 +67,14 @@ for (const transport of ["inline", "local"] as const) {
       }
     });
 
-    test("extraEnv is set in the worker while the call runs, and only then", T, async () => {
+    test("extraEnv (over the executor's envVars) is set in the worker while the call runs, and only then", T, async () => {
       const name = "SKYPOOL_EXECUTOR_TEST_VAR";
-      const solo = new FunctionExecutor({ transport, workers: 1 });
+      const solo = new FunctionExecutor({ transport, workers: 1, config: { envVars: { SKYPOOL_EXECUTOR_TEST_BASE: "from the executor" } } });
       try {
+        const base = await solo.callAsync(readEnv, "SKYPOOL_EXECUTOR_TEST_BASE");
+        assert.equal(await withTimeout(base.result(), 60_000, "base env"), "from the executor", "config.envVars reach every call");
+        const over = await solo.callAsync(readEnv, "SKYPOOL_EXECUTOR_TEST_BASE", { extraEnv: { SKYPOOL_EXECUTOR_TEST_BASE: "from the call" } });
+        assert.equal(await withTimeout(over.result(), 60_000, "overridden env"), "from the call", "extraEnv wins over config.envVars");
         const withEnv = await solo.callAsync(readEnv, name, { extraEnv: { [name]: "set for this call" } });
         assert.equal(await withTimeout(withEnv.result(), 60_000, "with env"), "set for this call");
         const without = await solo.callAsync(readEnv, name);
