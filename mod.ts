@@ -12,7 +12,8 @@ export type { ApplyAsyncOptions, MapAsyncOptions, PoolOptions } from "./src/pool
 export { AsyncResult } from "./src/execution/async_result.ts";
 export { IMapIterator } from "./src/execution/imap_iterator.ts";
 export { FunctionExecutor } from "./src/executor/function_executor.ts";
-export type { CleanOptions, ExecutorConfig, FunctionExecutorOptions, GetResultOptions, JobSummary, WaitOptions } from "./src/executor/function_executor.ts";
+export type { CleanOptions, GetResultOptions, JobSummary, WaitOptions } from "./src/executor/function_executor.ts";
+export type { ExecutorConfig, FunctionExecutorOptions } from "./src/executor/executor_options.ts";
 export type { CallOptions, MapOptions, MapReduceOptions } from "./src/executor/call_options.ts";
 export { ResponseFuture } from "./src/executor/response_future.ts";
 export type { FutureStatus, ResultOptions } from "./src/executor/response_future.ts";

@@ -64,20 +64,36 @@ function checkObject(options: unknown, what: string): Record<string, unknown> {
   return options as Record<string, unknown>;
 }
 
-function checkCall(o: Record<string, unknown>, what: string): CheckedCallOptions {
-  const { extraEnv, timeout } = o;
-  if (extraEnv !== undefined) {
-    if (extraEnv === null || typeof extraEnv !== "object" || Array.isArray(extraEnv)) throw new TypeError(`${what}: extraEnv must be an object of strings`);
-    for (const [k, v] of Object.entries(extraEnv)) {
-      if (typeof v !== "string") throw new TypeError(`${what}: extraEnv.${k} must be a string, got ${v === null ? "null" : typeof v}`);
-    }
+/**
+ * Checks a set of environment variables (an object of strings).
+ * @throws {TypeError} naming the option, or the variable whose value is not a string.
+ */
+export function checkEnvironment(env: unknown, name: string, what: string): Record<string, string> | undefined {
+  if (env === undefined) return undefined;
+  if (env === null || typeof env !== "object" || Array.isArray(env)) throw new TypeError(`${what}: ${name} must be an object of strings`);
+  for (const [k, v] of Object.entries(env)) {
+    if (typeof v !== "string") throw new TypeError(`${what}: ${name}.${k} must be a string, got ${v === null ? "null" : typeof v}`);
   }
+  return env as Record<string, string>;
+}
+
+/**
+ * Checks a retry count.
+ * @throws {TypeError|RangeError} unless it is an integer >= 0.
+ */
+export function checkRetries(value: unknown, name: string, what: string): number | undefined {
+  return positiveInteger(value, name, what, 0);
+}
+
+function checkCall(o: Record<string, unknown>, what: string): CheckedCallOptions {
+  const { timeout } = o;
+  const extraEnv = checkEnvironment(o.extraEnv, "extraEnv", what);
   if (timeout !== undefined) {
     if (typeof timeout !== "number") throw new TypeError(`${what}: timeout must be a number of ms, got ${timeout === null ? "null" : typeof timeout}`);
     if (!(timeout > 0)) throw new RangeError(`${what}: timeout must be > 0 ms, got ${timeout}`);
   }
-  const retries = positiveInteger(o.retries, "retries", what, 0);
-  return { extraEnv: extraEnv as Record<string, string> | undefined, timeout: timeout as number | undefined, retries };
+  const retries = checkRetries(o.retries, "retries", what);
+  return { extraEnv, timeout: timeout as number | undefined, retries };
 }
 
 /**

@@ -13,7 +13,6 @@ import { checkTimeout } from "../execution/async_result.ts";
 import { decode } from "../task/codec.ts";
 import { loadFunction, task, TaskRef, type TaskFn } from "../task/function_ref.ts";
 import { Status } from "../transport/batch_status.ts";
-import type { Transport, TransportName } from "../transport/transport.ts";
 import { type BatchReport, type CallSpec, runCalls } from "./call_runner.ts";
 import {
   type CallOptions,
@@ -24,32 +23,11 @@ import {
   type MapOptions,
   type MapReduceOptions,
 } from "./call_options.ts";
+import { checkExecutorOptions, type FunctionExecutorOptions } from "./executor_options.ts";
 import { checkIterdata, readIterdata } from "./iterdata.ts";
 import { groupByUrl } from "./reduce_groups.ts";
 import { type Attempt, readSettled, ResponseFuture, resubmitted, settleFuture, startAttempt, whenSettled } from "./response_future.ts";
 import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type WaitResult } from "./wait.ts";
-
-/** Per-executor settings over the global `config`. */
-export interface ExecutorConfig {
-  /** Default `retries` of this executor's calls. */
-  retries?: number;
-  /** Environment variables of every call (`extraEnv` adds to them). */
-  envVars?: Record<string, string>;
-}
-
-/** Options of {@link FunctionExecutor}. */
-export interface FunctionExecutorOptions {
-  /** A transport name or object. @default config `transport` ("local") */
-  transport?: TransportName | Transport;
-  /** How many batches run at once (on `local`, also how many worker processes). @default the transport's size */
-  workers?: number;
-  /** Where call data and partition sources are stored (a storage URL). @default config `storage` */
-  storage?: string;
-  /** Show a progress bar while `wait`/`getResult` block. @default true on a TTY */
-  showProgressbar?: boolean;
-  /** Settings of this executor over the global `config`. */
-  config?: ExecutorConfig;
-}
 
 /** Options of {@link FunctionExecutor.wait}. */
 export interface WaitOptions {
@@ -115,15 +93,6 @@ function checkFn(fn: unknown, what: string): void {
   }
 }
 
-function checkEnv(env: unknown, name: string): Record<string, string> | undefined {
-  if (env === undefined) return undefined;
-  if (env === null || typeof env !== "object" || Array.isArray(env)) throw new TypeError(`FunctionExecutor: ${name} must be an object of strings`);
-  for (const [k, v] of Object.entries(env)) {
-    if (typeof v !== "string") throw new TypeError(`FunctionExecutor: ${name}.${k} must be a string, got ${v === null ? "null" : typeof v}`);
-  }
-  return env as Record<string, string>;
-}
-
 /** A call that failed this way may succeed if tried again (not a value the codec refuses). */
 function retryable(error: unknown): boolean {
   return !(error instanceof SerializationError);
@@ -174,30 +143,9 @@ export class FunctionExecutor {
    * @throws {RangeError} for `workers` that is not a positive integer, an unknown transport name, `config.retries` < 0.
    */
   constructor(options: FunctionExecutorOptions = {}) {
-    if (options === null || typeof options !== "object") throw new TypeError("FunctionExecutor options must be an object");
-    for (const key of Object.keys(options)) {
-      if (!["transport", "workers", "storage", "showProgressbar", "config"].includes(key)) {
-        throw new TypeError(`FunctionExecutor: unknown option ${JSON.stringify(key)}`);
-      }
-    }
-    const { workers, storage, showProgressbar } = options;
-    if (workers !== undefined && (typeof workers !== "number" || !Number.isInteger(workers) || workers < 1)) {
-      throw (typeof workers !== "number" ? TypeError : RangeError)(`FunctionExecutor: workers must be an integer >= 1, got ${String(workers)}`);
-    }
-    if (storage !== undefined && typeof storage !== "string") throw new TypeError(`FunctionExecutor: storage must be a URL string, got ${typeof storage}`);
-    if (showProgressbar !== undefined && typeof showProgressbar !== "boolean") {
-      throw new TypeError(`FunctionExecutor: showProgressbar must be a boolean, got ${typeof showProgressbar}`);
-    }
-    const cfg = options.config ?? {};
-    if (cfg === null || typeof cfg !== "object") throw new TypeError("FunctionExecutor: config must be an object");
-    for (const key of Object.keys(cfg)) {
-      if (key !== "retries" && key !== "envVars") throw new TypeError(`FunctionExecutor: unknown config key ${JSON.stringify(key)} (expected retries, envVars)`);
-    }
-    if (cfg.retries !== undefined && (typeof cfg.retries !== "number" || !Number.isInteger(cfg.retries) || cfg.retries < 0)) {
-      throw new RangeError(`FunctionExecutor: config.retries must be an integer >= 0, got ${String(cfg.retries)}`);
-    }
-    this.#retries = cfg.retries;
-    this.#envVars = checkEnv(cfg.envVars, "config.envVars");
+    const { workers, storage, showProgressbar, retries, envVars } = checkExecutorOptions(options);
+    this.#retries = retries;
+    this.#envVars = envVars;
     this.storage = storage;
     this.showProgressbar = showProgressbar ?? Boolean((globalThis as { process?: { stdout?: { isTTY?: boolean } } }).process?.stdout?.isTTY);
     const transport = resolveTransport(options.transport ?? config.get().transport, { processes: workers });
