@@ -17,6 +17,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import type * as Skypool from "../mod.ts";
 
 const PREFIX = "@@bench ";
 const ROUNDS = 15;
@@ -35,12 +36,13 @@ const median = (xs: readonly number[]): number => {
 };
 
 async function runner(): Promise<void> {
-  const { FunctionExecutor, Pool } = await import("../mod.ts");
+  // Imported here, not at the top, so that the orchestrator never loads the library it measures.
+  const { FunctionExecutor, Pool }: typeof Skypool = await import("../mod.ts");
   const runtime = "Deno" in globalThis ? "Deno" : "Node";
   const items = Array.from({ length: ITEMS }, (_, i) => i);
   const inc = (x: number): number => x + 1;
-  await using pool = new Pool({ processes: 2, transport: "local" });
-  await using fexec = new FunctionExecutor({ transport: "local", workers: 2, showProgressbar: false });
+  const pool = new Pool({ processes: 2, transport: "local" });
+  const fexec = new FunctionExecutor({ transport: "local", workers: 2, showProgressbar: false });
   const check = (values: unknown) => {
     const v = values as number[];
     if (v.length !== ITEMS || v[ITEMS - 1] !== ITEMS) throw new Error("bench: wrong results");
@@ -52,15 +54,21 @@ async function runner(): Promise<void> {
       await fexec.clean();
     }],
   ];
-  for (const [, run] of impls) for (let w = 0; w < 3; w++) await run();
   const samples = new Map<string, number[]>(impls.map(([name]) => [name, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 ? [...impls].reverse() : impls;
-    for (const [name, run] of order) {
-      const t = performance.now();
-      await run();
-      samples.get(name)!.push(performance.now() - t);
+  // Not `await using`: the npm build's downlevelled form hides the dynamic import above from its .ts → .js rewrite.
+  try {
+    for (const [, run] of impls) for (let w = 0; w < 3; w++) await run();
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 ? [...impls].reverse() : impls;
+      for (const [name, run] of order) {
+        const t = performance.now();
+        await run();
+        samples.get(name)!.push(performance.now() - t);
+      }
     }
+  } finally {
+    await fexec[Symbol.asyncDispose]();
+    await pool.terminate();
   }
   const rows: Row[] = impls.map(([name]) => ({ case: `(a) map of ${ITEMS} trivial items, local transport, 2 workers`, impl: name, ms: median(samples.get(name)!) }));
   console.log(PREFIX + JSON.stringify({ rows, samples: Object.fromEntries(samples) }));
