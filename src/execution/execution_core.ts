@@ -45,6 +45,12 @@ export interface BatchTicket {
 
 /** Hooks of one batch. */
 export interface BatchHooks {
+  /**
+   * How many units of work the batch holds, when that is not its task
+   * count (one task that runs many calls): transports predict run times
+   * per unit.
+   */
+  units?: number;
   /** Called when the batch leaves the core's queue for the transport. */
   dispatched?(): void;
 }
@@ -165,7 +171,7 @@ export class ExecutionCore {
         return { bytes: 0, cancel: NOTHING_TO_CANCEL };
       }
       return this.#enqueue(payload.length, hooks, (finish) => {
-        t.submit({ fn: ref, payload, count: tasks.length, each }, (o) => finish(toChunkOutcome(o)));
+        t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)));
       }, done);
     };
   }

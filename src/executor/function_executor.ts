@@ -85,7 +85,8 @@ const RETRY_BACKOFF_MAX_MS = 2000;
 // The worker entry of futures batches; the extension follows this file's (.ts under Deno, .js in the npm build).
 const CALL_RUNNER = task(new URL(`./call_runner${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url), "runShippedCalls");
 
-const now = (): number => performance.timeOrigin + performance.now();
+/** The clock of every stats time (the worker side reads the same one). */
+const now = Date.now;
 
 function checkFn(fn: unknown, what: string): void {
   if (typeof fn !== "function" && !(fn instanceof TaskRef)) {
@@ -314,7 +315,7 @@ export class FunctionExecutor {
           this.#failed(job, items[i], f, new SerializationError(`the result of call ${f.jobId}/${f.callId} cannot be serialized: ${String(results[i])}`));
         }
       }
-    }, { dispatched });
+    }, { dispatched, units: items.length });
   }
 
   #failed(job: Job, item: unknown, f: ResponseFuture, error: unknown): void {

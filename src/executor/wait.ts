@@ -38,16 +38,29 @@ export function checkReturnWhen(value: unknown, what: string): ReturnWhen {
   return value as ReturnWhen;
 }
 
-/** Resolves once `need` of the futures are done (or at once when `need` is 0). */
-function settledCount(fs: readonly ResponseFuture[], need: number): Promise<void> {
-  let missing = need;
-  for (const f of fs) if (f.done()) missing--;
-  if (missing <= 0) return Promise.resolve();
+/** Resolves once any one of the futures is done. */
+function anySettled(fs: readonly ResponseFuture[]): Promise<void> {
+  if (fs.some((f) => f.done())) return Promise.resolve();
   return new Promise<void>((resolve) => {
-    const one = () => {
-      if (--missing === 0) resolve();
+    for (const f of fs) onSettled(f, resolve);
+  });
+}
+
+/**
+ * Resolves once every future is done. It waits on the first future not yet
+ * done, and when that one settles moves past every done one to the next:
+ * one callback per wake-up rather than one per future, and each future
+ * looked at about once whatever order they finish in.
+ */
+function allSettled(fs: readonly ResponseFuture[]): Promise<void> {
+  let i = 0;
+  return new Promise<void>((resolve) => {
+    const advance = () => {
+      while (i < fs.length && fs[i].done()) i++;
+      if (i === fs.length) resolve();
+      else onSettled(fs[i], advance);
     };
-    for (const f of fs) if (!f.done()) onSettled(f, one);
+    advance();
   });
 }
 
@@ -58,7 +71,7 @@ function settledCount(fs: readonly ResponseFuture[], need: number): Promise<void
  */
 export async function waitFutures(fs: readonly ResponseFuture[], returnWhen: ReturnWhen, ms: number | undefined, throwExcept: boolean): Promise<WaitResult> {
   if (returnWhen !== ALWAYS && fs.length > 0) {
-    const reached = settledCount(fs, returnWhen === ANY_COMPLETED ? 1 : fs.length);
+    const reached = returnWhen === ANY_COMPLETED ? anySettled(fs) : allSettled(fs);
     if (ms === undefined) await reached;
     else {
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -41,7 +41,8 @@ for (const transport of ["inline", "local"] as const) {
     });
 
     test("chunksize sets how many calls travel per batch", T, async () => {
-      const fs = await fexec.map((x: number) => x, Array.from({ length: 10 }, (_, i) => i), { chunksize: 3 });
+      // Each call sleeps 3 ms, so two batches on one worker never start in the same millisecond.
+      const fs = await fexec.map(sleepMs, Array.from({ length: 10 }, () => 3), { chunksize: 3 });
       await withTimeout(fexec.getResult(fs), 60_000, "map");
       const batches = new Set(fs.map((f) => `${f.stats.workerId}@${f.stats.workerStartTime}`));
       assert.equal(batches.size, 4, "10 calls in batches of 3 are 4 batches");
