@@ -50,9 +50,13 @@ function positiveInteger(value: unknown, name: string, what: string, min = 1): n
   return value;
 }
 
-function checkKeys(options: object, allowed: readonly string[], what: string): void {
+/**
+ * Refuses keys of an options object that are not among `allowed` (a typo would otherwise be ignored).
+ * @throws {TypeError} naming the first unknown key and the known ones.
+ */
+export function checkKnownKeys(options: object, allowed: readonly string[], what: string, kind = "option"): void {
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new TypeError(`${what}: unknown option ${JSON.stringify(key)} (expected ${allowed.join(", ")})`);
+    if (!allowed.includes(key)) throw new TypeError(`${what}: unknown ${kind} ${JSON.stringify(key)} (expected ${allowed.join(", ")})`);
   }
 }
 
@@ -102,7 +106,7 @@ function checkCall(o: Record<string, unknown>, what: string): CheckedCallOptions
  */
 export function checkCallOptions(options: unknown, what: string): CheckedCallOptions {
   const o = checkObject(options, what);
-  checkKeys(o, CALL_KEYS, what);
+  checkKnownKeys(o, CALL_KEYS, what);
   return checkCall(o, what);
 }
 
@@ -120,7 +124,7 @@ export interface CheckedMapOptions extends CheckedCallOptions {
  */
 export function checkMapOptions(options: unknown, what: string, reduce = false): CheckedMapOptions {
   const o = checkObject(options, what);
-  checkKeys(o, reduce ? MAP_REDUCE_KEYS : MAP_KEYS, what);
+  checkKnownKeys(o, reduce ? MAP_REDUCE_KEYS : MAP_KEYS, what);
   const call = checkCall(o, what);
   const chunksize = positiveInteger(o.chunksize, "chunksize", what);
   const extraArgs = o.extraArgs ?? [];

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Transport, TransportName } from "../transport/transport.ts";
-import { checkEnvironment, checkRetries } from "./call_options.ts";
+import { checkEnvironment, checkKnownKeys, checkRetries } from "./call_options.ts";
 
 /** Per-executor settings over the global `config`. */
 export interface ExecutorConfig {
@@ -32,12 +32,6 @@ const OPTION_KEYS = ["transport", "workers", "storage", "showProgressbar", "conf
 const CONFIG_KEYS = ["retries", "envVars"];
 const WHAT = "FunctionExecutor";
 
-function checkKeys(o: object, keys: readonly string[], kind: string): void {
-  for (const key of Object.keys(o)) {
-    if (!keys.includes(key)) throw new TypeError(`${WHAT}: unknown ${kind} ${JSON.stringify(key)} (expected ${keys.join(", ")})`);
-  }
-}
-
 /**
  * Checks the executor's options (the transport itself is checked when it is resolved).
  * @throws {TypeError|RangeError} naming the bad option.
@@ -50,7 +44,7 @@ export function checkExecutorOptions(options: unknown): {
   envVars?: Record<string, string>;
 } {
   if (options === null || typeof options !== "object") throw new TypeError(`${WHAT} options must be an object`);
-  checkKeys(options, OPTION_KEYS, "option");
+  checkKnownKeys(options, OPTION_KEYS, WHAT);
   const { workers, storage, showProgressbar, config = {} } = options as FunctionExecutorOptions;
   if (workers !== undefined) {
     if (typeof workers !== "number") throw new TypeError(`${WHAT}: workers must be an integer >= 1, got ${typeof workers}`);
@@ -61,7 +55,7 @@ export function checkExecutorOptions(options: unknown): {
     throw new TypeError(`${WHAT}: showProgressbar must be a boolean, got ${typeof showProgressbar}`);
   }
   if (config === null || typeof config !== "object") throw new TypeError(`${WHAT}: config must be an object`);
-  checkKeys(config, CONFIG_KEYS, "config key");
+  checkKnownKeys(config, CONFIG_KEYS, WHAT, "config key");
   return {
     workers,
     storage,

@@ -18,6 +18,7 @@ import {
   type CallOptions,
   type CheckedCallOptions,
   checkCallOptions,
+  checkKnownKeys,
   type CheckedMapOptions,
   checkMapOptions,
   type MapOptions,
@@ -455,7 +456,7 @@ export class FunctionExecutor {
   #options(options: unknown, what: string, keys: readonly string[]): Record<string, unknown> & { throwExcept?: boolean; showProgressbar?: boolean } {
     if (options === null || typeof options !== "object") throw new TypeError(`${what}: options must be an object`);
     const o = options as Record<string, unknown>;
-    for (const key of Object.keys(o)) if (!keys.includes(key)) throw new TypeError(`${what}: unknown option ${JSON.stringify(key)}`);
+    checkKnownKeys(o, keys, what);
     for (const key of ["throwExcept", "showProgressbar"]) {
       if (o[key] !== undefined && typeof o[key] !== "boolean") throw new TypeError(`${what}: ${key} must be a boolean, got ${typeof o[key]}`);
     }
@@ -466,8 +467,7 @@ export class FunctionExecutor {
    * Starts the progress display of a blocking `wait`/`getResult`; returns
    * what stops it. The progress bar (`progress_bar.ts`) plugs in here.
    */
-  #progress(_fs: readonly ResponseFuture[], show: boolean | undefined): () => void {
-    void (show ?? this.showProgressbar);
+  #progress(_fs: readonly ResponseFuture[], _show: boolean | undefined): () => void {
     return () => {};
   }
 }
