@@ -53,6 +53,8 @@ export interface SkypoolConfig {
    * makes a random one and shares it with its own workers only.
    */
   authkey?: string;
+  /** How many more times `FunctionExecutor` tries a call that threw or lost its worker. */
+  retries: number;
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -102,6 +104,8 @@ const SCHEMA: Schema<SkypoolConfig> = {
   lithopsConfig: recordOption({ default: {} }),
   // Shorter keys are too easy to guess for a MAC to mean anything; the key
   // itself never appears in a message.
+  // Lithops' retries: how many more times a call that threw or lost its worker is tried.
+  retries: integerOption({ default: 0, env: "SKYPOOL_RETRIES", min: 0, max: 100 }),
   authkey: optional(stringOption({
     default: "",
     env: "SKYPOOL_AUTHKEY",

@@ -3,18 +3,17 @@
  *
  * @module
  */
-import { AsyncResult, settleResult } from "./async_result.ts";
-import { ChunkFeeder, type ChunkOutcome, defaultChunksize, type FeederSink, lookahead, openInput, type RunChunk, sizeOf } from "./chunk_feeder.ts";
+import { AsyncResult, settleResult } from "./execution/async_result.ts";
+import { ChunkFeeder, defaultChunksize, type FeederSink, lookahead, openInput, type RunChunk, sizeOf } from "./execution/chunk_feeder.ts";
+import { ExecutionCore } from "./execution/execution_core.ts";
+import { IMapIterator } from "./execution/imap_iterator.ts";
+import { resolveTransport } from "./execution/transport_registry.ts";
 import { config } from "./config.ts";
-import { SerializationError, StateError } from "./errors.ts";
-import { IMapIterator } from "./imap_iterator.ts";
-import { decode, encode } from "./task/codec.ts";
-import { type FunctionRef, shipFunction, type TaskRef, type TaskFn } from "./task/function_ref.ts";
-import { InlineTransport } from "./transport/inline.ts";
-import { defaultProcesses, LocalTransport } from "./transport/local.ts";
-import { checkTransportObject } from "./transport/transport_check.ts";
 import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
-import type { AnyTransport, BatchOutcome, Transport, TransportName } from "./transport/transport.ts";
+import { preloadParser } from "./task/free_variables.ts";
+import { StateError } from "./errors.ts";
+import { TaskRef, type TaskFn } from "./task/function_ref.ts";
+import type { Transport, TransportName } from "./transport/transport.ts";
 
 /** Options of {@link Pool}. */
 export interface PoolOptions {
@@ -59,8 +58,6 @@ type Input<T> = Iterable<T> | AsyncIterable<T>;
 
 /** Chunks in flight per job at most (the lower bound below may exceed it). */
 const MAX_CHUNKS_IN_FLIGHT = 256;
-/** Distinct function sources whose shipped form a pool remembers. */
-const SOURCE_CACHE_SIZE = 512;
 /** Encoded bytes in flight per job at most. */
 const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
@@ -113,11 +110,9 @@ function checkCallbacks(o: { callback?: unknown; errorCallback?: unknown }, what
 export class Pool {
   /** How many tasks (chunks) can run at once. */
   readonly processes: number;
-  #transport: AnyTransport;
+  #core: ExecutionCore;
   #state: "run" | "close" | "terminate" = "run";
   #jobs = new Set<Job>();
-  #refs = new WeakMap<object, FunctionRef>();
-  #bySource = new Map<string, FunctionRef>();
   #stopped: Promise<void> | undefined;
   #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
@@ -157,49 +152,14 @@ export class Pool {
     // Name where a bad transport came from: this call or the configuration.
     const source = transport === undefined ? "config.transport" : "Pool transport";
     transport ??= config.get().transport as TransportName;
-    if (typeof transport === "string") {
-      if (transport === "inline") {
-        this.#transport = new InlineTransport();
-      } else if (transport === "local") {
-        this.#transport = new LocalTransport({ processes: (processes as number | undefined) ?? defaultProcesses() });
-      } else {
-        throw new RangeError(`${source} must be "local", "inline" or a Transport object, got ${show(transport)}`);
-      }
-    } else if (transport !== null && typeof transport === "object") {
-      this.#transport = checkTransportObject("Pool transport", transport);
-    } else {
-      throw new TypeError(`Pool transport must be "local", "inline" or a Transport object, got ${show(transport)}`);
-    }
-    this.processes = this.#transport.size;
-    if (this.#transport.kind === "in-process") {
-      this.#transport.start(initializer != null ? { fn: initializer, args: initargs } : undefined);
-    } else {
-      this.#transport.start({
-        initializer: initializer != null ? { fn: this.#ship(initializer), args: encode(initargs) } : undefined,
-        maxtasksperchild: maxtasksperchild ?? undefined,
-      });
-    }
-  }
-
-  #ship(fn: TaskFn): FunctionRef {
-    let ref = this.#refs.get(fn);
-    if (ref) return ref;
-    // A fresh arrow per call (`pool.apply((x) => x + 1, [i])` in a loop) has
-    // the same source each time: analyse that source once. Only refused
-    // functions' sources are never cached, so the error repeats.
-    let source = typeof fn === "function" ? Function.prototype.toString.call(fn) : undefined;
-    // Built-ins all read "function name() { [native code] }": not a key.
-    if (source?.endsWith("[native code] }")) source = undefined;
-    ref = source !== undefined ? this.#bySource.get(source) : undefined;
-    if (!ref) {
-      ref = shipFunction(fn);
-      if (source !== undefined) {
-        if (this.#bySource.size >= SOURCE_CACHE_SIZE) this.#bySource.clear();
-        this.#bySource.set(source, ref);
-      }
-    }
-    this.#refs.set(fn, ref);
-    return ref;
+    // The transport paces batches itself (the local one pipelines them to
+    // busy workers): the core adds no concurrency bound of its own.
+    this.#core = new ExecutionCore(resolveTransport(transport, { processes: processes as number | undefined }, source));
+    this.processes = this.#core.size;
+    this.#core.start({ initializer: initializer ?? undefined, initargs, maxtasksperchild: maxtasksperchild ?? undefined });
+    // Workers take a while to boot: load the function parser meanwhile, so
+    // that the first map does not wait for it.
+    if (this.#core.transport.kind === "remote") preloadParser();
   }
 
   #checkRunning(): void {
@@ -208,27 +168,8 @@ export class Pool {
 
   /** A chunk runner for `fn`, shipping it first (throws SerializationError for a refused function). */
   #runner(fn: TaskFn): RunChunk {
-    const t = this.#transport;
-    if (t.kind === "in-process") {
-      return (tasks, each, done) => {
-        const argLists = each ? tasks.map((x) => [x]) : (tasks as unknown[][]);
-        t.runChunk(fn, argLists, (o) => done(o.status === "ok" ? { ok: true, values: o.values } : { ok: false, error: o.error }));
-        return 0;
-      };
-    }
-    const ref = this.#ship(fn);
-    return (tasks, each, done) => {
-      let payload: Uint8Array;
-      try {
-        payload = encode(tasks);
-      } catch (err) {
-        const error = err instanceof SerializationError ? err : new SerializationError(`task arguments cannot be serialized: ${(err as Error)?.message ?? err}`);
-        queueMicrotask(() => done({ ok: false, error }));
-        return 0;
-      }
-      t.submit({ fn: ref, payload, count: tasks.length, each }, (o) => done(toChunkOutcome(o)));
-      return payload.length;
-    };
+    const submit = this.#core.submitter(fn);
+    return (tasks, each, done) => submit(tasks, each, done).bytes;
   }
 
   #track(job: Job): () => void {
@@ -242,7 +183,7 @@ export class Pool {
   /** Closes the transport once (after the last job of a closed pool). */
   #stopTransport(): void {
     if (this.#stopped) return;
-    this.#stopped = this.#transport.close();
+    this.#stopped = this.#core.close();
     this.#resolveDrained?.();
   }
 
@@ -473,7 +414,7 @@ export class Pool {
       const error = new StateError("Pool was terminated before the task finished");
       for (const job of [...this.#jobs]) job.abort(error);
       this.#jobs.clear();
-      this.#stopped = this.#transport.terminate();
+      this.#stopped = this.#core.terminate();
       this.#resolveDrained?.();
     }
     return this.#stopped!.then(() => {});
@@ -515,25 +456,4 @@ function concatChunks(chunks: unknown[][]): unknown[] {
   let at = 0;
   for (const c of chunks) for (let i = 0; i < c.length; i++) out[at++] = c[i];
   return out;
-}
-
-function toChunkOutcome(o: BatchOutcome): ChunkOutcome {
-  switch (o.status) {
-    case "ok":
-      try {
-        return { ok: true, values: decode(o.payload) as unknown[] };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    case "threw":
-      try {
-        return { ok: false, error: decode(o.payload) };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    case "unserializable":
-      return { ok: false, error: new SerializationError(`task result cannot be serialized: ${o.message}`) };
-    case "lost":
-      return { ok: false, error: o.error };
-  }
 }

@@ -7,8 +7,9 @@
 import { constants } from "node:os";
 import { StateError } from "./errors.ts";
 import { checkOptions, checkTaskFn, checkTimeout, show } from "./validate.ts";
+import { outcomeFromWire, toChunkOutcome } from "./execution/outcome.ts";
 import { decode, encode } from "./task/codec.ts";
-import { shipFunction, type TaskFn } from "./task/function_ref.ts";
+import { shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
 import { defineMsg, initMsg, Kind, Status, text } from "./transport/wire.ts";
 import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
 
@@ -93,16 +94,10 @@ export class Process {
       onMessages: (frames) => {
         for (let i = 0; i + 1 < frames.length; i += 2) {
           const m = frames[i];
-          if (m[0] !== Kind.DONE) continue;
-          if (m[1] === Status.THREW) {
-            try {
-              this.error = decode(frames[i + 1]);
-            } catch (err) {
-              this.error = err;
-            }
-          } else if (m[1] === Status.UNSERIALIZABLE) {
-            this.error = new Error(text(frames[i + 1]));
-          }
+          // The target's value is not kept (as CPython): only a failure matters.
+          if (m[0] !== Kind.DONE || m[1] === Status.OK) continue;
+          const outcome = toChunkOutcome(outcomeFromWire(m[1], frames[i + 1]));
+          if (!outcome.ok) this.error = outcome.error;
         }
       },
       onExit: (exit: WorkerExit) => {

@@ -28,7 +28,7 @@ export interface TaskBatch {
    * in the chunk; with `each`, `encode(items)`: one argument per task.
    */
   readonly payload: Uint8Array;
-  /** How many tasks the payload holds. */
+  /** How many units of work the payload holds: its tasks, or the calls of a futures batch (one task running many calls). Transports predict run times per unit. */
   readonly count: number;
   /**
    * Task i is `fn(items[i])` rather than `fn(...argLists[i])`. `map` and
@@ -39,7 +39,8 @@ export interface TaskBatch {
 }
 
 /**
- * How a batch ended.
+ * How a batch ended, named in the vocabulary of `batch_status.ts` (the
+ * worker core's status bytes, plus `lost`).
  * - `ok`: `payload` is `encode(results)`, one result per task, in order.
  * - `threw`: user code threw; `payload` is `encode(thrownValue)`. As in
  *   CPython, a chunk fails as a whole.

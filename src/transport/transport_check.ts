@@ -16,7 +16,7 @@ const METHODS = {
 
 /**
  * Checks that `value` is a {@link AnyTransport}: a `kind` of `"remote"` or
- * `"in-process"`, a positive integer `size`, and that kind's methods.
+ * `"in-process"`, that kind's methods, a `name` and a positive integer `size`.
  *
  * @example
  * ```ts
@@ -36,6 +36,7 @@ export function checkTransportObject(what: string, value: object): AnyTransport 
   for (const method of METHODS[kind]) {
     if (typeof t[method] !== "function") throw new TypeError(`${what}.${method} must be a function, got ${show(t[method])}`);
   }
+  if (typeof t.name !== "string") throw new TypeError(`${what}.name must be a string, got ${show(t.name)}`);
   const size = t.size;
   if (typeof size !== "number") throw new TypeError(`${what}.size must be a positive integer, got ${show(size)}`);
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`${what}.size must be a positive integer, got ${show(size)}`);

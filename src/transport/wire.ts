@@ -50,8 +50,8 @@ export const Kind = {
   READY: 21,
 } as const;
 
-/** Status byte of RESULT / INIT_FAILED / DONE. */
-export const Status = { OK: 0, THREW: 1, UNSERIALIZABLE: 2 } as const;
+/** Status byte of RESULT / INIT_FAILED / DONE (the shared vocabulary, see batch_status.ts). */
+export { Status } from "./batch_status.ts";
 
 /** One message: its head (kind and fixed fields) and its body (payload). */
 export type Msg = readonly [head: Uint8Array, body: Uint8Array];

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { StateError, TimeoutError } from "./errors.ts";
-import { checkTimeout } from "./validate.ts";
+import { StateError, TimeoutError } from "../errors.ts";
+import { checkTimeout } from "../validate.ts";
 
 /** Settles an {@link AsyncResult} (internal to skypool: pools call it). */
 export let settleResult: <T>(result: AsyncResult<T>, ok: boolean, value: unknown) => void;

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { TimeoutError } from "./errors.ts";
-import { checkTimeout } from "./validate.ts";
+import { TimeoutError } from "../errors.ts";
+import { checkTimeout } from "../validate.ts";
 import type { ChunkFeeder, ChunkOutcome, FeederSink } from "./chunk_feeder.ts";
 
 interface Waiter<R> {

@@ -10,7 +10,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { show } from "./validate.ts";
+import { show } from "../validate.ts";
 
 /** How a chunk ended, seen from a pool job. */
 export type ChunkOutcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };

@@ -1,0 +1,261 @@
+/**
+ * The execution core `Pool`, `Process` and `FunctionExecutor` share: one
+ * transport, functions shipped once, chunks of tasks encoded into batches
+ * and their outcomes turned back into values or errors. Concurrency (how
+ * many batches the core hands the transport at once) is the core's;
+ * chunk sizing is the caller's. Batches beyond the concurrency bound wait
+ * in the core's queue, where they can be cancelled.
+ *
+ * @module
+ */
+import { SerializationError, StateError } from "../errors.ts";
+import { encode } from "../task/codec.ts";
+import type { FunctionRef, TaskFn } from "../task/function_ref.ts";
+import type { AnyTransport } from "../transport/transport.ts";
+import type { ChunkOutcome } from "./chunk_feeder.ts";
+import { FunctionShipper } from "./function_shipper.ts";
+import { toChunkOutcome } from "./outcome.ts";
+
+/** Options of {@link ExecutionCore}. */
+export interface ExecutionCoreOptions {
+  /**
+   * Batches handed to the transport at once. `undefined`: no bound of the
+   * core's own (the transport queues and paces them itself).
+   */
+  concurrency?: number;
+}
+
+/** What a pool asks of its workers before they take tasks. */
+export interface CoreSetup {
+  initializer?: TaskFn;
+  initargs?: unknown[];
+  maxtasksperchild?: number;
+}
+
+/** A submitted batch. */
+export interface BatchTicket {
+  /** Encoded bytes it holds in flight (0 when nothing was encoded). */
+  readonly bytes: number;
+  /**
+   * Drops the batch if it is still in the core's queue: its `done` is then
+   * never called. Returns whether it was dropped (false once dispatched).
+   */
+  cancel(): boolean;
+}
+
+/** Hooks of one batch. */
+export interface BatchHooks {
+  /**
+   * How many units of work the batch holds, when that is not its task
+   * count (one task that runs many calls): transports predict run times
+   * per unit.
+   */
+  units?: number;
+  /** Called when the batch leaves the core's queue for the transport. */
+  dispatched?(): void;
+}
+
+/**
+ * Submits one chunk: `tasks` are argument lists (task i is
+ * `fn(...tasks[i])`), or with `each` single arguments (`fn(tasks[i])`).
+ * `done` is called once, unless the batch is cancelled while queued.
+ */
+export type SubmitChunk = (tasks: unknown[], each: boolean, done: (outcome: ChunkOutcome) => void, hooks?: BatchHooks) => BatchTicket;
+
+interface Queued {
+  send: () => void;
+  fail: (error: Error) => void;
+  dropped: boolean;
+}
+
+const NOTHING_TO_CANCEL = () => false;
+
+/**
+ * Runs chunks of tasks on one transport.
+ *
+ * @example
+ * ```ts
+ * import { ExecutionCore } from "./src/execution/execution_core.ts";
+ * import { InlineTransport } from "./src/transport/inline.ts";
+ * const core = new ExecutionCore(new InlineTransport());
+ * core.start({});
+ * const values = await new Promise((resolve) => {
+ *   core.submitter((x: number) => x * 2)([1, 2], true, (o) => resolve(o.ok ? o.values : o.error));
+ * });
+ * console.assert(String(values) === "2,4");
+ * ```
+ */
+export class ExecutionCore {
+  /** The transport batches run on. */
+  readonly transport: AnyTransport;
+  /** Batches handed to the transport at once at most (`Infinity`: no bound of the core's own). */
+  readonly concurrency: number;
+  #shipper = new FunctionShipper();
+  #queue: Queued[] = [];
+  #queueHead = 0;
+  #queuedCount = 0;
+  #inFlight = 0;
+  #drainWaiters: (() => void)[] = [];
+  #stopped: Promise<void> | undefined;
+
+  /** @throws {RangeError} for a `concurrency` that is not a positive integer. */
+  constructor(transport: AnyTransport, options: ExecutionCoreOptions = {}) {
+    const c = options.concurrency;
+    if (c !== undefined && (typeof c !== "number" || !Number.isInteger(c) || c < 1)) {
+      throw new RangeError(`concurrency must be a positive integer, got ${String(c)}`);
+    }
+    this.transport = transport;
+    this.concurrency = c ?? Infinity;
+  }
+
+  /** How many batches the transport runs at once. */
+  get size(): number {
+    return this.transport.size;
+  }
+
+  /** Batches waiting in the core's queue (not yet handed to the transport). */
+  get queued(): number {
+    return this.#queuedCount;
+  }
+
+  /**
+   * Starts the transport, shipping the initializer first.
+   * @throws {SerializationError} when the initializer or its arguments cannot be shipped.
+   */
+  start(setup: CoreSetup): void {
+    const t = this.transport;
+    const { initializer, initargs = [], maxtasksperchild } = setup;
+    if (t.kind === "in-process") {
+      t.start(initializer != null ? { fn: initializer, args: initargs } : undefined);
+    } else {
+      t.start({
+        initializer: initializer != null ? { fn: this.ship(initializer), args: encode(initargs) } : undefined,
+        maxtasksperchild,
+      });
+    }
+  }
+
+  /**
+   * The shipped form of `fn` (cached).
+   * @throws {SerializationError} for a function that cannot be shipped.
+   */
+  ship(fn: TaskFn): FunctionRef {
+    return this.#shipper.ship(fn);
+  }
+
+  /**
+   * A chunk submitter for `fn`. On a transport that takes bytes, `fn` is
+   * shipped now.
+   * @throws {SerializationError} for a function that cannot be shipped.
+   */
+  submitter(fn: TaskFn): SubmitChunk {
+    const t = this.transport;
+    if (t.kind === "in-process") {
+      return (tasks, each, done, hooks) => {
+        const argLists = each ? tasks.map((x) => [x]) : (tasks as unknown[][]);
+        return this.#enqueue(0, hooks, (finish) => {
+          t.runChunk(fn, argLists, (o) => finish(o.status === "ok" ? { ok: true, values: o.values } : { ok: false, error: o.error }));
+        }, done);
+      };
+    }
+    const ref = this.ship(fn);
+    return (tasks, each, done, hooks) => {
+      let payload: Uint8Array;
+      try {
+        payload = encode(tasks);
+      } catch (err) {
+        const error = err instanceof SerializationError
+          ? err
+          : new SerializationError(`task arguments cannot be serialized: ${(err as Error)?.message ?? err}`);
+        queueMicrotask(() => done({ ok: false, error }));
+        return { bytes: 0, cancel: NOTHING_TO_CANCEL };
+      }
+      return this.#enqueue(payload.length, hooks, (finish) => {
+        t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)));
+      }, done);
+    };
+  }
+
+  #enqueue(bytes: number, hooks: BatchHooks | undefined, run: (finish: (o: ChunkOutcome) => void) => void, done: (o: ChunkOutcome) => void): BatchTicket {
+    if (this.concurrency === Infinity) {
+      // No bound of the core's own: nothing is ever queued here, so nothing to count.
+      hooks?.dispatched?.();
+      run(done);
+      return { bytes, cancel: NOTHING_TO_CANCEL };
+    }
+    const finish = (o: ChunkOutcome) => {
+      this.#inFlight--;
+      this.#drain();
+      done(o);
+    };
+    const send = () => {
+      this.#inFlight++;
+      hooks?.dispatched?.();
+      run(finish);
+    };
+    if (this.#inFlight < this.concurrency && this.queued === 0) {
+      send();
+      return { bytes, cancel: NOTHING_TO_CANCEL };
+    }
+    const entry: Queued = { send, fail: (error) => done({ ok: false, error }), dropped: false };
+    this.#queue.push(entry);
+    this.#queuedCount++;
+    return {
+      bytes,
+      cancel: () => {
+        if (entry.dropped) return false;
+        entry.dropped = true;
+        this.#queuedCount--;
+        this.#drain();
+        return true;
+      },
+    };
+  }
+
+  #drain(): void {
+    while (this.#inFlight < this.concurrency && this.#queueHead < this.#queue.length) {
+      const entry = this.#queue[this.#queueHead++];
+      if (entry.dropped) continue;
+      entry.dropped = true;
+      this.#queuedCount--;
+      entry.send();
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+      for (const resolve of this.#drainWaiters.splice(0)) resolve();
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  /** Lets queued and running batches finish, then stops the transport. Idempotent. */
+  close(): Promise<void> {
+    return this.#stopped ??= this.#whenDrained().then(() => this.transport.close());
+  }
+
+  /**
+   * Stops the transport at once: running batches end as the transport
+   * reports them (lost); queued ones fail with a `StateError`. Idempotent.
+   */
+  terminate(): Promise<void> {
+    const queued = this.#queue.slice(this.#queueHead).filter((e) => !e.dropped);
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#queuedCount = 0;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
+    this.#stopped = this.transport.terminate();
+    const error = new StateError("the transport was terminated before the batch started");
+    for (const e of queued) {
+      e.dropped = true;
+      e.fail(error);
+    }
+    return this.#stopped;
+  }
+
+  #whenDrained(): Promise<void> {
+    if (this.queued === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+}
