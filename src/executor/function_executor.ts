@@ -150,7 +150,11 @@ export class FunctionExecutor {
     this.#envVars = envVars;
     this.storage = storage;
     this.showProgressbar = showProgressbar ?? Boolean((globalThis as { process?: { stdout?: { isTTY?: boolean } } }).process?.stdout?.isTTY);
-    const transport = resolveTransport(options.transport ?? config.get().transport, { processes: workers });
+    const transport = resolveTransport(
+      options.transport ?? config.get().transport,
+      { processes: workers },
+      options.transport === undefined ? "config.transport" : "FunctionExecutor transport",
+    );
     // A transport made here already runs `workers` batches at once and pipelines
     // them to busy workers; the core bounds only a given transport that is larger.
     const bound = workers !== undefined && workers < transport.size ? workers : undefined;

@@ -28,17 +28,18 @@ describe("transport registry", () => {
   });
 
   test("an unknown name is a RangeError listing the known ones", () => {
-    assert.throws(() => resolveTransport("smoke-signals", {}), { name: "RangeError", message: /unknown transport "smoke-signals"; expected "inline" or "local"/ });
+    assert.throws(() => resolveTransport("smoke-signals", {}), { name: "RangeError", message: /^transport must be "inline", "local".* or a Transport object, got "smoke-signals"$/ });
   });
 
   test("a transport object missing what the core calls is a TypeError naming it", () => {
     const base = { kind: "remote", name: "partial", size: 2, start() {}, submit() {}, close() {}, terminate() {} };
     assert.equal(resolveTransport(base, {}), base);
-    assert.throws(() => resolveTransport({ ...base, submit: undefined }, {}), { name: "TypeError", message: /"partial": it has no submit\(\) method/ });
+    assert.throws(() => resolveTransport({ ...base, submit: undefined }, {}), { name: "TypeError", message: /^transport\.submit must be a function, got undefined$/ });
     assert.throws(() => resolveTransport({ ...base, kind: "teleport" }, {}), { name: "TypeError", message: /kind must be "remote" or "in-process", got "teleport"/ });
-    assert.throws(() => resolveTransport({ ...base, size: 0 }, {}), { name: "TypeError", message: /size must be a positive integer, got 0/ });
-    assert.throws(() => resolveTransport(null, {}), { name: "TypeError", message: /transport must be a transport name or a Transport object, got null/ });
-    assert.throws(() => new Pool({ transport: { ...base, close: 1 } as never }), { name: "TypeError", message: /it has no close\(\) method/ });
+    assert.throws(() => resolveTransport({ ...base, name: 7 }, {}), { name: "TypeError", message: /^transport\.name must be a string, got 7$/ });
+    assert.throws(() => resolveTransport({ ...base, size: 0 }, {}), { name: "RangeError", message: /size must be a positive integer, got 0/ });
+    assert.throws(() => resolveTransport(null, {}), { name: "TypeError", message: /^transport must be .* or a Transport object, got null$/ });
+    assert.throws(() => new Pool({ transport: { ...base, close: 1 } as never }), { name: "TypeError", message: /^Pool transport\.close must be a function, got 1$/ });
   });
 
   test("registerTransport refuses a bad name or factory", () => {
