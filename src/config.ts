@@ -5,6 +5,7 @@
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
+import type { S3Options } from "./storage/s3_options.ts";
 
 /** Every setting skypool reads. */
 export interface SkypoolConfig {
@@ -25,6 +26,8 @@ export interface SkypoolConfig {
   exportExecutionDetails: string | null;
   /** The Lithops executor configuration, passed through. */
   lithopsConfig: Record<string, unknown>;
+  /** Default `Storage` URL (`SKYPOOL_STORAGE`) and the S3 client settings. */
+  storage: { url?: string; s3: S3Options };
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -44,6 +47,7 @@ const DEFAULTS: SkypoolConfig = {
   envVars: {},
   exportExecutionDetails: null,
   lithopsConfig: {},
+  storage: { url: undefined, s3: {} },
 };
 
 let programmatic: ConfigUpdate = {};
@@ -83,6 +87,8 @@ function fromEnvironment(): ConfigUpdate {
   if (lease) out.leaseMs = positiveNumber("SKYPOOL_LEASE_MS", lease);
   const expiry = env("SKYPOOL_REDIS_EXPIRY_TIME");
   if (expiry) out.redisExpiryTime = positiveNumber("SKYPOOL_REDIS_EXPIRY_TIME", expiry);
+  const storage = env("SKYPOOL_STORAGE");
+  if (storage) out.storage = { url: storage };
   const pipe = env("SKYPOOL_PIPE_CONNECTION_TYPE");
   if (pipe) out.pipeConnectionType = pipe as SkypoolConfig["pipeConnectionType"];
   return out;
@@ -144,6 +150,13 @@ function validate(update: ConfigUpdate): void {
   }
   if (update.redis?.url !== undefined && typeof update.redis.url !== "string") {
     throw new TypeError(`redis.url must be a string`);
+  }
+  if (update.storage?.url !== undefined && typeof update.storage.url !== "string") {
+    throw new TypeError(`storage.url must be a string, got ${typeof update.storage.url}`);
+  }
+  const s3 = update.storage?.s3;
+  if (s3 !== undefined && (s3 === null || typeof s3 !== "object" || Array.isArray(s3))) {
+    throw new TypeError(`storage.s3 must be an object of S3 client settings`);
   }
 }
 
