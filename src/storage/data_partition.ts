@@ -133,7 +133,7 @@ export class DataPartition implements PartitionRange {
 
   /**
    * The partition's lines, without their `\n` or `\r\n`; a last line
-   * without newline is included, an empty partition has none.
+   * without newline is included as it is, an empty partition has none.
    */
   async *lines(): AsyncIterable<string> {
     const decoder = new TextDecoder();
@@ -155,7 +155,7 @@ export class DataPartition implements PartitionRange {
     } finally {
       reader.releaseLock();
     }
-    if (carry !== "") yield carry.endsWith("\r") ? carry.slice(0, -1) : carry;
+    if (carry !== "") yield carry;
   }
 
   /** The record the codec ships. */
