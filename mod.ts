@@ -47,3 +47,7 @@ export { DataPartition } from "./src/storage/data_partition.ts";
 export type { PartitionRange } from "./src/storage/data_partition.ts";
 export { checkPartitionOptions, partitionObjects } from "./src/storage/partitioner.ts";
 export type { PartitionOptions } from "./src/storage/partitioner.ts";
+export { writePlots } from "./src/executor/plot.ts";
+export type { FutureStats } from "./src/executor/future_stats.ts";
+export { startProgress } from "./src/executor/progress_bar.ts";
+export type { Progress, ProgressOptions } from "./src/executor/progress_bar.ts";

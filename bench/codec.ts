@@ -16,9 +16,9 @@
 //
 // Writes bench/results/codec.md and bench/results/codec.json.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, type as osType } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Buffer } from "node:buffer";
 import v8 from "node:v8";
@@ -27,6 +27,7 @@ import { Packr } from "npm:msgpackr@^1.11.5";
 import { decode, encode } from "../src/task/codec.ts";
 import { packFrames, unpackFrames } from "../src/task/frames.ts";
 import { newlineSplits } from "../src/task/newline_scan.ts";
+import { median, repoRoot } from "./lib/bench_support.ts";
 
 // Many short rounds rather than a few long ones: on a shared machine, load
 // comes in bursts, and short interleaved samples spread them over all
@@ -35,24 +36,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 40);
 const WARMUP_MS = 300;
 const WARM_MS = 10;
-
-/** The repo root, from bench/ (source) or npm/build/bench/ (compiled). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the skypool repo root");
-    dir = up;
-  }
-}
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // ---------------------------------------------------------------------------
 // Data.
@@ -145,7 +128,6 @@ function indexOfSplits(bytes: Uint8Array, part: number): number[] {
   }
   return out;
 }
-
 
 /** The encoders every case compares (JSON only for text-shaped data). */
 function encoders(value: unknown, withJson: boolean): Impl[] {
@@ -437,7 +419,7 @@ function main(): void {
     console.log(ROWS_PREFIX + JSON.stringify(measure(c)));
     return;
   }
-  const root = repoRoot();
+  const root = repoRoot(import.meta.url);
   // BENCH_CASES=objects-encode,f64-encode runs a subset (and writes no results).
   const only = process.env.BENCH_CASES?.split(",").filter(Boolean);
   const all = CASES.filter((c) => only === undefined || only.includes(c.name));

@@ -92,7 +92,16 @@ export function timelineSvg(stats: FutureStats[]): string {
   return chart.render();
 }
 
-/** The histogram SVG of call durations (worker start to end, in ms). */
+/**
+ * The histogram SVG of call durations (worker start to end, in ms).
+ *
+ * @example
+ * ```ts
+ * import { histogramSvg } from "./src/executor/plot.ts";
+ * const svg = histogramSvg([{ hostSubmitTime: 0, workerStartTime: 5, workerEndTime: 40, attempts: 1 }]);
+ * console.assert(svg.includes('data-count="1"'));
+ * ```
+ */
 export function histogramSvg(stats: FutureStats[]): string {
   const calls = drawable(stats);
   const durations = calls.map((c) => c.s.workerEndTime - c.s.workerStartTime);

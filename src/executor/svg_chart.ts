@@ -13,6 +13,13 @@ export function xmlEscape(s: string): string {
 /**
  * About `count` round tick values (steps of 1, 2 or 5 × 10^k, at least 1
  * when `integer`) covering `[0, max]`; the last tick is at or past `max`.
+ *
+ * @example
+ * ```ts
+ * import { niceTicks } from "./src/executor/svg_chart.ts";
+ * console.assert(niceTicks(0.97).join() === "0,0.2,0.4,0.6,0.8,1");
+ * console.assert(niceTicks(3, { integer: true }).join() === "0,1,2,3");
+ * ```
  */
 export function niceTicks(max: number, { count = 6, integer = false } = {}): number[] {
   if (!(max > 0)) return [0, 1];

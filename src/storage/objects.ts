@@ -13,6 +13,13 @@ const URL_SCHEME = /^[a-z][a-z0-9+.-]+:/i;
 /**
  * Data sources to partition: `file:` URLs, `s3://` URLs, `http(s)://`
  * URLs. Made by {@link objects}.
+ *
+ * @example
+ * ```ts
+ * import { objects, ObjectsInput } from "./mod.ts";
+ * const input: ObjectsInput = objects("s3://bucket/key.csv");
+ * console.assert(input instanceof ObjectsInput && input.urls[0] === "s3://bucket/key.csv");
+ * ```
  */
 export class ObjectsInput {
   /** The sources, local paths turned into absolute `file:` URLs. */

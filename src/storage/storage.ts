@@ -187,6 +187,16 @@ export class Storage {
     for (const k of keys) checkKey("delete", k, this.#scheme);
     if (keys.length > 0) await this.#backend.delete(keys);
   }
+
+  /** Closes the S3 client's connections (a later call opens new ones); nothing to do for file and http. */
+  async close(): Promise<void> {
+    await this.#backend.close?.();
+  }
+
+  /** `await using store = new Storage(...)` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }
 
 /** Where one object lives: the storage holding it and its key there. */

@@ -31,4 +31,6 @@ export interface StorageBackend {
   head(key: string): Promise<ObjectInfo>;
   list(prefix: string): AsyncIterable<ListEntry>;
   delete(keys: string[]): Promise<void>;
+  /** Releases connections, if the backend keeps any. */
+  close?(): Promise<void>;
 }

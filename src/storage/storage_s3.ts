@@ -141,6 +141,12 @@ export class S3Backend implements StorageBackend {
     } while (token !== undefined);
   }
 
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client !== undefined) (await client).destroy();
+  }
+
   async delete(keys: string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);

@@ -24,6 +24,8 @@ describe("Storage on s3: (against s3rver)", () => {
     assert.equal(info.size, 15);
     assert.ok(info.etag.length > 0);
     assert.equal(store.objectUrl("a/b.txt"), "s3://data/run1/a/b.txt");
+    await store.close();
+    assert.equal((await store.head("a/b.txt")).size, 15, "a closed store reconnects on its next call");
     await store.delete("a/b.txt");
     await assert.rejects(store.head("a/b.txt"), ObjectNotFoundError);
   });
