@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import process from "node:process";
 import { config, ObjectNotFoundError, Storage } from "../../mod.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -93,6 +94,17 @@ describe("Storage URLs", () => {
       assert.equal(new Storage().url, "s3://configured-bucket/p");
       assert.equal(new Storage().objectUrl("k"), "s3://configured-bucket/p/k");
     } finally {
+      config.reset();
+    }
+  });
+
+  test("SKYPOOL_STORAGE sets the default URL from the environment", () => {
+    process.env.SKYPOOL_STORAGE = "s3://env-bucket";
+    config.reset();
+    try {
+      assert.equal(new Storage().url, "s3://env-bucket");
+    } finally {
+      delete process.env.SKYPOOL_STORAGE;
       config.reset();
     }
   });
