@@ -151,6 +151,9 @@ function validate(update: ConfigUpdate): void {
   if (update.redis?.url !== undefined && typeof update.redis.url !== "string") {
     throw new TypeError(`redis.url must be a string`);
   }
+  if (update.storage !== undefined && (update.storage === null || typeof update.storage !== "object" || Array.isArray(update.storage))) {
+    throw new TypeError(`storage must be an object { url?, s3? }, got ${JSON.stringify(update.storage)} (for a URL: { storage: { url } })`);
+  }
   if (update.storage?.url !== undefined && typeof update.storage.url !== "string") {
     throw new TypeError(`storage.url must be a string, got ${typeof update.storage.url}`);
   }

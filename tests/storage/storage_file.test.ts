@@ -113,5 +113,6 @@ describe("Storage URLs", () => {
     assert.throws(() => new Storage("ftp://host/dir"), /^TypeError: unsupported storage URL "ftp:\/\/host\/dir": expected file:\/\/, s3:\/\/ or http\(s\):\/\/$/);
     assert.throws(() => new Storage("s3://"), /names no bucket/);
     assert.throws(() => config.set({ storage: { s3: "x" as never } }), /storage.s3 must be an object/);
+    assert.throws(() => config.set({ storage: "s3://b" as never }), /^TypeError: storage must be an object \{ url\?, s3\? \}, got "s3:\/\/b"/);
   });
 });
