@@ -206,6 +206,8 @@ export interface ObjectLocation {
 }
 
 const cache = new Map<string, Storage>();
+/** Storages kept by {@link locateObject}; every http(s) URL is a root of its own, so the oldest are dropped. */
+const MAX_CACHED = 256;
 
 /**
  * The storage and key of one object URL (`file:` URL, `s3://bucket/key` or
@@ -242,6 +244,7 @@ export function locateObject(url: string, options: StorageOptions = {}): ObjectL
   let storage = cache.get(id);
   if (storage === undefined) {
     storage = new Storage(root, { s3 });
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
     cache.set(id, storage);
   }
   return { storage, key };
