@@ -11,7 +11,7 @@
 // `@@bench {"ms", "words"}`; the samples each ratio compares run back to
 // back, and rounds alternate the order, so the machine's noise falls on all
 // alike. Figures are medians. Writes bench/results/futures_wordcount.{md,json}.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,6 +126,27 @@ function runSample(i: Impl): { ms: number; words: number } {
   return JSON.parse(line.slice(PREFIX.length));
 }
 
+// How much two busy processes get done together, relative to one alone (2
+// on two free cores, 1 when the machine is so loaded that a second process
+// adds nothing): the ceiling of any two-worker speedup at that moment.
+const SPIN = "const end = Date.now() + 1000; let n = 0; while (Date.now() < end) n++; console.log(n);";
+
+function spinCount(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", SPIN], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += String(d)));
+    child.once("error", reject);
+    child.once("exit", () => resolve(Number(out.trim())));
+  });
+}
+
+async function parallelCapacity(): Promise<number> {
+  const alone = await spinCount();
+  const together = await Promise.all([spinCount(), spinCount()]);
+  return +((together[0] + together[1]) / alone).toFixed(2);
+}
+
 async function orchestrate(): Promise<void> {
   const root = repoRoot(import.meta.url);
   const dir = join(tmpdir(), "skypool-bench");
@@ -150,7 +171,10 @@ async function orchestrate(): Promise<void> {
   const samples = new Map<Impl, number[]>(sequence.map((i) => [i, []]));
   let words: number | undefined;
   const started = Date.now();
+  const capacity: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    capacity.push(await parallelCapacity());
+    console.error(`round ${round + 1}/${ROUNDS}: two busy processes get ${capacity[round]}× what one gets alone`);
     for (const i of round % 2 === 0 ? sequence : [...sequence].reverse()) {
       const s = runSample(i);
       if (words !== undefined && s.words !== words) throw new Error(`${i.impl} ${i.case} counted ${s.words} words, others ${words}`);
@@ -182,7 +206,7 @@ async function orchestrate(): Promise<void> {
     file: { bytes: FILE_BYTES, words, parts: PARTS },
     processes: PROCESSES,
     rounds: ROUNDS,
-    machine: { cpus: cpus().length, loadavg: loadavg().map((l) => +l.toFixed(2)) },
+    machine: { cpus: cpus().length, loadavg: loadavg().map((l) => +l.toFixed(2)), parallelCapacityPerRound: capacity },
     rows,
     ratios,
     samples: sequence.map((i) => ({ case: i.case, impl: i.impl, ms: samples.get(i)!.map((x) => Math.round(x)) })),
@@ -198,6 +222,8 @@ async function orchestrate(): Promise<void> {
     "`single`: one process reads the whole file, decodes it and counts its words. `partitioned`: `partitionObjects(objects(file), { objChunkNumber: 32 })`",
     `then \`Pool(${PROCESSES}).map\` of the same count over each partition's \`text()\` (skypool), or CPython's \`multiprocessing.Pool(${PROCESSES})\``,
     "counting the same newline-aligned ranges (bench/wordcount_cpython.py). Pools are started and warmed before the clock starts; listing and cutting are timed.",
+    "",
+    `Parallel capacity per round (work two busy processes get done together ÷ one alone; 2 on two free cores, the ceiling of any 2-worker speedup): ${capacity.join(", ")}.`,
     "",
     "| case | impl | ms |",
     "| --- | --- | ---: |",
