@@ -1,7 +1,7 @@
 /**
  * Loads every module that registers a handle kind with the codec (the
- * shared-state classes and data partitions). Workers import this lazily, the first time a payload
- * names a handle kind they do not know yet.
+ * shared-state classes and data partitions). Workers import this lazily,
+ * the first time a payload names a handle kind they do not know yet.
  *
  * @module
  */
