@@ -21,9 +21,9 @@
 // Child protocol: one JSON command per stdin line; one `@@bench {json}`
 // line per answer on stdout.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type as osType } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,7 @@ import { handleFromRecord, handleRecord, type HandleRecord } from "../src/state/
 import { closeAllConnections, contextFor, type RedisContext } from "../src/state/redis.ts";
 import { SEM_RELEASE } from "../src/state/lua/semaphore.ts";
 import { startRedisServer, type TestRedisServer } from "../tests/helpers/redis_server.ts";
+import { median, repoRoot } from "./lib/bench_support.ts";
 
 const PREFIX = "@@bench ";
 const isDeno = "Deno" in globalThis;
@@ -40,27 +41,10 @@ const now = (): bigint => process.hrtime.bigint();
 const usSince = (t0: bigint): number => Number(now() - t0) / 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
 };
-
-/** The repo root, from bench/ (source) or npm/build/bench/ (compiled). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the skypool repo root");
-    dir = up;
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Children
@@ -537,7 +521,7 @@ async function orchestrate(): Promise<void> {
       "",
     );
 
-    const out = join(repoRoot(), "bench", "results");
+    const out = join(repoRoot(import.meta.url), "bench", "results");
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "state.json"), JSON.stringify(result, null, 2) + "\n");
     writeFileSync(join(out, "state.md"), md.join("\n"));

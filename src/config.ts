@@ -23,6 +23,7 @@ import {
   stringOption,
 } from "./config_options.ts";
 import { MAX_TIMER_MS, show } from "./validate.ts";
+import type { S3Options } from "./storage/s3_options.ts";
 
 /** Every setting skypool reads. */
 export interface SkypoolConfig {
@@ -55,6 +56,8 @@ export interface SkypoolConfig {
   authkey?: string;
   /** How many more times `FunctionExecutor` tries a call that threw or lost its worker. */
   retries: number;
+  /** Default `Storage` URL (`SKYPOOL_STORAGE`) and the S3 client settings. */
+  storage: { url?: string; s3: S3Options };
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -102,10 +105,20 @@ const SCHEMA: Schema<SkypoolConfig> = {
   envVars: recordOption<string>({ default: {}, what: "an object of variable names and string values", entry: envEntry }),
   exportExecutionDetails: nullable(stringOption({ default: "", rule: "a folder path (a non-empty string) or null" })),
   lithopsConfig: recordOption({ default: {} }),
-  // Shorter keys are too easy to guess for a MAC to mean anything; the key
-  // itself never appears in a message.
+  storage: group({
+    url: optional(stringOption({
+      default: "",
+      env: "SKYPOOL_STORAGE",
+      pattern: /^(?:file:|s3:\/\/|https?:\/\/)./,
+      rule: "a file:, s3:// or http(s):// URL",
+    })),
+    // Passed to the S3 client as they are: every S3ClientConfig field is allowed.
+    s3: recordOption({ default: {}, what: "an object of S3 client settings" }) as OptionSpec<S3Options>,
+  }),
   // Lithops' retries: how many more times a call that threw or lost its worker is tried.
   retries: integerOption({ default: 0, env: "SKYPOOL_RETRIES", min: 0, max: 100 }),
+  // Shorter keys are too easy to guess for a MAC to mean anything; the key
+  // itself never appears in a message.
   authkey: optional(stringOption({
     default: "",
     env: "SKYPOOL_AUTHKEY",

@@ -1,7 +1,7 @@
 /**
- * Loads every shared-state module, so that each registers its handle kind
- * with the codec. Workers import this lazily, the first time a payload
- * names a handle kind they do not know yet.
+ * Loads every module that registers a handle kind with the codec (the
+ * shared-state classes and data partitions). Workers import this lazily,
+ * the first time a payload names a handle kind they do not know yet.
  *
  * @module
  */
@@ -16,3 +16,4 @@ import "./pipe.ts";
 import "./value.ts";
 import "./shared_array.ts";
 import "./manager.ts";
+import "../storage/data_partition.ts";
