@@ -302,3 +302,27 @@ describe("Pool.map family", () => {
     assert.deepEqual(await withTimeout(pool.map(sqr, [2, 3]), 10_000, "still usable"), [4, 9]);
   });
 });
+
+// More chunks than any in-flight window (issue 14): every result exactly once, in order.
+describe("map and starmap deliver every result exactly once at scale", () => {
+  const T_SCALE = { timeout: 120_000 };
+  for (const processes of [0, 2]) {
+    test(`Pool(${processes}): map and mapAsync over 40 009 items in 13 337 chunks, starmap over 9 001 pairs in 9 001 chunks`, T_SCALE, async () => {
+      const pool = new Pool(processes);
+      try {
+        const n = 40_009;
+        const items = Array.from({ length: n }, (_, i) => i * 7 - 3);
+        const mapped = await withTimeout(pool.map((x: number) => x + 0.5, items, 3), 100_000, "map");
+        assert.equal(mapped.length, n);
+        assert.deepEqual(mapped, items.map((x) => x + 0.5));
+        const viaAsync = await withTimeout(pool.mapAsync((x: number) => -x, items, { chunksize: 3 }).get(), 100_000, "mapAsync");
+        assert.deepEqual(viaAsync, items.map((x) => -x));
+        const pairs = Array.from({ length: 9_001 }, (_, i) => [i, i % 13] as [number, number]);
+        const starred = await withTimeout(pool.starmap((a: number, b: number) => a * 100 + b, pairs, 1), 100_000, "starmap");
+        assert.deepEqual(starred, pairs.map(([a, b]) => a * 100 + b));
+      } finally {
+        await withTimeout(pool.terminate(), 15_000, "terminate");
+      }
+    });
+  }
+});

@@ -5,6 +5,7 @@ import type { BatchOutcome } from "../../src/transport/transport.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { shipFunction, type TaskFn } from "../../src/task/function_ref.ts";
 import { StateError, WorkerLostError } from "../../src/errors.ts";
+import { maxOverlap } from "../helpers/pool_fixtures.ts";
 
 /** Submits one batch and waits (bounded) for its outcome. */
 function run(t: LocalTransport, fn: TaskFn, argLists: unknown[][], ms = 30_000): Promise<BatchOutcome> {
@@ -23,6 +24,12 @@ function values(o: BatchOutcome): unknown[] {
 }
 
 const pidOf = (): number => process.pid;
+/** Sleeps, then reports its worker's pid and when it ran (the machine's one clock): for overlap checks. */
+const timedSleepPid = async (ms: number): Promise<[number, number, number]> => {
+  const start = Date.now();
+  await new Promise((r) => setTimeout(r, ms));
+  return [process.pid, start, Date.now()];
+};
 const sleepThenPid = async (ms: number): Promise<number> => {
   await new Promise((r) => setTimeout(r, ms));
   return process.pid;
@@ -112,13 +119,12 @@ describe("local transport", { timeout: 120_000 }, () => {
     // Teach the transport that this function is quick, so pipelining is allowed.
     const quick = (x: number) => [x, process.pid];
     await Promise.all(Array.from({ length: 50 }, (_, i) => run(tr, quick, [[i]])));
-    const t0 = Date.now();
-    const slow = run(tr, sleepThenPid, [[3000]]);
+    const slow = run(tr, timedSleepPid, [[3000]]);
     await new Promise((r) => setTimeout(r, 100));
     const quickOuts = await Promise.all(Array.from({ length: 100 }, (_, i) => run(tr, quick, [[i]])));
-    const quickMs = Date.now() - t0;
-    const slowPid = values(await slow)[0];
-    assert.ok(quickMs < 2500, `quick batches took ${quickMs} ms behind a 3000 ms one`);
+    const quickDone = Date.now();
+    const [slowPid, , slowEnd] = values(await slow)[0] as number[];
+    assert.ok(quickDone < slowEnd, `the quick batches finished ${quickDone - slowEnd} ms after the slow one`);
     for (const o of quickOuts) assert.notEqual((values(o)[0] as number[])[1], slowPid);
   });
 
@@ -126,11 +132,10 @@ describe("local transport", { timeout: 120_000 }, () => {
     const tr = started(new LocalTransport({ processes: 2 }));
     t.after(() => tr.terminate());
     await untilReady(tr, 2);
-    const t0 = Date.now();
-    const [a, b] = await Promise.all([run(tr, sleepThenPid, [[800]]), run(tr, sleepThenPid, [[800]])]);
-    const ms = Date.now() - t0;
-    assert.notEqual(values(a)[0], values(b)[0]);
-    assert.ok(ms >= 790 && ms < 1600 * 3, `took ${ms} ms`);
+    const outs = await Promise.all([run(tr, timedSleepPid, [[800]]), run(tr, timedSleepPid, [[800]])]);
+    const [a, b] = outs.map((o) => values(o)[0] as number[]);
+    assert.notEqual(a[0], b[0]);
+    assert.equal(maxOverlap([[a[1], a[2]], [b[1], b[2]]]), 2, `the two batches ran at ${JSON.stringify([a, b])}`);
   });
 
   test("maxtasksperchild recycles a worker after that many batches", async (t) => {
@@ -152,11 +157,9 @@ describe("local transport", { timeout: 120_000 }, () => {
 
     const busy = started(new LocalTransport({ processes: 3 }));
     t.after(() => busy.terminate());
-    const t0 = Date.now();
-    const outs = await Promise.all(Array.from({ length: 3 }, () => run(busy, sleepThenPid, [[1500]])));
-    const ms = Date.now() - t0;
-    assert.equal(new Set(outs.map((o) => values(o)[0])).size, 3, "three long batches ran on three workers");
-    assert.ok(ms >= 1490 && ms < 1500 * 3 * 3, `took ${ms} ms`);
+    const outs = (await Promise.all(Array.from({ length: 3 }, () => run(busy, timedSleepPid, [[1500]])))).map((o) => values(o)[0] as number[]);
+    assert.equal(new Set(outs.map(([pid]) => pid)).size, 3, "three long batches ran on three workers");
+    assert.equal(maxOverlap(outs.map(([, start, end]) => [start, end])), 3, `the three batches ran at ${JSON.stringify(outs)}`);
     assert.equal(busy.stats.workersStarted, 3);
   });
 
