@@ -50,7 +50,8 @@ function numbers(line: string): Record<string, number> {
 async function queueTraffic(durable: boolean, t: { after(fn: () => unknown): void }) {
   const s = await server(durable, t);
   const q = new Queue<number | string>();
-  const producer = runChild("queue-produce", { queue: wire(q), n: ITEMS });
+  // 1 ms after each put: the traffic lasts ≥ 3 s, longer than the restarts (~0.5 s each).
+  const producer = runChild("queue-produce", { queue: wire(q), n: ITEMS, paceMs: 1 });
   const consumer = runChild("queue-consume", { queue: wire(q), n: ITEMS });
   t.after(async () => {
     await producer.kill();
@@ -88,7 +89,8 @@ test("durable Redis restarted during Lock traffic between two processes: never t
   const dir = mkdtempSync(join(tmpdir(), "skypool-lock-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const lock = new Lock();
-  const payload = { lock: wire(lock), n: 400, marker: join(dir, "held") };
+  // Held 5 ms each time, by one process at a time: the traffic lasts ≥ 4 s, longer than the restarts.
+  const payload = { lock: wire(lock), n: 400, marker: join(dir, "held"), holdMs: 5 };
   const env = { SKYPOOL_LEASE_MS: "3000" };
   const a = runChild("lock-loop", payload, env);
   const b = runChild("lock-loop", payload, env);

@@ -206,13 +206,18 @@ async function main(): Promise<void> {
     case "queue-produce": {
       // Puts 0..n-1 then "end"; a put that fails (Redis restarting) had no
       // effect, so it is tried again.
+      // With `paceMs`, a pause after each put keeps the traffic going for at
+      // least n × paceMs whatever the machine's speed (so that a test's
+      // restarts all fall inside it).
       const q = h<Queue>("queue");
       const n = Number(payload.n);
+      const pace = Number(payload.paceMs ?? 0);
       let retries = 0;
       for (let i = 0; i <= n; i++) {
         try {
           await q.put(i < n ? i : "end");
           if (i === Math.floor(n / 10)) say("producing");
+          if (pace > 0) await sleep(pace);
         } catch (e) {
           say(`error ${(e as Error).message}`);
           retries++;
@@ -259,6 +264,7 @@ async function main(): Promise<void> {
       const lock = h<Lock>("lock");
       const n = Number(payload.n);
       const marker = String(payload.marker);
+      const hold = Number(payload.holdMs ?? 1);
       let overlaps = 0;
       let errors = 0;
       for (let i = 0; i < n;) {
@@ -274,7 +280,7 @@ async function main(): Promise<void> {
         } catch {
           overlaps++;
         }
-        await sleep(1);
+        await sleep(hold);
         try {
           rmdirSync(marker);
         } catch {
