@@ -10,10 +10,13 @@
  * cached). Found where the source text, or its lines, appear in the file:
  * always for JavaScript run as written or compiled ahead of time; for
  * TypeScript that the runtime strips on the fly (Deno, tsx) the body's
- * lines still match, and a one-line function's line is matched loosely
- * (the runtime's text must be a subsequence of the file's line, as it is
- * with types removed: the calling line first, else the nearest line not
- * much longer than the function). Not found (a function built by `new Function`, a file that
+ * lines still match, and a one-line function written at the call
+ * (`pool.map((x: number) => …)`) is matched loosely: its text must be a
+ * subsequence of the calling line, as it is with types removed. Where the
+ * runtime re-printed the function (Deno spreads a one-line body over
+ * several lines), lines after the first are off by what it added. A
+ * one-line typed function defined elsewhere than at the call is not
+ * found (a loose match anywhere would find false origins). Not found (a function built by `new Function`, a file that
  * cannot be read…): no origin, and the worker's frames read as before.
  *
  * @module
@@ -86,14 +89,21 @@ function isSubsequence(small: string, big: string): boolean {
   return i === small.length;
 }
 
-/** The 1-based line where `source` starts in the file, by its lines' votes; ties go to the line nearest `near`. */
+/**
+ * The 1-based line where `source` starts in the file. Each line of the
+ * source that appears in the file votes for a start, weighted by its length
+ * (a long line says more than `return x;`); the winner needs a third of the
+ * source's weight, ties go to the line nearest the calling line `near`.
+ */
 function startLine(index: FileIndex, source: string[], near: number): number | undefined {
   const votes = new Map<number, number>();
+  let total = 0;
   source.forEach((line, i) => {
     const t = line.trim();
     if (t.length < MIN_LINE) return;
+    total += t.length;
     for (const at of index.byText.get(t) ?? []) {
-      if (at - i >= 1) votes.set(at - i, (votes.get(at - i) ?? 0) + 1);
+      if (at - i >= 1) votes.set(at - i, (votes.get(at - i) ?? 0) + t.length);
     }
   });
   const closest = (a: number, b: number) => Math.abs(a - near) < Math.abs(b - near) ? a : b;
@@ -102,18 +112,12 @@ function startLine(index: FileIndex, source: string[], near: number): number | u
     const bn = best === undefined ? 0 : votes.get(best)!;
     if (n > bn || (n === bn && closest(line, best!) === line)) best = line;
   }
-  if (best !== undefined || source.length > 1) return best;
-  // One line that matched nowhere: types stripped from it? The call's own line first (`pool.map((x: number) => …)`),
-  // else the nearest line that is not much longer than the function.
-  const head = source[0].replace(/\s+/g, "");
-  if (head.length < MIN_LINE) return undefined;
-  const squeezed = (n: number) => (index.lines[n - 1] ?? "").replace(/\s+/g, "");
-  if (isSubsequence(head, squeezed(near))) return near;
-  for (let n = 1; n <= index.lines.length; n++) {
-    const line = squeezed(n);
-    if (line.length <= 2 * head.length + 40 && isSubsequence(head, line)) best = best === undefined ? n : closest(n, best);
-  }
-  return best;
+  if (best !== undefined && votes.get(best)! * 3 >= total) return best;
+  // No line matched as it is: a one-line function written at the call, with its types stripped (and which the
+  // runtime may have re-printed over several lines): its text is a subsequence of the calling line.
+  const squeezedSource = source.join("").replace(/\s+/g, "");
+  const callLine = (index.lines[near - 1] ?? "").replace(/\s+/g, "");
+  return squeezedSource.length >= MIN_LINE && isSubsequence(squeezedSource, callLine) ? near : undefined;
 }
 
 /**
