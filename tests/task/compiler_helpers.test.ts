@@ -109,7 +109,8 @@ describe("functions compiled by esbuild with keepNames ship and run", () => {
 });
 
 describe("esbuild's lowering helpers and Babel's/SWC's behave as the syntax they replace", () => {
-  type AnyFn = (...a: any[]) => any; // deno-lint-ignore no-explicit-any
+  // deno-lint-ignore no-explicit-any
+  type AnyFn = (...a: any[]) => any;
   const sym = Symbol("s");
   const proto = { inherited: 1 };
 
