@@ -71,7 +71,10 @@ function indexOf(url: string): FileIndex | null {
     const byText = new Map<string, number[]>();
     lines.forEach((line, i) => {
       const t = line.trim();
-      if (t.length >= MIN_LINE) byText.set(t, [...(byText.get(t) ?? []), i + 1]);
+      if (t.length < MIN_LINE) return;
+      const at = byText.get(t);
+      if (at === undefined) byText.set(t, [i + 1]);
+      else at.push(i + 1);
     });
     index = { lines, byText };
   } catch {
