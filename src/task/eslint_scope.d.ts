@@ -9,6 +9,8 @@ declare module "npm:eslint-scope@*" {
   interface Reference {
     identifier: Identifier;
     from: Scope;
+    /** Whether the reference only reads the variable (no assignment, no update). */
+    isReadOnly(): boolean;
   }
   interface Variable {
     name: string;

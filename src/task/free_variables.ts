@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import { setTimeout } from "node:timers";
 import type * as Acorn from "npm:acorn@^8.15.0";
 import type * as EslintScope from "npm:eslint-scope@^8.4.0";
+import { COMPILER_HELPER_NAMES } from "./compiler_helpers.ts";
 
 interface ParserTools {
   parse: typeof Acorn.parse;
@@ -90,6 +91,12 @@ const HINTS: Record<string, string> = {
 /** Why a function source cannot be shipped, or `undefined` if it can. */
 export type SourceVerdict = string | undefined;
 
+/**
+ * The verdict on a function source: why it cannot be shipped, or the
+ * compiler helpers (`__awaiter`, `__name`…) it calls without defining.
+ */
+export type SourceAnalysis = { refusal: string } | { helpers: string[] };
+
 interface AstNode {
   type: string;
   start: number;
@@ -158,6 +165,23 @@ function findForeignThis(fn: AstNode): string[] {
   return found;
 }
 
+/** The identifiers that are called directly (`name(…)`), the only way compilers use their helpers. */
+function calleeIdentifiers(root: AstNode): Set<AstNode> {
+  const callees = new Set<AstNode>();
+  const visit = (node: AstNode): void => {
+    if (node.type === "CallExpression" && isNode(node.callee) && node.callee.type === "Identifier") callees.add(node.callee);
+    for (const key in node) {
+      if (key === "type" || key === "start" || key === "end" || key === "loc" || key === "range") continue;
+      const child = node[key];
+      if (Array.isArray(child)) {
+        for (const c of child) if (isNode(c)) visit(c);
+      } else if (isNode(child)) visit(child);
+    }
+  };
+  visit(root);
+  return callees;
+}
+
 function listNames(names: string[]): string {
   const quoted = names.map((n) => `\`${n}\``);
   return quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(", ")} and ${quoted[quoted.length - 1]}`;
@@ -165,16 +189,8 @@ function listNames(names: string[]): string {
 
 /**
  * Checks a function's source (`Function.prototype.toString`) for shipping.
- * Returns why it cannot be shipped, or `undefined` when it can.
- *
- * Allowed: parameters (destructured, defaults), locals, nested functions
- * and classes, `arguments` of a `function`, `this` of a `function` (it is
- * `undefined` in the worker, as in a plain call), dynamic `import()`, and
- * globals — those of the submitting runtime plus `Deno`, `process`,
- * `Buffer`, `global`, `self`, `setImmediate`, `clearImmediate`,
- * `navigator`. Refused: any other free name (a binding from an enclosing
- * scope), an arrow function's `this`, `import.meta`, classes, methods,
- * getters and setters, generator functions.
+ * Returns why it cannot be shipped, or `undefined` when it can (see
+ * {@link analyseFunctionSource} for what is allowed).
  *
  * @example
  * ```ts
@@ -184,37 +200,75 @@ function listNames(names: string[]): string {
  * ```
  */
 export function checkFunctionSource(source: string): SourceVerdict {
-  if (/^class[\s{]/.test(source)) return "it is a class (ship a function, or task(moduleUrl, exportName))";
+  const analysis = analyseFunctionSource(source);
+  return "refusal" in analysis ? analysis.refusal : undefined;
+}
+
+/**
+ * Analyses a function's source for shipping: why it cannot be shipped, or
+ * which compiler helpers it calls.
+ *
+ * Allowed: parameters (destructured, defaults), locals, nested functions
+ * and classes, `arguments` of a `function`, `this` of a `function` (it is
+ * `undefined` in the worker, as in a plain call), dynamic `import()`,
+ * globals — those of the submitting runtime plus `Deno`, `process`,
+ * `Buffer`, `global`, `self`, `setImmediate`, `clearImmediate`,
+ * `navigator` — and the helpers tsc, esbuild and Babel/SWC inject
+ * (`compiler_helpers.ts`) where they are only called, as compilers call
+ * them. Refused: any other free name (a binding from an enclosing scope),
+ * an arrow function's `this`, `import.meta`, classes, methods, getters and
+ * setters, generator functions.
+ *
+ * @example
+ * ```ts
+ * import { analyseFunctionSource } from "./src/task/free_variables.ts";
+ * const tscAsync = "function (x) { return __awaiter(this, void 0, void 0, function* () { return x; }); }";
+ * console.assert((analyseFunctionSource(tscAsync) as { helpers: string[] }).helpers[0] === "__awaiter");
+ * console.assert("refusal" in analyseFunctionSource("(x) => x * factor"));
+ * ```
+ */
+export function analyseFunctionSource(source: string): SourceAnalysis {
+  const refuse = (refusal: string) => ({ refusal });
+  if (/^class[\s{]/.test(source)) return refuse("it is a class (ship a function, or task(moduleUrl, exportName))");
   const ast = parseExpression(source);
   if (ast instanceof Error) {
     const what = describeNonExpression(source);
     if (what !== undefined) {
-      return `it is ${what}, whose source is not a standalone function: pass an arrow function or a \`function\` expression, or task(moduleUrl, exportName)`;
+      return refuse(
+        `it is ${what}, whose source is not a standalone function: pass an arrow function or a \`function\` expression, or task(moduleUrl, exportName)`,
+      );
     }
-    return `its source cannot be parsed as a function expression (${ast.message})`;
+    return refuse(`its source cannot be parsed as a function expression (${ast.message})`);
   }
   const body = ast.body as AstNode[];
   const fn = (body[0] as { expression?: AstNode } | undefined)?.expression;
-  if (body.length !== 1 || fn === undefined) return "its source is not a single function expression";
-  if (fn.type === "ClassExpression") return "it is a class (ship a function, or task(moduleUrl, exportName))";
+  if (body.length !== 1 || fn === undefined) return refuse("its source is not a single function expression");
+  if (fn.type === "ClassExpression") return refuse("it is a class (ship a function, or task(moduleUrl, exportName))");
   if (fn.type !== "FunctionExpression" && fn.type !== "ArrowFunctionExpression") {
-    return "its source is not a function expression";
+    return refuse("its source is not a function expression");
   }
   if (fn.generator === true) {
-    return "it is a generator function, whose result (a generator) cannot be sent back: return an array instead";
+    return refuse("it is a generator function, whose result (a generator) cannot be sent back: return an array instead");
   }
 
   const scopes = parserTools().analyze(ast as never, { ecmaVersion: 2024, sourceType: "module" });
-  const free: string[] = [];
   const refs = [...scopes.globalScope.through].sort((a, b) => a.identifier.start - b.identifier.start);
+  const callees = refs.some((r) => COMPILER_HELPER_NAMES.has(r.identifier.name)) ? calleeIdentifiers(fn) : new Set();
+  const byName = new Map<string, typeof refs>();
   for (const ref of refs) {
     const name = ref.identifier.name;
-    if (free.includes(name)) continue;
     if (name in globalThis || CROSS_RUNTIME_GLOBALS.has(name)) continue;
-    free.push(name);
+    byName.set(name, [...(byName.get(name) ?? []), ref]);
+  }
+  const free: string[] = [];
+  const helpers: string[] = [];
+  for (const [name, uses] of byName) {
+    const isHelper = COMPILER_HELPER_NAMES.has(name) &&
+      uses.every((r) => r.isReadOnly() && callees.has(r.identifier as unknown as AstNode));
+    (isHelper ? helpers : free).push(name);
   }
   const foreign = findForeignThis(fn);
-  if (free.length === 0 && foreign.length === 0) return undefined;
+  if (free.length === 0 && foreign.length === 0) return { helpers: helpers.sort() };
 
   const parts: string[] = [];
   if (free.length > 0) {
@@ -225,5 +279,5 @@ export function checkFunctionSource(source: string): SourceVerdict {
   const hints = free.filter((n) => n in HINTS).map((n) => HINTS[n]);
   const advice = "a shipped function runs in another process: pass such values as arguments, " +
     "or ship a module export with task(moduleUrl, exportName)";
-  return `${parts.join("; ")} (${[...hints, advice].join("; ")})`;
+  return refuse(`${parts.join("; ")} (${[...hints, advice].join("; ")})`);
 }

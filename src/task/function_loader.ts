@@ -6,15 +6,32 @@
  * @module
  */
 import { SerializationError } from "../errors.ts";
+import { compilerHelpers } from "./compiler_helpers.ts";
+
+/**
+ * Where a shipped function was written: the URL of its file and the
+ * 1-based line and column its source starts at. The worker compiles the
+ * source at that position under that name, so its stack frames read like
+ * local ones.
+ */
+export interface SourceOrigin {
+  url: string;
+  line: number;
+  column: number;
+}
 
 /**
  * What travels to a worker: a function's source, or a module reference.
- * `id` is stable for one source (or one module export), so workers compile
- * or import each function once.
+ * `id` is stable for one source and helper set (or one module export), so
+ * workers compile or import each function once. `helpers` names the
+ * compiler helpers the source calls (`compiler_helpers.ts`); `origin` says
+ * where it was written.
  */
 export type FunctionRef =
-  | { kind: "source"; id: string; source: string; name?: string }
+  | { kind: "source"; id: string; source: string; name?: string; helpers?: string[]; origin?: SourceOrigin }
   | { kind: "module"; id: string; url: string; exportName: string };
+
+type SourceRef = Extract<FunctionRef, { kind: "source" }>;
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -29,14 +46,36 @@ function describe(v: unknown): string {
   return typeof v === "undefined" ? "undefined" : `a ${typeof v}`;
 }
 
-function compile(ref: { id: string; source: string; name?: string }): Fn {
-  let fn = compiled.get(ref.id);
-  if (fn !== undefined) return fn;
+/** Lines of padding beyond which an origin is ignored rather than reproduced. */
+const MAX_ORIGIN_LINE = 1_000_000;
+
+function isPosition(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= MAX_ORIGIN_LINE;
+}
+
+/**
+ * The script that evaluates to the shipped function: helpers as parameters
+ * of a strict wrapper, and, with an origin, the source padded to its line
+ * and column and named by a `sourceURL`, so V8 (Node and Deno) reports its
+ * frames at the user's file and line.
+ */
+function script(ref: SourceRef): string {
+  const head = `(function (${(ref.helpers ?? []).join(", ")}) { "use strict"; return (`;
+  const o = ref.origin;
+  // The newline before the parenthesis keeps a trailing line comment from swallowing it.
+  if (o === undefined || typeof o.url !== "string" || /[\s]/.test(o.url) || !isPosition(o.line) || !isPosition(o.column)) {
+    return `${head}${ref.source}\n); })`;
+  }
+  const indent = Math.max(0, o.column - 1 - (o.line === 1 ? head.length : 0));
+  return `${head}${"\n".repeat(o.line - 1)}${" ".repeat(indent)}${ref.source}\n); })\n//# sourceURL=${o.url}`;
+}
+
+/** Compiles `ref` with `helpers` (the definitions of `ref.helpers`, which are known names) bound. */
+function compile(ref: SourceRef, helpers: unknown[]): Fn {
   let made: unknown;
   try {
-    // Strict, like the ES module the function was written in. The newline keeps a
-    // trailing line comment from swallowing the parenthesis.
-    made = new Function(`"use strict";\nreturn (${ref.source}\n);`)();
+    // Indirect eval: global scope, so the function sees nothing of the worker's own.
+    made = (0, eval)(script(ref))(...helpers);
   } catch (err) {
     throw new SerializationError(
       `cannot compile shipped function${ref.name ? ` ${JSON.stringify(ref.name)}` : ""}: ${(err as Error)?.message ?? err}`,
@@ -46,7 +85,7 @@ function compile(ref: { id: string; source: string; name?: string }): Fn {
   if (typeof made !== "function") {
     throw new SerializationError(`shipped source is not a function (it evaluates to ${describe(made)})`);
   }
-  fn = made as Fn;
+  const fn = made as Fn;
   if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
   compiled.set(ref.id, fn);
   return fn;
@@ -79,8 +118,9 @@ async function importModule(ref: { url: string; exportName: string }): Promise<F
 
 /**
  * Worker side: turns a FunctionRef into a callable. A source is compiled
- * once per `id` (strict mode, no access to the worker's own scope); a
- * module is imported once per URL.
+ * once per `id` (strict mode, no access to the worker's own scope, the
+ * compiler helpers it names in its scope, at its origin's file and line);
+ * a module is imported once per URL.
  *
  * @example
  * ```ts
@@ -90,7 +130,8 @@ async function importModule(ref: { url: string; exportName: string }): Promise<F
  * const basename = await loadFunction({ kind: "module", id: "m:doc", url: "node:path", exportName: "basename" });
  * console.assert(basename("/a/b.txt") === "b.txt");
  * ```
- * @throws {TypeError} (rejects) for a malformed ref, a module without that
+ * @throws {TypeError} (rejects) for a malformed ref (helpers that are not
+ *   known compiler helpers among them), a module without that
  *   export, or an export that is not a function; whatever `import()` throws
  *   for a module that cannot be loaded.
  * @throws {SerializationError} (rejects) for a source that does not compile
@@ -102,7 +143,11 @@ export async function loadFunction(ref: FunctionRef): Promise<(...args: unknown[
   }
   if (ref.kind === "source") {
     if (typeof ref.source !== "string") throw new TypeError("loadFunction: a source ref needs a string source");
-    return compile(ref);
+    const names = ref.helpers ?? [];
+    if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
+      throw new TypeError("loadFunction: a source ref's helpers must be an array of names");
+    }
+    return compiled.get(ref.id) ?? compile(ref, names.length > 0 ? await compilerHelpers(names) : []);
   }
   if (ref.kind === "module") {
     if (typeof ref.url !== "string" || typeof ref.exportName !== "string") {

@@ -5,7 +5,10 @@
  *
  * A plain function is checked once (the verdict is cached per function
  * object): its source is parsed and every name it uses but does not define
- * must be a global (see `free_variables.ts`); anything else — a closure
+ * must be a global or a helper a compiler injected (`__awaiter`, `__name`…,
+ * see `compiler_helpers.ts`; the worker binds their definitions), and the
+ * ref records where the function was written (`source_origin.ts`) so remote
+ * stacks name the user's file and line. Anything else — a closure
  * over an enclosing binding, a bound function, a class, a method — is a
  * `SerializationError` at submit time rather than a `ReferenceError` in a
  * worker. Built-in functions reachable from `globalThis` (`Math.sqrt`,
@@ -21,10 +24,11 @@ import { createHash } from "node:crypto";
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SerializationError } from "../errors.ts";
-import { checkFunctionSource } from "./free_variables.ts";
+import { analyseFunctionSource } from "./free_variables.ts";
 import type { FunctionRef } from "./function_loader.ts";
+import { sourceOrigin } from "./source_origin.ts";
 
-export { type FunctionRef, loadFunction } from "./function_loader.ts";
+export { type FunctionRef, loadFunction, type SourceOrigin } from "./function_loader.ts";
 
 const MODULE_SCHEMES = new Set(["file:", "http:", "https:", "data:", "npm:", "jsr:", "node:"]);
 
@@ -194,9 +198,19 @@ function judge(fn: (...args: never[]) => unknown): FunctionRef | { reason: strin
     }
     return refuse("it is a native function, which has no source to ship (use task(moduleUrl, exportName))");
   }
-  const why = checkFunctionSource(source);
-  if (why !== undefined) return refuse(why);
-  return { kind: "source", id: "s:" + shortHash(source), source, ...(name ? { name } : {}) };
+  const analysis = analyseFunctionSource(source);
+  if ("refusal" in analysis) return refuse(analysis.refusal);
+  const { helpers } = analysis;
+  const origin = sourceOrigin(source);
+  return {
+    kind: "source",
+    // The same source compiles differently with other helpers bound; the origin only names its frames.
+    id: "s:" + shortHash(helpers.length > 0 ? `${source}\0${helpers.join(",")}` : source),
+    source,
+    ...(name ? { name } : {}),
+    ...(helpers.length > 0 ? { helpers } : {}),
+    ...(origin ? { origin } : {}),
+  };
 }
 
 /**

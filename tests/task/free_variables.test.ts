@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
-import { checkFunctionSource } from "../../src/task/free_variables.ts";
+import { analyseFunctionSource, checkFunctionSource } from "../../src/task/free_variables.ts";
 
 function refused(source: string): string {
   const verdict = checkFunctionSource(source);
@@ -69,6 +69,29 @@ describe("checkFunctionSource", () => {
     assert.match(refused("(x) => this.k + x"), /`this` of the enclosing scope/);
     assert.match(refused("(x) => import.meta.url + x"), /`import.meta`/);
     assert.equal(checkFunctionSource("function (x) { return this === undefined ? x : 0; }"), undefined);
+  });
+});
+
+describe("compiler helpers", () => {
+  const helpersOf = (source: string) => {
+    const analysis = analyseFunctionSource(source);
+    assert.ok("helpers" in analysis, `refused: ${source}: ${"refusal" in analysis ? analysis.refusal : ""}`);
+    return analysis.helpers;
+  };
+
+  test("helpers that tsc, esbuild and Babel inject are named, not refused", () => {
+    assert.deepEqual(helpersOf("function (x) { return __awaiter(this, void 0, void 0, function* () { return x; }); }"), ["__awaiter"]);
+    assert.deepEqual(helpersOf("(xs) => { function d(n) { return n * 2; } __name(d, \"d\"); return xs.map(d); }"), ["__name"]);
+    assert.deepEqual(helpersOf("(o) => { const _a = o, { a } = _a, rest = __rest(_a, [\"a\"]); return __assign(__assign({}, rest), { a }); }"), ["__assign", "__rest"]);
+    assert.deepEqual(helpersOf("function () { return _asyncToGenerator(function* () { return 1; })(); }"), ["_asyncToGenerator"]);
+    assert.deepEqual(helpersOf("(x) => x + 1"), []);
+  });
+
+  test("a helper's name used otherwise than called, or assigned, is an enclosing binding as before", () => {
+    assert.match(refused("(x) => __assign.length + x"), /refers to `__assign` from an enclosing scope/);
+    assert.match(refused("(f) => [__name, f].map((g) => g)"), /`__name`/);
+    assert.match(refused("(x) => { __awaiter = x; return __awaiter(x); }"), /`__awaiter`/);
+    assert.match(refused("(x) => __awaiter(x, factor)"), /refers to `factor` from/, "other free names are still refused");
   });
 });
 

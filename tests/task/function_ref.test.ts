@@ -291,6 +291,44 @@ describe("loadFunction (worker side)", () => {
     await assert.rejects(loadFunction({ kind: "other", id: "x" } as never), TypeError);
   });
 
+  test("helpers are bound by name; a name that is not a known helper is a TypeError, never compiled", async () => {
+    const fn = await loadFunction({ kind: "source", id: "s:helper", source: "(f) => __name(f, 'renamed').name", helpers: ["__name"] });
+    assert.equal(fn(() => 0), "renamed");
+    (globalThis as { pwned?: boolean }).pwned = false;
+    await assert.rejects(
+      loadFunction({ kind: "source", id: "s:bad-helper", source: "() => 1", helpers: ["a) { globalThis.pwned = true; }; (function (b"] }),
+      TypeError,
+    );
+    await assert.rejects(loadFunction({ kind: "source", id: "s:bad-helpers", source: "() => 1", helpers: "__name" as never }), TypeError);
+    assert.equal((globalThis as { pwned?: boolean }).pwned, false);
+  });
+
+  test("an origin compiles the source at that file, line and column", async () => {
+    const url = "file:///srv/jobs/user_code.ts";
+    const stackOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as Error).stack!;
+      }
+      assert.fail("did not throw");
+    };
+    // Deno names eval'd code `file, <anonymous>`; the line and column are the same on both runtimes.
+    const multiLine = await loadFunction({
+      kind: "source", id: "s:origin", source: "function () {\n  throw new Error('here');\n}", origin: { url, line: 40, column: 3 },
+    });
+    assert.match(stackOf(multiLine), /user_code\.ts(?:, <anonymous>)?:41:9\)/, "the second line of the source is line 41");
+    // `new` is 14 characters into the source, which starts at column 5.
+    const oneLine = await loadFunction({
+      kind: "source", id: "s:origin-column", source: "() => { throw new Error('here'); }", origin: { url, line: 7, column: 5 },
+    });
+    assert.match(stackOf(oneLine), /user_code\.ts(?:, <anonymous>)?:7:19\)/, "the first line keeps its column");
+    const unplaced = await loadFunction({
+      kind: "source", id: "s:bad-origin", source: "() => 1", origin: { url: "file:///a.ts\nalert(1)", line: 1, column: 1 },
+    });
+    assert.equal(unplaced(), 1, "an origin that cannot be a sourceURL is ignored");
+  });
+
   test("the worker-side loader does not import the parser", () => {
     const base = new URL("../../src/task/function_loader", import.meta.url);
     const file = [".ts", ".js"].map((ext) => new URL(base.href + ext)).find((u) => existsSync(u));
