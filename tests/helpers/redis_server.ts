@@ -76,6 +76,29 @@ function probe(port: number): Promise<boolean> {
 const live = new Set<ChildProcess>();
 let hook = false;
 
+/**
+ * A `/bin/sh` that SIGKILLs the server when the pipe from this process
+ * closes: the `exit` hook below does not run when the test runner itself is
+ * killed (SIGKILL, a CI timeout), and a server left running would hold its
+ * port and folder. The pipe is the one thing the kernel closes on every
+ * kind of death. Without `/bin/sh` there is no watchdog, only the hook.
+ */
+function watch(server: ChildProcess): ChildProcess | undefined {
+  if (server.pid === undefined) return undefined;
+  try {
+    const dog = spawn("/bin/sh", ["-c", `trap '' INT TERM HUP QUIT; read -r _; kill -9 ${server.pid} 2>/dev/null`], {
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    dog.on("error", () => {});
+    // Neither the watchdog nor its pipe may keep a finished test run alive.
+    dog.unref();
+    (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return dog;
+  } catch {
+    return undefined;
+  }
+}
+
 function spawnServer(port: number, dir: string | undefined): Promise<ChildProcess> {
   const persistence = dir === undefined
     ? ["--appendonly", "no"]
@@ -89,6 +112,7 @@ function spawnServer(port: number, dir: string | undefined): Promise<ChildProces
     "--loglevel", "warning",
   ], { stdio: ["ignore", "ignore", "pipe"] });
   live.add(child);
+  const watchdog = watch(child);
   if (!hook) {
     hook = true;
     process.on("exit", () => {
@@ -101,6 +125,7 @@ function spawnServer(port: number, dir: string | undefined): Promise<ChildProces
   child.once("exit", () => {
     exited = true;
     live.delete(child);
+    watchdog?.kill("SIGKILL");
   });
   return new Promise((resolve, reject) => {
     child.once("error", (err) => reject(new Error(`cannot start redis-server (is it installed?): ${err}`)));
