@@ -26,6 +26,7 @@ import {
 } from "./call_options.ts";
 import { checkExecutorOptions, type FunctionExecutorOptions } from "./executor_options.ts";
 import { checkIterdata, readIterdata } from "./iterdata.ts";
+import type { ObjectsInput } from "../storage/objects.ts";
 import { groupByUrl } from "./reduce_groups.ts";
 import { type Attempt, readSettled, ResponseFuture, resubmitted, settleFuture, startAttempt, whenSettled } from "./response_future.ts";
 import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type WaitResult } from "./wait.ts";
@@ -185,7 +186,7 @@ export class FunctionExecutor {
    */
   async map<A, R>(
     fn: MapFn<A, R>,
-    iterdata: Iterable<A> | AsyncIterable<A>,
+    iterdata: Iterable<A> | AsyncIterable<A> | ObjectsInput,
     options?: MapOptions,
   ): Promise<ResponseFuture<R>[]> {
     return await this.#map(fn as TaskFn, iterdata, options, "map") as ResponseFuture<R>[];
@@ -200,7 +201,7 @@ export class FunctionExecutor {
    */
   async mapReduce<A, M, R>(
     mapFn: MapFn<A, M>,
-    iterdata: Iterable<A> | AsyncIterable<A>,
+    iterdata: Iterable<A> | AsyncIterable<A> | ObjectsInput,
     reduceFn: ((results: M[]) => R | PromiseLike<R>) | TaskRef,
     options?: MapReduceOptions,
   ): Promise<ResponseFuture[]> {
@@ -231,7 +232,7 @@ export class FunctionExecutor {
     checkFn(fn, what);
     const checked = checkMapOptions(options, what, what === "mapReduce");
     checkIterdata(iterdata, what);
-    const items = await readIterdata(iterdata as Iterable<unknown>, checked.partitioning);
+    const items = await readIterdata(iterdata, checked.partitioning);
     const job = this.#job(fn, checked.extraArgs, checked);
     beforeSubmit?.(items, checked);
     this.#checkRunning();
