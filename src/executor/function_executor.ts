@@ -191,8 +191,11 @@ export class FunctionExecutor {
 
   /**
    * Calls `fn(item, ...extraArgs)` for every item of `iterdata`; one
-   * future per item, in input order, `chunksize` calls per batch.
-   * @throws (rejects) {StateError} after the executor was disposed; {TypeError}/{RangeError} for a non-iterable input or bad options, before any call is made; {SerializationError} for a function that cannot be shipped; what the input throws.
+   * future per item, in input order, `chunksize` calls per batch. An
+   * `objects(...urls)` input is listed and cut first (`objChunkSize`,
+   * `objChunkNumber`, `objNewline`): each call then receives one
+   * `DataPartition`, object by object and part by part.
+   * @throws (rejects) {StateError} after the executor was disposed; {TypeError}/{RangeError} for a non-iterable input or bad options, before any call is made; {ObjectNotFoundError} for a missing object, folder or bucket, before any call is made; {SerializationError} for a function that cannot be shipped; what the input throws.
    */
   async map<A, R>(
     fn: MapFn<A, R>,
@@ -204,7 +207,8 @@ export class FunctionExecutor {
 
   /**
    * `map`, then `reduceFn(results)` once its map calls have finished (once
-   * per object with `objReduceByKey`). Returns the map futures, then the
+   * per object with `objReduceByKey`: the partitions of an `objects(...)`
+   * input are grouped by their object's `url`). Returns the map futures, then the
    * reducer future(s). A reducer whose map calls failed fails with the
    * first of their errors, without running.
    * @throws (rejects) as {@link FunctionExecutor.map}; {TypeError} with `objReduceByKey` when an input has no `url` string.

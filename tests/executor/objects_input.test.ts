@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DataPartition, FunctionExecutor, ObjectNotFoundError, objects, type ResponseFuture } from "../../mod.ts";
+import { type DataPartition, FunctionExecutor, ObjectNotFoundError, objects, type ResponseFuture } from "../../mod.ts";
 import { makeTempDir, removeDir, sleep, withTimeout } from "../helpers/pool_fixtures.ts";
 
 const T = { timeout: 120_000 };
@@ -17,11 +17,6 @@ type Counts = Record<string, number>;
 const countText = async (p: DataPartition): Promise<Record<string, number>> => {
   const counts: Record<string, number> = {};
   for (const w of (await p.text()).split(/\s+/)) if (w !== "") counts[w] = (counts[w] ?? 0) + 1;
-  return counts;
-};
-const countLines = async (p: DataPartition): Promise<Record<string, number>> => {
-  const counts: Record<string, number> = {};
-  for await (const line of p.lines()) for (const w of line.split(/\s+/)) if (w !== "") counts[w] = (counts[w] ?? 0) + 1;
   return counts;
 };
 const merge = (all: Record<string, number>[]): Record<string, number> => {
