@@ -1,6 +1,7 @@
 // `npm run bench -- futures_wordcount`: word count over a 256 MiB generated
-// text file cut into 32 newline-aligned partitions (partitionObjects) and
-// counted by Pool.map workers that each read only their partition, against
+// text file cut into 32 newline-aligned partitions and counted by
+// FunctionExecutor.mapReduce over objects(file) (each worker reads only its
+// partition; the reducer sums), against
 // one process reading and counting the whole file itself, and against
 // CPython's multiprocessing.Pool doing the same partitioned count
 // (bench/wordcount_cpython.py); skypool on Node and on Deno.
@@ -17,7 +18,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { DataPartition, objects, partitionObjects, Pool } from "../mod.ts";
+import { DataPartition, FunctionExecutor, objects } from "../mod.ts";
 import { median, repoRoot } from "./lib/bench_support.ts";
 
 const PREFIX = "@@bench ";
@@ -83,6 +84,7 @@ const countWords = async (p: DataPartition): Promise<number> => {
   }
   return words;
 };
+const sum = (counts: number[]): number => counts.reduce((a, b) => a + b, 0);
 
 async function sample(kind: string, file: string): Promise<{ ms: number; words: number }> {
   const url = pathToFileURL(file).href;
@@ -92,20 +94,19 @@ async function sample(kind: string, file: string): Promise<{ ms: number; words: 
     const words = await countWords(new DataPartition({ url, part: 0, totalParts: 1, start: 0, end: statSync(file).size }));
     return { ms: performance.now() - t0, words };
   }
-  const pool = new Pool(PROCESSES);
+  const fexec = new FunctionExecutor({ workers: PROCESSES, showProgressbar: false });
   try {
     // Warm: workers started and the partition kind loaded in each (the first
     // partition a worker sees loads the handle modules once).
     const warm = Array.from({ length: 4 }, (_, i) => new DataPartition({ url, part: i, totalParts: 4, start: i << 12, end: (i + 1) << 12 }));
-    await pool.map(countWords, warm, 1);
+    await fexec.getResult(await fexec.map(countWords, warm, { chunksize: 1 }));
     const t0 = performance.now();
-    const parts: DataPartition[] = [];
-    for await (const p of partitionObjects(objects(file), { objChunkNumber: PARTS })) parts.push(p);
-    const counts = await pool.map(countWords, parts, 1);
+    const fs = await fexec.mapReduce(countWords, objects(file), sum, { objChunkNumber: PARTS, chunksize: 1 });
+    const words = await fexec.getResult(fs[fs.length - 1]) as number;
     const ms = performance.now() - t0;
-    return { ms, words: counts.reduce((a, b) => a + b, 0) };
+    return { ms, words };
   } finally {
-    await pool.terminate();
+    await fexec[Symbol.asyncDispose]();
   }
 }
 
@@ -219,9 +220,10 @@ async function orchestrate(): Promise<void> {
     "",
     `${json.date}; ${json.machine.cpus} CPUs (load ${json.machine.loadavg.join(", ")}); ${words} words; medians of ${ROUNDS} samples, each a fresh process; compared samples run back to back, rounds alternate the order.`,
     "",
-    "`single`: one process reads the whole file, decodes it and counts its words. `partitioned`: `partitionObjects(objects(file), { objChunkNumber: 32 })`",
-    `then \`Pool(${PROCESSES}).map\` of the same count over each partition's \`text()\` (skypool), or CPython's \`multiprocessing.Pool(${PROCESSES})\``,
-    "counting the same newline-aligned ranges (bench/wordcount_cpython.py). Pools are started and warmed before the clock starts; listing and cutting are timed.",
+    "`single`: one process reads the whole file, decodes it and counts its words. `partitioned`: skypool's",
+    `\`new FunctionExecutor({ workers: ${PROCESSES} }).mapReduce(count, objects(file), sum, { objChunkNumber: 32, chunksize: 1 })\` (each call reads its partition's \`text()\`),`,
+    `or CPython's \`multiprocessing.Pool(${PROCESSES})\` counting the same newline-aligned ranges (bench/wordcount_cpython.py).`,
+    "Workers are started and warmed before the clock starts; listing, cutting and the reduce are timed.",
     "",
     `Parallel capacity per round (work two busy processes get done together ÷ one alone; 2 on two free cores, the ceiling of any 2-worker speedup): ${capacity.join(", ")}.`,
     "",

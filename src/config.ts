@@ -44,7 +44,7 @@ export interface SkypoolConfig {
   streamStdout: boolean;
   /** Extra environment variables for workers. */
   envVars: Record<string, string>;
-  /** A folder to write execution details into, or `null`. */
+  /** A folder where each `FunctionExecutor` writes its timeline and histogram SVGs when disposed, or `null` (`Pool` writes none: its tasks carry no per-call timings). */
   exportExecutionDetails: string | null;
   /** The Lithops executor configuration, passed through. */
   lithopsConfig: Record<string, unknown>;

@@ -5,7 +5,10 @@
  *
  * @module
  */
-import type { PartitionOptions } from "./iterdata.ts";
+import { checkPartitionOptions, type PartitionOptions } from "../storage/partitioner.ts";
+
+/** How `map` cuts an `objects(...)` input (S3 settings come from config `storage.s3`). */
+export type MapPartitionOptions = Omit<PartitionOptions, "s3">;
 
 /** Options of `callAsync` (and of every call of `map`). */
 export interface CallOptions {
@@ -18,7 +21,7 @@ export interface CallOptions {
 }
 
 /** Options of `map`. */
-export interface MapOptions extends CallOptions, PartitionOptions {
+export interface MapOptions extends CallOptions, MapPartitionOptions {
   /** Calls per batch. @default ceil(n / (4 × workers)), as `Pool.map` */
   chunksize?: number;
   /** Appended to each call's arguments: `fn(item, ...extraArgs)`. */
@@ -114,7 +117,7 @@ export function checkCallOptions(options: unknown, what: string): CheckedCallOpt
 export interface CheckedMapOptions extends CheckedCallOptions {
   chunksize?: number;
   extraArgs: unknown[];
-  partitioning: PartitionOptions;
+  partitioning: MapPartitionOptions;
   objReduceByKey: boolean;
 }
 
@@ -129,19 +132,16 @@ export function checkMapOptions(options: unknown, what: string, reduce = false):
   const chunksize = positiveInteger(o.chunksize, "chunksize", what);
   const extraArgs = o.extraArgs ?? [];
   if (!Array.isArray(extraArgs)) throw new TypeError(`${what}: extraArgs must be an array, got ${extraArgs === null ? "null" : typeof extraArgs}`);
-  const objChunkSize = positiveInteger(o.objChunkSize, "objChunkSize", what);
-  const objChunkNumber = positiveInteger(o.objChunkNumber, "objChunkNumber", what);
-  const objNewline = o.objNewline;
-  if (objNewline !== undefined && objNewline !== null && (typeof objNewline !== "string" || objNewline.length === 0)) {
-    throw new TypeError(`${what}: objNewline must be a non-empty string or null, got ${JSON.stringify(objNewline)}`);
-  }
+  const partitioning = { objChunkSize: o.objChunkSize, objChunkNumber: o.objChunkNumber, objNewline: o.objNewline } as MapPartitionOptions;
+  // The partitioner's own check, so that map refuses exactly what it would, before any call.
+  checkPartitionOptions(partitioning);
   const objReduceByKey = o.objReduceByKey ?? false;
   if (typeof objReduceByKey !== "boolean") throw new TypeError(`${what}: objReduceByKey must be a boolean, got ${typeof objReduceByKey}`);
   return {
     ...call,
     chunksize,
     extraArgs,
-    partitioning: { objChunkSize, objChunkNumber, objNewline: objNewline as string | null | undefined },
+    partitioning,
     objReduceByKey,
   };
 }

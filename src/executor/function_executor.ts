@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { join } from "node:path";
+import process from "node:process";
 import { config } from "../config.ts";
 import { SerializationError, StateError, TimeoutError } from "../errors.ts";
 import { defaultChunksize } from "../execution/chunk_feeder.ts";
@@ -26,8 +28,11 @@ import {
 } from "./call_options.ts";
 import { checkExecutorOptions, type FunctionExecutorOptions } from "./executor_options.ts";
 import { checkIterdata, readIterdata } from "./iterdata.ts";
+import type { ObjectsInput } from "../storage/objects.ts";
 import { groupByUrl } from "./reduce_groups.ts";
-import { type Attempt, readSettled, ResponseFuture, resubmitted, settleFuture, startAttempt, whenSettled } from "./response_future.ts";
+import { writePlots } from "./plot.ts";
+import { startProgress } from "./progress_bar.ts";
+import { type Attempt, onSettled, readSettled, ResponseFuture, resubmitted, settleFuture, startAttempt, whenSettled } from "./response_future.ts";
 import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type WaitResult } from "./wait.ts";
 
 /** Options of {@link FunctionExecutor.wait}. */
@@ -86,6 +91,9 @@ const RETRY_BACKOFF_MAX_MS = 2000;
 // The worker entry of futures batches; the extension follows this file's (.ts under Deno, .js in the npm build).
 const CALL_RUNNER = task(new URL(`./call_runner${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url), "runShippedCalls");
 
+/** Executors made by this process, for the names of their exported plots. */
+let executors = 0;
+
 /** The clock of every stats time (the worker side reads the same one). */
 const now = Date.now;
 
@@ -139,6 +147,8 @@ export class FunctionExecutor {
   #retries: number | undefined;
   #envVars: Record<string, string> | undefined;
   #stopped = false;
+  /** Names this executor's exported plots. */
+  readonly #id = `executor-${process.pid}-${++executors}`;
 
   /**
    * @throws {TypeError} for options of the wrong type or an unknown option; a transport object that lacks a method.
@@ -149,7 +159,8 @@ export class FunctionExecutor {
     this.#retries = retries;
     this.#envVars = envVars;
     this.storage = storage;
-    this.showProgressbar = showProgressbar ?? Boolean((globalThis as { process?: { stdout?: { isTTY?: boolean } } }).process?.stdout?.isTTY);
+    // The bar draws on stderr (stdout stays the program's output).
+    this.showProgressbar = showProgressbar ?? process.stderr.isTTY === true;
     const transport = resolveTransport(
       options.transport ?? config.get().transport,
       { processes: workers },
@@ -180,12 +191,15 @@ export class FunctionExecutor {
 
   /**
    * Calls `fn(item, ...extraArgs)` for every item of `iterdata`; one
-   * future per item, in input order, `chunksize` calls per batch.
-   * @throws (rejects) {StateError} after the executor was disposed; {TypeError}/{RangeError} for a non-iterable input or bad options, before any call is made; {SerializationError} for a function that cannot be shipped; what the input throws.
+   * future per item, in input order, `chunksize` calls per batch. An
+   * `objects(...urls)` input is listed and cut first (`objChunkSize`,
+   * `objChunkNumber`, `objNewline`): each call then receives one
+   * `DataPartition`, object by object and part by part.
+   * @throws (rejects) {StateError} after the executor was disposed; {TypeError}/{RangeError} for a non-iterable input or bad options, before any call is made; {ObjectNotFoundError} for a missing object, folder or bucket, before any call is made; {SerializationError} for a function that cannot be shipped; what the input throws.
    */
   async map<A, R>(
     fn: MapFn<A, R>,
-    iterdata: Iterable<A> | AsyncIterable<A>,
+    iterdata: Iterable<A> | AsyncIterable<A> | ObjectsInput,
     options?: MapOptions,
   ): Promise<ResponseFuture<R>[]> {
     return await this.#map(fn as TaskFn, iterdata, options, "map") as ResponseFuture<R>[];
@@ -193,14 +207,15 @@ export class FunctionExecutor {
 
   /**
    * `map`, then `reduceFn(results)` once its map calls have finished (once
-   * per object with `objReduceByKey`). Returns the map futures, then the
+   * per object with `objReduceByKey`: the partitions of an `objects(...)`
+   * input are grouped by their object's `url`). Returns the map futures, then the
    * reducer future(s). A reducer whose map calls failed fails with the
    * first of their errors, without running.
    * @throws (rejects) as {@link FunctionExecutor.map}; {TypeError} with `objReduceByKey` when an input has no `url` string.
    */
   async mapReduce<A, M, R>(
     mapFn: MapFn<A, M>,
-    iterdata: Iterable<A> | AsyncIterable<A>,
+    iterdata: Iterable<A> | AsyncIterable<A> | ObjectsInput,
     reduceFn: ((results: M[]) => R | PromiseLike<R>) | TaskRef,
     options?: MapReduceOptions,
   ): Promise<ResponseFuture[]> {
@@ -231,7 +246,7 @@ export class FunctionExecutor {
     checkFn(fn, what);
     const checked = checkMapOptions(options, what, what === "mapReduce");
     checkIterdata(iterdata, what);
-    const items = await readIterdata(iterdata as Iterable<unknown>, checked.partitioning);
+    const items = await readIterdata(iterdata, checked.partitioning);
     const job = this.#job(fn, checked.extraArgs, checked);
     beforeSubmit?.(items, checked);
     this.#checkRunning();
@@ -365,7 +380,7 @@ export class FunctionExecutor {
     try {
       return await waitFutures(list, returnWhen, ms, o.throwExcept ?? true);
     } finally {
-      stop();
+      await stop();
     }
   }
 
@@ -383,25 +398,32 @@ export class FunctionExecutor {
       const values = await collectResults(list, ms, o.throwExcept ?? true);
       return fs instanceof ResponseFuture ? values[0] : values;
     } finally {
-      stop();
+      await stop();
     }
   }
 
   /**
-   * Writes `${dst}_timeline.svg` and `${dst}_histogram.svg` of the futures' stats and returns their paths.
-   * @throws (rejects) {Error} in this build: the SVG plots are not wired in yet; {TypeError} for bad arguments.
+   * Writes `${dst}_timeline.svg` (one bar per call, from worker start to
+   * end, function time marked) and `${dst}_histogram.svg` (call durations)
+   * of the futures' stats (default: every future of this executor) and
+   * returns their absolute paths. Calls not finished yet are drawn with
+   * what their stats hold so far.
+   * @throws (rejects) {TypeError} for bad arguments; what the file system throws.
    */
-  // deno-lint-ignore require-await -- async so that bad arguments reject, as every other failure does
   async plot(fs: ResponseFuture | ResponseFuture[] | undefined, dst: string): Promise<string[]> {
-    this.#futuresArg(fs, "plot");
+    const list = this.#futuresArg(fs, "plot");
     if (typeof dst !== "string" || dst.length === 0) throw new TypeError(`plot: dst must be a non-empty path prefix, got ${JSON.stringify(dst)}`);
-    throw new Error("FunctionExecutor.plot: the SVG plots are not available yet in this build");
+    return await writePlots(list.map((f) => f.stats), dst);
   }
 
   /**
    * Forgets finished futures (default: all finished ones) so that `wait`,
-   * `getResult` and `jobSummary` without `fs` no longer count them, and
-   * deletes what the executor stored for them.
+   * `getResult`, `plot` and `jobSummary` without `fs` no longer count them,
+   * as Lithops' `clean` does. Lithops also deletes the call data it put in
+   * storage; this executor puts nothing there (inputs, `DataPartition`
+   * records and results travel in transport messages, and partitions are
+   * only read), so `cleanCloudobjects` has nothing to delete yet and is
+   * accepted for the day large payloads go through storage.
    * @throws (rejects) {TypeError} for bad arguments.
    */
   // deno-lint-ignore require-await -- async so that bad arguments reject, as every other failure does
@@ -412,7 +434,6 @@ export class FunctionExecutor {
     }
     const only = o.fs === undefined ? undefined : new Set(this.#futuresArg(o.fs, "clean"));
     const forget = (f: ResponseFuture) => f.done() && (only === undefined || only.has(f));
-    // Nothing is stored per call yet; storage-backed inputs and payloads delete their objects here.
     this.#jobFutures = this.#jobFutures.map((fs) => (fs.some(forget) ? fs.filter((f) => !forget(f)) : fs)).filter((fs) => fs.length > 0);
   }
 
@@ -435,12 +456,25 @@ export class FunctionExecutor {
     return { calls, done, succeeded: done - failed, failed, pending: calls - done, retried, attempts, wallMs: last > first ? last - first : 0 };
   }
 
-  /** `await using fexec = new FunctionExecutor()`: `clean()`, then stops the workers (unfinished calls fail). */
+  /**
+   * `await using fexec = new FunctionExecutor()`: with config
+   * `exportExecutionDetails` (`EXPORT_EXECUTION_DETAILS`) set to a folder,
+   * writes the plots of every future not cleaned yet there as
+   * `executor-<pid>-<n>_timeline.svg` / `_histogram.svg`; then `clean()`,
+   * then stops the workers (unfinished calls fail).
+   * @throws (rejects) what the file system throws while writing the plots (the workers are stopped all the same).
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#stopped) return;
-    await this.clean();
-    this.#stopped = true;
-    await this.#core.terminate();
+    const folder = config.get().exportExecutionDetails;
+    const futures = this.#jobFutures.flat();
+    try {
+      if (folder && futures.length > 0) await writePlots(futures.map((f) => f.stats), join(folder, this.#id));
+    } finally {
+      await this.clean();
+      this.#stopped = true;
+      await this.#core.terminate();
+    }
   }
 
   #checkRunning(): void {
@@ -468,10 +502,19 @@ export class FunctionExecutor {
   }
 
   /**
-   * Starts the progress display of a blocking `wait`/`getResult`; returns
-   * what stops it. The progress bar (`progress_bar.ts`) plugs in here.
+   * Starts the progress bar of a blocking `wait`/`getResult` over `fs`
+   * when `show` (default: the executor's `showProgressbar`) is on; returns
+   * what stops it.
    */
-  #progress(_fs: readonly ResponseFuture[], _show: boolean | undefined): () => void {
-    return () => {};
+  #progress(fs: readonly ResponseFuture[], show: boolean | undefined): () => Promise<void> {
+    if (!(show ?? this.showProgressbar) || fs.length === 0) return () => Promise.resolve();
+    const bar = startProgress(fs.length, { enabled: true });
+    let done = 0;
+    let stopped = false;
+    for (const f of fs) onSettled(f, () => stopped || bar.update(++done));
+    return () => {
+      stopped = true;
+      return bar.stop();
+    };
   }
 }

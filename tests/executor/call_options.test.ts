@@ -23,7 +23,7 @@ describe("FunctionExecutor refuses bad input before any call", () => {
   });
 
   const cases: [string, (path: string) => Promise<unknown>, RegExp][] = [
-    ["a non-iterable iterdata", () => fexec.map(countCall, 42 as never), /map: iterdata must be an iterable or async iterable, got number/],
+    ["a non-iterable iterdata", () => fexec.map(countCall, 42 as never), /map: iterdata must be an iterable, an async iterable or objects\(\.\.\.urls\), got number/],
     ["a string as iterdata", (p) => fexec.map(countCall, p as never), /iterdata must be an iterable of call inputs, not a string/],
     ["chunksize 0", (p) => fexec.map(countCall, [p], { chunksize: 0 }), /chunksize must be an integer >= 1, got 0/],
     ["a fractional chunksize", (p) => fexec.map(countCall, [p], { chunksize: 1.5 }), /chunksize must be an integer >= 1, got 1.5/],
@@ -31,7 +31,7 @@ describe("FunctionExecutor refuses bad input before any call", () => {
     ["a zero timeout", (p) => fexec.callAsync(countCall, p, { timeout: 0 }), /timeout must be > 0 ms, got 0/],
     ["extraArgs that is not an array", (p) => fexec.map(countCall, [p], { extraArgs: "x" as never }), /extraArgs must be an array, got string/],
     ["an extraEnv value that is not a string", (p) => fexec.callAsync(countCall, p, { extraEnv: { A: 1 as never } }), /extraEnv.A must be a string, got number/],
-    ["objChunkSize 0", (p) => fexec.map(countCall, [p], { objChunkSize: 0 }), /objChunkSize must be an integer >= 1, got 0/],
+    ["objChunkSize 0", (p) => fexec.map(countCall, [p], { objChunkSize: 0 }), /objChunkSize must be an integer > 0, got 0/],
     ["an unknown option", (p) => fexec.map(countCall, [p], { chunkSize: 2 } as never), /unknown option "chunkSize"/],
     ["a function that is not one", (p) => fexec.map(42 as never, [p]), /the function must be a function or task\(url, name\), got number/],
     ["a reducer that is not a function", (p) => fexec.mapReduce(countCall, [p], null as never), /mapReduce reducer: the function must be a function/],
