@@ -59,7 +59,9 @@ export class Process {
   #pid: number | undefined;
   #exited: Promise<void> | undefined;
 
-  /** @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, or an unknown option. */
+  /**
+   * A process that will run `options.target(...options.args)` in a new worker process once {@link Process.start} is called.
+   * @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, or an unknown option. */
   constructor(options: ProcessOptions) {
     if (options === null || typeof options !== "object") throw new TypeError(`Process options must be an object with a target, got ${show(options)}`);
     const { target, args = [], name } = checkOptions<ProcessOptions>("Process options", options, ["target", "args", "name"]);

@@ -228,6 +228,7 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
     return Promise.resolve({ done: true, value: value as R });
   }
 
+  /** Returns this iterator, so that it works with `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }

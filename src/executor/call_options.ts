@@ -6,6 +6,7 @@
  * @module
  */
 import type { PartitionOptions } from "./iterdata.ts";
+import type { PartitionOptions as ObjectPartitionOptions } from "../storage/partitioner.ts";
 
 /** Options of `callAsync` (and of every call of `map`). */
 export interface CallOptions {
@@ -18,7 +19,7 @@ export interface CallOptions {
 }
 
 /** Options of `map`. */
-export interface MapOptions extends CallOptions, PartitionOptions {
+export interface MapOptions extends CallOptions, Pick<ObjectPartitionOptions, "objChunkSize" | "objChunkNumber" | "objNewline"> {
   /** Calls per batch. @default ceil(n / (4 × workers)), as `Pool.map` */
   chunksize?: number;
   /** Appended to each call's arguments: `fn(item, ...extraArgs)`. */

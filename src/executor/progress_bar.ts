@@ -8,8 +8,11 @@ import process from "node:process";
 
 /** Where a bar draws: a writable stream (`process.stderr` by default). */
 export interface ProgressStream {
+  /** Writes a piece of the bar. */
   write(chunk: string): unknown;
+  /** Whether it is a terminal; the bar is shown by default only then. */
   isTTY?: boolean;
+  /** The terminal width, which the bar fits in when given. */
   columns?: number;
 }
 

@@ -47,6 +47,7 @@ export class Barrier extends StateHandle {
   #loaded?: Promise<(...args: unknown[]) => unknown>;
 
   /**
+   * A new barrier that releases its waiters once `parties` of them wait.
    * @throws {TypeError|RangeError} for parties that is not an integer >= 1,
    *   an action that is not a function or `task()` reference, a bad
    *   timeout, or an unknown option.

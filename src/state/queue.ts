@@ -138,6 +138,7 @@ export class Queue<T = unknown> extends StateHandle {
   #getKeys?: string[];
 
   /**
+   * A new, empty queue.
    * @param maxsize the most items the queue holds; `0` or less means no limit.
    * @throws {TypeError|RangeError} for a `maxsize` that is not an integer.
    */

@@ -29,10 +29,13 @@ export interface PartitionOptions {
 
 /** {@link PartitionOptions} checked: at most one of the sizes, and the newline as a byte. */
 export interface CheckedPartitionOptions {
+  /** `objChunkSize`, unless `objChunkNumber` was given. */
   chunkSize?: number;
+  /** `objChunkNumber`. */
   chunkNumber?: number;
   /** The byte to cut after, or `null`. */
   newline: number | null;
+  /** `s3`, as given. */
   s3?: S3Options;
 }
 

@@ -114,6 +114,7 @@ export class Storage {
   readonly #backend: StorageBackend;
 
   /**
+   * A handle on the storage at `url`; nothing is read or written until a method is called.
    * @param url the storage URL; default config `storage.url`, else `file://<tmpdir>/skypool`.
    * @param options S3 client settings.
    * @throws {TypeError} for a URL that is not a string or has an unsupported scheme, or an `s3://` URL without bucket.
