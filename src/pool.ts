@@ -12,7 +12,7 @@ import { config } from "./config.ts";
 import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
 import { preloadParser } from "./task/free_variables.ts";
 import { StateError } from "./errors.ts";
-import { TaskRef, type TaskFn } from "./task/function_ref.ts";
+import type { TaskFn, TaskRef } from "./task/function_ref.ts";
 import type { Transport, TransportName } from "./transport/transport.ts";
 
 /** Options of {@link Pool}. */

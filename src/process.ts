@@ -8,9 +8,9 @@ import { constants } from "node:os";
 import { StateError } from "./errors.ts";
 import { checkOptions, checkTaskFn, checkTimeout, show } from "./validate.ts";
 import { outcomeFromWire, toChunkOutcome } from "./execution/outcome.ts";
-import { decode, encode } from "./task/codec.ts";
-import { shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
-import { defineMsg, initMsg, Kind, Status, text } from "./transport/wire.ts";
+import { encode } from "./task/codec.ts";
+import { shipFunction, type TaskFn } from "./task/function_ref.ts";
+import { defineMsg, initMsg, Kind, Status } from "./transport/wire.ts";
 import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
 
 /** Options of {@link Process}. */
