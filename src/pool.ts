@@ -6,7 +6,7 @@
 import { AsyncResult, settleResult } from "./execution/async_result.ts";
 import { ChunkFeeder, defaultChunksize, type FeederSink, lookahead, openInput, type RunChunk, sizeOf } from "./execution/chunk_feeder.ts";
 import { ExecutionCore } from "./execution/execution_core.ts";
-import { IMapIterator } from "./execution/imap_iterator.ts";
+import { type IMapIterator, openIMap } from "./execution/imap_iterator.ts";
 import { resolveTransport } from "./execution/transport_registry.ts";
 import { config } from "./config.ts";
 import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
@@ -59,9 +59,8 @@ export interface MapAsyncOptions<R> {
 }
 
 /**
- * A task function that takes one item (`map`, `imap`, `imapUnordered`) and
- * returns its result or a promise of it. Extra parameters are allowed so
- * that functions with optional parameters (such as `parseInt`) fit.
+ * A task function called with one item (`map`, `imap`, `imapUnordered`);
+ * it returns its result or a promise of it.
  */
 // deno-lint-ignore no-explicit-any
 export type ItemFn<A, R> = (x: A, ...rest: any[]) => R | PromiseLike<R>;
@@ -434,11 +433,10 @@ export class Pool {
     const input = openInput(iterable, what);
     const run = this.#runner(fn);
     let untrack: () => void = () => {};
-    const iterator = new IMapIterator<unknown>(ordered, () => untrack());
-    const job: Job = { abort: (error) => iterator.abort(error), unbound: () => iterator.unbound() };
-    untrack = this.#track(job);
-    const feeder = new ChunkFeeder(input, size, false, run, iterator.sink, this.#limits());
-    iterator.attach(feeder);
+    const { iterator, control } = openIMap<unknown>(ordered, () => untrack());
+    untrack = this.#track(control);
+    const feeder = new ChunkFeeder(input, size, false, run, control.sink, this.#limits());
+    control.attach(feeder);
     feeder.pump();
     return iterator;
   }
