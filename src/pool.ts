@@ -17,7 +17,7 @@ import type { Transport, TransportName } from "./transport/transport.ts";
 
 /** Options of {@link Pool}. */
 export interface PoolOptions {
-  /** Worker count: default the number of CPUs (local). `0` means inline. */
+  /** Worker count; `0` means inline. @default the number of CPUs (on `local`) */
   processes?: number;
   /**
    * Run once in each worker before its first task. If it throws, the pool
@@ -31,7 +31,7 @@ export interface PoolOptions {
   initargs?: unknown[];
   /** Recycle a worker after this many tasks (chunks, as CPython counts). Ignored inline. */
   maxtasksperchild?: number;
-  /** `"local"` (default, or the configured `transport`), `"inline"`, or a transport object. */
+  /** `"local"`, `"inline"`, or a transport object. @default config `transport` (`"local"`) */
   transport?: TransportName | Transport;
 }
 

@@ -19,7 +19,7 @@ export interface ProcessOptions {
   target: TaskFn;
   /** Arguments of `target`. */
   args?: unknown[];
-  /** Default `Process-N`. */
+  /** The process's name. @default `Process-N`, N counting the `Process` objects made in this program */
   name?: string;
 }
 

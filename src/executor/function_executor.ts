@@ -32,7 +32,7 @@ import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type Wai
 
 /** Options of {@link FunctionExecutor.wait}. */
 export interface WaitOptions {
-  /** `ANY_COMPLETED`, `ALL_COMPLETED` (default) or `ALWAYS`. */
+  /** `ANY_COMPLETED`, `ALL_COMPLETED` or `ALWAYS`. @default ALL_COMPLETED */
   returnWhen?: ReturnWhen;
   /** Return what is done after this many ms. @default undefined (no limit) */
   timeout?: number;

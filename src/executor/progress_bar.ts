@@ -18,9 +18,9 @@ export interface ProgressStream {
 
 /** Options of {@link startProgress}. */
 export interface ProgressOptions {
-  /** Show the bar; default: only when `stream` is a TTY. */
+  /** Show the bar. @default `true` when `stream` is a TTY */
   enabled?: boolean;
-  /** Where to draw (default `process.stderr`). */
+  /** Where to draw. @default `process.stderr` */
   stream?: ProgressStream;
 }
 

@@ -21,7 +21,7 @@ export interface BarrierOptions {
    * `SerializationError`.
    */
   action?: TaskFn;
-  /** Default timeout (ms) of `wait()`. */
+  /** Default timeout (ms) of `wait()`. @default undefined (wait forever) */
   timeout?: number;
 }
 

@@ -32,7 +32,7 @@ import { checkBoolean, checkInteger, checkOptions, checkTimeout, show } from "..
 
 /** Options of {@link Queue.put} and {@link Queue.get}. */
 export interface QueueWaitOptions {
-  /** Wait for room (put) or an item (get); default `true`. With `false` the timeout is ignored. */
+  /** Wait for room (put) or an item (get); with `false` the timeout is ignored. @default true */
   block?: boolean;
   /** The most ms to wait; `undefined` waits forever. */
   timeout?: number;
