@@ -223,7 +223,7 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   /**
-   * The next result.
+   * The next result; `{ done: true }` after the last.
    * @throws (rejects) the task's error at its position; `TimeoutError` when nothing arrives within `timeout` ms (the iterator stays usable).
    */
   next(timeout?: number): Promise<IteratorResult<R>> {
