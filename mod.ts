@@ -8,13 +8,13 @@ export * from "./src/errors.ts";
 export { config } from "./src/config.ts";
 export type { ConfigUpdate, ParameterName, SkypoolConfig } from "./src/config.ts";
 export { Pool } from "./src/pool.ts";
-export type { ApplyAsyncOptions, MapAsyncOptions, PoolOptions } from "./src/pool.ts";
+export type { ApplyAsyncOptions, InputIterable, ItemFn, MapAsyncOptions, PoolOptions } from "./src/pool.ts";
 export { AsyncResult } from "./src/execution/async_result.ts";
 export { IMapIterator } from "./src/execution/imap_iterator.ts";
 export { FunctionExecutor } from "./src/executor/function_executor.ts";
-export type { CleanOptions, GetResultOptions, JobSummary, WaitOptions } from "./src/executor/function_executor.ts";
+export type { CleanOptions, GetResultOptions, JobSummary, MapFn, WaitOptions } from "./src/executor/function_executor.ts";
 export type { ExecutorConfig, FunctionExecutorOptions } from "./src/executor/executor_options.ts";
-export type { CallOptions, MapOptions, MapReduceOptions } from "./src/executor/call_options.ts";
+export type { CallOptions, MapOptions, MapPartitionOptions, MapReduceOptions } from "./src/executor/call_options.ts";
 export { ResponseFuture } from "./src/executor/response_future.ts";
 export type { FutureStatus, ResultOptions } from "./src/executor/response_future.ts";
 export type { FutureStats } from "./src/executor/future_stats.ts";
@@ -25,10 +25,22 @@ export type { TransportFactory, TransportFactoryOptions } from "./src/execution/
 export { Process } from "./src/process.ts";
 export type { ProcessOptions } from "./src/process.ts";
 export { task, TaskRef } from "./src/task/function_ref.ts";
-export type { TaskFn } from "./src/task/function_ref.ts";
-export type { BatchOutcome, TaskBatch, Transport, TransportName, WorkerSetup } from "./src/transport/transport.ts";
+export type { FunctionRef, SourceOrigin, TaskFn } from "./src/task/function_ref.ts";
+export type {
+  AnyTransport,
+  BatchOutcome,
+  InProcessOutcome,
+  InProcessTransport,
+  TaskBatch,
+  Transport,
+  TransportName,
+  WorkerSetup,
+} from "./src/transport/transport.ts";
+export type { StateHandle } from "./src/state/handle.ts";
+export type { Location } from "./src/state/redis.ts";
 export { Lock, RLock } from "./src/state/lock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/state/semaphore.ts";
+export type { SemLock } from "./src/state/semaphore.ts";
 export type { AcquireOptions } from "./src/state/lease.ts";
 export { Condition } from "./src/state/condition.ts";
 export { Event } from "./src/state/event.ts";
@@ -38,7 +50,7 @@ export { JoinableQueue, Queue } from "./src/state/queue.ts";
 export type { QueueWaitOptions } from "./src/state/queue.ts";
 export { SimpleQueue } from "./src/state/simple_queue.ts";
 export { Connection, Pipe } from "./src/state/pipe.ts";
-export type { BufferTooShortError } from "./src/state/pipe.ts";
+export type { BufferLike, BufferTooShortError } from "./src/state/pipe.ts";
 export { RawValue, Value } from "./src/state/value.ts";
 export type { LockLike, SynchronizedOptions } from "./src/state/value.ts";
 export { RawArray, SharedArray } from "./src/state/shared_array.ts";
@@ -46,7 +58,7 @@ export type { ArrayInit } from "./src/state/shared_array.ts";
 export type { Typecode, TypecodeInput, TypecodeValue } from "./src/state/typecodes.ts";
 export { Manager } from "./src/state/manager.ts";
 export { DictProxy } from "./src/state/dict_proxy.ts";
-export type { DictInit, DictKey } from "./src/state/dict_proxy.ts";
+export type { DictInit, DictKey, ManagedProxy } from "./src/state/dict_proxy.ts";
 export { ListProxy } from "./src/state/list_proxy.ts";
 export { NamespaceProxy } from "./src/state/namespace_proxy.ts";
 export { Storage } from "./src/storage/storage.ts";
@@ -57,7 +69,7 @@ export { isObjectsInput, objects, ObjectsInput } from "./src/storage/objects.ts"
 export { DataPartition } from "./src/storage/data_partition.ts";
 export type { PartitionRange } from "./src/storage/data_partition.ts";
 export { checkPartitionOptions, partitionObjects } from "./src/storage/partitioner.ts";
-export type { PartitionOptions } from "./src/storage/partitioner.ts";
+export type { CheckedPartitionOptions, PartitionOptions } from "./src/storage/partitioner.ts";
 export { writePlots } from "./src/executor/plot.ts";
 export { startProgress } from "./src/executor/progress_bar.ts";
-export type { Progress, ProgressOptions } from "./src/executor/progress_bar.ts";
+export type { Progress, ProgressOptions, ProgressStream } from "./src/executor/progress_bar.ts";

@@ -213,18 +213,24 @@ function freeze(cfg: SkypoolConfig): SkypoolConfig {
   return Object.freeze(cfg);
 }
 
-/** Lithops-style parameter names accepted by {@link config.setParameter}. */
-const PARAMETERS = {
+/** The name of a Lithops-style parameter accepted by {@link config.setParameter}. */
+export type ParameterName =
+  | "LITHOPS_CONFIG"
+  | "STREAM_STDOUT"
+  | "REDIS_EXPIRY_TIME"
+  | "PIPE_CONNECTION_TYPE"
+  | "ENV_VARS"
+  | "EXPORT_EXECUTION_DETAILS";
+
+/** The configuration option each Lithops-style parameter sets. */
+const PARAMETERS: Readonly<Record<ParameterName, keyof SkypoolConfig>> = {
   LITHOPS_CONFIG: "lithopsConfig",
   STREAM_STDOUT: "streamStdout",
   REDIS_EXPIRY_TIME: "redisExpiryTime",
   PIPE_CONNECTION_TYPE: "pipeConnectionType",
   ENV_VARS: "envVars",
   EXPORT_EXECUTION_DETAILS: "exportExecutionDetails",
-} as const;
-
-/** The name of a Lithops-style parameter. */
-export type ParameterName = keyof typeof PARAMETERS;
+};
 
 /**
  * Reads and changes skypool's configuration.

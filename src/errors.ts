@@ -16,6 +16,11 @@
  * ```
  */
 export class SkypoolError extends Error {
+  /**
+   * An error with `message` (and `options.cause`), as `Error`.
+   * @param message the error message.
+   * @param options the standard `Error` options (`cause`).
+   */
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -101,6 +106,12 @@ export class CommandTimeoutError extends StateError {
   readonly command: string;
   /** How long it waited, in ms. */
   readonly timeoutMs: number;
+  /**
+   * The error for `command`, sent to `url`, getting no reply within `timeoutMs`.
+   * @param command the command that got no reply.
+   * @param timeoutMs how long it waited, in ms (rounded in the message).
+   * @param url the Redis server it was sent to (named in the message).
+   */
   constructor(command: string, timeoutMs: number, url: string) {
     super(
       `Redis ${command} got no reply from ${url} within ${Math.round(timeoutMs)} ms: the server is frozen or unreachable, ` +
@@ -140,6 +151,13 @@ export class RemoteError extends SkypoolError {
   readonly remoteName: string;
   /** The stack trace as it was in the worker (empty if it had none). */
   readonly remoteStack: string;
+  /**
+   * A worker-side error, rebuilt on the caller's side.
+   * @param remoteName the `name` of the error thrown in the worker.
+   * @param message its message.
+   * @param remoteStack its stack trace in the worker (default: none).
+   * @param options the standard `Error` options (`cause`).
+   */
   constructor(remoteName: string, message: string, remoteStack = "", options?: ErrorOptions) {
     super(message, options);
     this.remoteName = remoteName;

@@ -6,18 +6,18 @@
 import { AsyncResult, settleResult } from "./execution/async_result.ts";
 import { ChunkFeeder, defaultChunksize, type FeederSink, lookahead, openInput, type RunChunk, sizeOf } from "./execution/chunk_feeder.ts";
 import { ExecutionCore } from "./execution/execution_core.ts";
-import { IMapIterator } from "./execution/imap_iterator.ts";
+import { type IMapIterator, openIMap } from "./execution/imap_iterator.ts";
 import { resolveTransport } from "./execution/transport_registry.ts";
 import { config } from "./config.ts";
 import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
 import { preloadParser } from "./task/free_variables.ts";
 import { StateError } from "./errors.ts";
-import { TaskRef, type TaskFn } from "./task/function_ref.ts";
+import type { TaskFn, TaskRef } from "./task/function_ref.ts";
 import type { Transport, TransportName } from "./transport/transport.ts";
 
 /** Options of {@link Pool}. */
 export interface PoolOptions {
-  /** Worker count: default the number of CPUs (local). `0` means inline. */
+  /** Worker count; `0` means inline. @default the number of CPUs (on `local`) */
   processes?: number;
   /**
    * Run once in each worker before its first task. If it throws, the pool
@@ -31,18 +31,26 @@ export interface PoolOptions {
   initargs?: unknown[];
   /** Recycle a worker after this many tasks (chunks, as CPython counts). Ignored inline. */
   maxtasksperchild?: number;
-  /** `"local"` (default, or the configured `transport`), `"inline"`, or a transport object. */
+  /** `"local"`, `"inline"`, or a transport object. @default config `transport` (`"local"`) */
   transport?: TransportName | Transport;
 }
 
 /** Callbacks of `applyAsync`: run once, before the result settles. */
 export interface ApplyAsyncOptions<R> {
+  /** Called with the task's value if it succeeds; an error it throws is logged, not raised. */
   callback?: (value: R) => void;
+  /** Called with the task's error if it fails; an error it throws is logged, not raised. */
   errorCallback?: (error: unknown) => void;
 }
 
 /** Options of `mapAsync` / `starmapAsync`. */
 export interface MapAsyncOptions<R> {
+  /**
+   * Items per task sent to a worker.
+   * @default ceil(n / (4 × processes)), at least 1, where n is the input's
+   * `length` or, for an input without one, the number of items read ahead
+   * before the first task
+   */
   chunksize?: number;
   /** Called once with the whole list, when every chunk has succeeded. */
   callback?: (values: R[]) => void;
@@ -50,11 +58,14 @@ export interface MapAsyncOptions<R> {
   errorCallback?: (error: unknown) => void;
 }
 
-/** A task function of one argument (`map`, `imap`). */
+/**
+ * A task function called with one item (`map`, `imap`, `imapUnordered`);
+ * it returns its result or a promise of it.
+ */
 // deno-lint-ignore no-explicit-any
-type Fn1<A, R> = (x: A, ...rest: any[]) => R | PromiseLike<R>;
-/** A sync or async iterable. */
-type Input<T> = Iterable<T> | AsyncIterable<T>;
+export type ItemFn<A, R> = (x: A, ...rest: any[]) => R | PromiseLike<R>;
+/** The input of a map: a sync or async iterable, read lazily. */
+export type InputIterable<T> = Iterable<T> | AsyncIterable<T>;
 
 /** Chunks in flight per job at most (the lower bound below may exceed it). */
 const MAX_CHUNKS_IN_FLIGHT = 256;
@@ -118,6 +129,8 @@ export class Pool {
   #resolveDrained: (() => void) | undefined;
 
   /**
+   * A pool of `processes` workers (or `options.processes`; default: the
+   * number of CPUs on `local`).
    * @throws {RangeError} for a negative or fractional `processes`, an unknown transport name, or a `maxtasksperchild` that is not a positive integer.
    * @throws {TypeError} for arguments of the wrong type (an `initializer` that is not a function or task reference, a transport object without its methods, …) or an unknown option.
    * @throws {SerializationError} when the initializer or its arguments cannot be shipped.
@@ -192,6 +205,10 @@ export class Pool {
    * @throws (rejects) {StateError} when the pool is not running; {TypeError} for bad arguments; {SerializationError} for a function or value that cannot be shipped; the task's own error; {WorkerLostError} when its worker died.
    */
   apply<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A): Promise<R>;
+  /**
+   * Runs a module function named by {@link task} with `args` in a worker; `R` is its result type (not inferred).
+   * @throws (rejects) as the overload above.
+   */
   apply<R = unknown>(fn: TaskRef, args?: unknown[]): Promise<R>;
   async apply(fn: TaskFn, args?: unknown[]): Promise<unknown> {
     return await this.#applyJob(fn, args, undefined, "apply").get();
@@ -203,6 +220,10 @@ export class Pool {
    * @throws {StateError} when the pool is not running; {TypeError} for bad arguments; {SerializationError} for a function that cannot be shipped.
    */
   applyAsync<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A, options?: ApplyAsyncOptions<R>): AsyncResult<R>;
+  /**
+   * Submits a module function named by {@link task}; `R` is its result type (not inferred).
+   * @throws as the overload above.
+   */
   applyAsync<R = unknown>(fn: TaskRef, args?: unknown[], options?: ApplyAsyncOptions<R>): AsyncResult<R>;
   applyAsync(fn: TaskFn, args?: unknown[], options?: ApplyAsyncOptions<unknown>): AsyncResult<unknown> {
     return this.#applyJob(fn, args, options, "applyAsync");
@@ -239,9 +260,13 @@ export class Pool {
    * `fn` over every item, results in input order.
    * @throws (rejects) {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments; the first error of a task or of the input.
    */
-  map<A, R>(fn: Fn1<A, R>, iterable: Input<A>, chunksize?: number): Promise<R[]>;
-  map<R = unknown>(fn: TaskRef, iterable: Input<unknown>, chunksize?: number): Promise<R[]>;
-  async map(fn: TaskFn, iterable: Input<unknown>, chunksize?: number): Promise<unknown[]> {
+  map<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number): Promise<R[]>;
+  /**
+   * `map` of a module function named by {@link task}; `R` is its result type (not inferred).
+   * @throws (rejects) as the overload above.
+   */
+  map<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number): Promise<R[]>;
+  async map(fn: TaskFn, iterable: InputIterable<unknown>, chunksize?: number): Promise<unknown[]> {
     return await this.#mapJob(fn, iterable, { chunksize }, false, "map").get();
   }
 
@@ -249,9 +274,13 @@ export class Pool {
    * Asynchronous `map`: returns an {@link AsyncResult} of the whole list at once.
    * @throws {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments.
    */
-  mapAsync<A, R>(fn: Fn1<A, R>, iterable: Input<A>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
-  mapAsync<R = unknown>(fn: TaskRef, iterable: Input<unknown>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
-  mapAsync(fn: TaskFn, iterable: Input<unknown>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
+  mapAsync<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
+  /**
+   * `mapAsync` of a module function named by {@link task}; `R` is its result type (not inferred).
+   * @throws as the overload above.
+   */
+  mapAsync<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
+  mapAsync(fn: TaskFn, iterable: InputIterable<unknown>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
     return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, false, "mapAsync");
   }
 
@@ -259,9 +288,13 @@ export class Pool {
    * `fn(...args)` for every argument array, results in input order.
    * @throws (rejects) as {@link Pool.map}.
    */
-  starmap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<R[]>;
-  starmap<R = unknown>(fn: TaskRef, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<R[]>;
-  async starmap(fn: TaskFn, iterable: Input<readonly unknown[]>, chunksize?: number): Promise<unknown[]> {
+  starmap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, iterable: InputIterable<readonly unknown[]>, chunksize?: number): Promise<R[]>;
+  /**
+   * `starmap` of a module function named by {@link task}; `R` is its result type (not inferred).
+   * @throws (rejects) as {@link Pool.map}.
+   */
+  starmap<R = unknown>(fn: TaskRef, iterable: InputIterable<readonly unknown[]>, chunksize?: number): Promise<R[]>;
+  async starmap(fn: TaskFn, iterable: InputIterable<readonly unknown[]>, chunksize?: number): Promise<unknown[]> {
     return await this.#mapJob(fn, iterable, { chunksize }, true, "starmap").get();
   }
 
@@ -271,11 +304,15 @@ export class Pool {
    */
   starmapAsync<A extends unknown[], R>(
     fn: (...args: A) => R | PromiseLike<R>,
-    iterable: Input<readonly unknown[]>,
+    iterable: InputIterable<readonly unknown[]>,
     options?: MapAsyncOptions<R>,
   ): AsyncResult<R[]>;
-  starmapAsync<R = unknown>(fn: TaskRef, iterable: Input<readonly unknown[]>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
-  starmapAsync(fn: TaskFn, iterable: Input<readonly unknown[]>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
+  /**
+   * `starmapAsync` of a module function named by {@link task}; `R` is its result type (not inferred).
+   * @throws as {@link Pool.mapAsync}.
+   */
+  starmapAsync<R = unknown>(fn: TaskRef, iterable: InputIterable<readonly unknown[]>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
+  starmapAsync(fn: TaskFn, iterable: InputIterable<readonly unknown[]>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
     return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, true, "starmapAsync");
   }
 
@@ -365,9 +402,13 @@ export class Pool {
    * all before it are done.
    * @throws {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments (chunksize < 1).
    */
-  imap<A, R>(fn: Fn1<A, R>, iterable: Input<A>, chunksize?: number): IMapIterator<R>;
-  imap<R = unknown>(fn: TaskRef, iterable: Input<unknown>, chunksize?: number): IMapIterator<R>;
-  imap(fn: TaskFn, iterable: Input<unknown>, chunksize = 1): IMapIterator<unknown> {
+  imap<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number): IMapIterator<R>;
+  /**
+   * `imap` of a module function named by {@link task}; `R` is its result type (not inferred).
+   * @throws as the overload above.
+   */
+  imap<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number): IMapIterator<R>;
+  imap(fn: TaskFn, iterable: InputIterable<unknown>, chunksize = 1): IMapIterator<unknown> {
     return this.#imapJob(fn as TaskFn, iterable, chunksize, true, "imap");
   }
 
@@ -375,9 +416,13 @@ export class Pool {
    * Results of `fn` over the items in completion order.
    * @throws as {@link Pool.imap}.
    */
-  imapUnordered<A, R>(fn: Fn1<A, R>, iterable: Input<A>, chunksize?: number): IMapIterator<R>;
-  imapUnordered<R = unknown>(fn: TaskRef, iterable: Input<unknown>, chunksize?: number): IMapIterator<R>;
-  imapUnordered(fn: TaskFn, iterable: Input<unknown>, chunksize = 1): IMapIterator<unknown> {
+  imapUnordered<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number): IMapIterator<R>;
+  /**
+   * `imapUnordered` of a module function named by {@link task}; `R` is its result type (not inferred).
+   * @throws as {@link Pool.imap}.
+   */
+  imapUnordered<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number): IMapIterator<R>;
+  imapUnordered(fn: TaskFn, iterable: InputIterable<unknown>, chunksize = 1): IMapIterator<unknown> {
     return this.#imapJob(fn as TaskFn, iterable, chunksize, false, "imapUnordered");
   }
 
@@ -388,11 +433,10 @@ export class Pool {
     const input = openInput(iterable, what);
     const run = this.#runner(fn);
     let untrack: () => void = () => {};
-    const iterator = new IMapIterator<unknown>(ordered, () => untrack());
-    const job: Job = { abort: (error) => iterator.abort(error), unbound: () => iterator.unbound() };
-    untrack = this.#track(job);
-    const feeder = new ChunkFeeder(input, size, false, run, iterator.sink, this.#limits());
-    iterator.attach(feeder);
+    const { iterator, control } = openIMap<unknown>(ordered, () => untrack());
+    untrack = this.#track(control);
+    const feeder = new ChunkFeeder(input, size, false, run, control.sink, this.#limits());
+    control.attach(feeder);
     feeder.pump();
     return iterator;
   }

@@ -8,9 +8,9 @@ import { constants } from "node:os";
 import { StateError } from "./errors.ts";
 import { checkOptions, checkTaskFn, checkTimeout, show } from "./validate.ts";
 import { outcomeFromWire, toChunkOutcome } from "./execution/outcome.ts";
-import { decode, encode } from "./task/codec.ts";
-import { shipFunction, TaskRef, type TaskFn } from "./task/function_ref.ts";
-import { defineMsg, initMsg, Kind, Status, text } from "./transport/wire.ts";
+import { encode } from "./task/codec.ts";
+import { shipFunction, type TaskFn } from "./task/function_ref.ts";
+import { defineMsg, initMsg, Kind, Status } from "./transport/wire.ts";
 import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
 
 /** Options of {@link Process}. */
@@ -19,7 +19,7 @@ export interface ProcessOptions {
   target: TaskFn;
   /** Arguments of `target`. */
   args?: unknown[];
-  /** Default `Process-N`. */
+  /** The process's name. @default `Process-N`, N counting the `Process` objects made in this program */
   name?: string;
 }
 
@@ -59,7 +59,9 @@ export class Process {
   #pid: number | undefined;
   #exited: Promise<void> | undefined;
 
-  /** @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, or an unknown option. */
+  /**
+   * A process that will run `options.target(...options.args)` in a new worker process once {@link Process.start} is called.
+   * @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, or an unknown option. */
   constructor(options: ProcessOptions) {
     if (options === null || typeof options !== "object") throw new TypeError(`Process options must be an object with a target, got ${show(options)}`);
     const { target, args = [], name } = checkOptions<ProcessOptions>("Process options", options, ["target", "args", "name"]);

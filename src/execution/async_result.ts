@@ -102,6 +102,11 @@ export class AsyncResult<T> implements PromiseLike<T> {
     });
   }
 
+  /**
+   * Makes the result awaitable: `await result` is `await result.get()`
+   * (no timeout).
+   * @throws (rejects) the task's error.
+   */
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

@@ -8,6 +8,24 @@ import { TimeoutError } from "../errors.ts";
 import { checkTimeout } from "../validate.ts";
 import type { ChunkFeeder, ChunkOutcome, FeederSink } from "./chunk_feeder.ts";
 
+/** How `Pool` drives the job behind an {@link IMapIterator}; not part of the iterator's public type. */
+export interface IMapControl {
+  /** Connects the feeder of this job's input. */
+  attach(feeder: ChunkFeeder): void;
+  /** What the feeder reports to. */
+  readonly sink: FeederSink;
+  /** `terminate()`: what is not yet done will never be. */
+  abort(error: unknown): void;
+  /** `close()`: keep submitting even if nobody consumes. */
+  unbound(): void;
+}
+
+/**
+ * Makes an iterator and the control `Pool` drives it with (internal to
+ * skypool: the constructor is private so that users see only the iterator).
+ */
+export let openIMap: <R>(ordered: boolean, onJobDone: () => void) => { iterator: IMapIterator<R>; control: IMapControl };
+
 interface Waiter<R> {
   resolve: (r: IteratorResult<R>) => void;
   reject: (e: unknown) => void;
@@ -51,45 +69,57 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
   #serving = false;
   #serveAgain = false;
 
-  /** @internal Created by `Pool`. */
-  constructor(private readonly ordered: boolean, private readonly onJobDone: () => void) {}
+  readonly #ordered: boolean;
+  readonly #onJobDone: () => void;
 
-  /** @internal The feeder of this job's input. */
-  attach(feeder: ChunkFeeder): void {
-    this.#feeder = feeder;
+  static {
+    openIMap = <R>(ordered: boolean, onJobDone: () => void) => {
+      const iterator = new IMapIterator<R>(ordered, onJobDone);
+      return { iterator, control: iterator.#control };
+    };
   }
 
-  /** @internal What the feeder reports to. */
-  readonly sink: FeederSink = {
-    submitted: () => {
-      this.#submitted++;
+  private constructor(ordered: boolean, onJobDone: () => void) {
+    this.#ordered = ordered;
+    this.#onJobDone = onJobDone;
+  }
+
+  readonly #control: IMapControl = {
+    attach: (feeder) => {
+      this.#feeder = feeder;
     },
-    finished: (index, outcome, bytes) => {
-      this.#completed++;
-      if (!this.#finished) {
-        this.#chunks.set(index, { outcome, bytes });
-        if (!this.ordered) this.#completedOrder.push(index);
-      } else {
-        this.#feeder?.release(bytes);
-      }
-      this.#serve();
-      this.#checkJobDone();
+    sink: {
+      submitted: () => {
+        this.#submitted++;
+      },
+      finished: (index, outcome, bytes) => {
+        this.#completed++;
+        if (!this.#finished) {
+          this.#chunks.set(index, { outcome, bytes });
+          if (!this.#ordered) this.#completedOrder.push(index);
+        } else {
+          this.#feeder?.release(bytes);
+        }
+        this.#serve();
+        this.#checkJobDone();
+      },
+      ended: (total) => {
+        this.#total = total;
+        this.#serve();
+        this.#checkJobDone();
+      },
     },
-    ended: (total) => {
-      this.#total = total;
-      this.#serve();
-      this.#checkJobDone();
-    },
+    abort: (error) => this.#abort(error),
+    unbound: () => this.#feeder?.unbound(),
   };
 
   #checkJobDone(): void {
     if (this.#jobDone || this.#total < 0 || this.#completed < this.#submitted) return;
     this.#jobDone = true;
-    this.onJobDone();
+    this.#onJobDone();
   }
 
-  /** @internal `terminate()`: what is not yet done will never be. */
-  abort(error: unknown): void {
+  #abort(error: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#abortError = error;
@@ -97,13 +127,8 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
     this.#serve();
     if (!this.#jobDone) {
       this.#jobDone = true;
-      this.onJobDone();
+      this.#onJobDone();
     }
-  }
-
-  /** @internal `close()`: keep submitting even if nobody consumes. */
-  unbound(): void {
-    this.#feeder?.unbound();
   }
 
   #finish(): void {
@@ -132,7 +157,7 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
       }
       if (this.#finished) return { done: true };
       let index: number | undefined;
-      if (this.ordered) {
+      if (this.#ordered) {
         if (this.#chunks.has(this.#nextIndex)) index = this.#nextIndex;
       } else if (this.#completedOrder.length > 0) {
         index = this.#completedOrder.shift();
@@ -198,7 +223,7 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   /**
-   * The next result.
+   * The next result; `{ done: true }` after the last.
    * @throws (rejects) the task's error at its position; `TimeoutError` when nothing arrives within `timeout` ms (the iterator stays usable).
    */
   next(timeout?: number): Promise<IteratorResult<R>> {
@@ -228,6 +253,7 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
     return Promise.resolve({ done: true, value: value as R });
   }
 
+  /** Returns this iterator, so that it works with `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -8,7 +8,7 @@ import { checkEnvironment, checkKnownKeys, checkRetries } from "./call_options.t
 
 /** Per-executor settings over the global `config`. */
 export interface ExecutorConfig {
-  /** Default `retries` of this executor's calls. */
+  /** Default `retries` of this executor's calls. @default config `retries` (0) */
   retries?: number;
   /** Environment variables of every call (`extraEnv` adds to them). */
   envVars?: Record<string, string>;

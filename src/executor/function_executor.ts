@@ -37,13 +37,13 @@ import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type Wai
 
 /** Options of {@link FunctionExecutor.wait}. */
 export interface WaitOptions {
-  /** `ANY_COMPLETED`, `ALL_COMPLETED` (default) or `ALWAYS`. */
+  /** `ANY_COMPLETED`, `ALL_COMPLETED` or `ALWAYS`. @default ALL_COMPLETED */
   returnWhen?: ReturnWhen;
   /** Return what is done after this many ms. @default undefined (no limit) */
   timeout?: number;
   /** Reject with the error of a done call that failed. @default true */
   throwExcept?: boolean;
-  /** @default the executor's `showProgressbar` */
+  /** Show a progress bar while waiting. @default the executor's `showProgressbar` */
   showProgressbar?: boolean;
 }
 
@@ -53,7 +53,7 @@ export interface GetResultOptions {
   timeout?: number;
   /** Reject with the first failed call's error; with `false` its slot holds the error. @default true */
   throwExcept?: boolean;
-  /** @default the executor's `showProgressbar` */
+  /** Show a progress bar while waiting. @default the executor's `showProgressbar` */
   showProgressbar?: boolean;
 }
 
@@ -63,7 +63,9 @@ export interface JobSummary {
   calls: number;
   /** Calls finished, successfully or not. */
   done: number;
+  /** Calls finished with a value. */
   succeeded: number;
+  /** Calls finished with an error (after their retries). */
   failed: number;
   /** Calls not finished yet. */
   pending: number;
@@ -108,9 +110,9 @@ function retryable(error: unknown): boolean {
   return !(error instanceof SerializationError);
 }
 
-/** A map function: `fn(item, ...extraArgs)`. */
+/** A map function: `fn(item, ...extraArgs)`, or a module function named by `task`. */
 // deno-lint-ignore no-explicit-any
-type MapFn<A, R> = ((item: A, ...extra: any[]) => R | PromiseLike<R>) | TaskRef;
+export type MapFn<A, R> = ((item: A, ...extra: any[]) => R | PromiseLike<R>) | TaskRef;
 
 /** One batch's shared parts: how to submit it and what its calls share. */
 interface Job {
@@ -151,6 +153,7 @@ export class FunctionExecutor {
   readonly #id = `executor-${process.pid}-${++executors}`;
 
   /**
+   * Makes an executor on the transport of `options.transport` (else config `transport`, `"local"` by default).
    * @throws {TypeError} for options of the wrong type or an unknown option; a transport object that lacks a method.
    * @throws {RangeError} for `workers` that is not a positive integer, an unknown transport name, `config.retries` < 0.
    */

@@ -8,16 +8,19 @@ import process from "node:process";
 
 /** Where a bar draws: a writable stream (`process.stderr` by default). */
 export interface ProgressStream {
+  /** Writes a piece of the bar. */
   write(chunk: string): unknown;
+  /** Whether it is a terminal; the bar is shown by default only then. */
   isTTY?: boolean;
+  /** The terminal width, which the bar fits in when given. */
   columns?: number;
 }
 
 /** Options of {@link startProgress}. */
 export interface ProgressOptions {
-  /** Show the bar; default: only when `stream` is a TTY. */
+  /** Show the bar. @default `true` when `stream` is a TTY */
   enabled?: boolean;
-  /** Where to draw (default `process.stderr`). */
+  /** Where to draw. @default `process.stderr` */
   stream?: ProgressStream;
 }
 

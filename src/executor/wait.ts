@@ -20,7 +20,9 @@ export type ReturnWhen = typeof ANY_COMPLETED | typeof ALL_COMPLETED | typeof AL
 
 /** The futures done when `wait` returned, and the rest. */
 export interface WaitResult {
+  /** The futures that had finished (successfully or not). */
   done: ResponseFuture[];
+  /** The futures still running or queued. */
   notDone: ResponseFuture[];
 }
 

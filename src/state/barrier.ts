@@ -21,7 +21,7 @@ export interface BarrierOptions {
    * `SerializationError`.
    */
   action?: TaskFn;
-  /** Default timeout (ms) of `wait()`. */
+  /** Default timeout (ms) of `wait()`. @default undefined (wait forever) */
   timeout?: number;
 }
 
@@ -47,6 +47,7 @@ export class Barrier extends StateHandle {
   #loaded?: Promise<(...args: unknown[]) => unknown>;
 
   /**
+   * A new barrier that releases its waiters once `parties` of them wait.
    * @throws {TypeError|RangeError} for parties that is not an integer >= 1,
    *   an action that is not a function or `task()` reference, a bad
    *   timeout, or an unknown option.

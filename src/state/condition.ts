@@ -31,6 +31,7 @@ export class Condition extends StateHandle {
   readonly #lock: Lock | RLock;
 
   /**
+   * A new condition variable over `lock`.
    * @param lock the lock to use (default: a new `RLock`).
    * @throws {TypeError} when `lock` is not a `Lock` or `RLock`.
    */

@@ -71,8 +71,8 @@ function seedWaitMs(): number {
  * (its shutdown makes every proxy fail with a `StateError`), and calls
  * that wait for the object's initial content — in this process, for the
  * write itself; in another process, when the proxy was shipped while that
- * write was in flight, for its `ready` mark in Redis. Not exported from
- * `mod.ts`.
+ * write was in flight, for its `ready` mark in Redis. `mod.ts` exports
+ * it as a type only, for the members its subclasses share.
  */
 export abstract class ManagedProxy extends StateHandle {
   /** The id of the Manager that made this object. */
@@ -81,18 +81,25 @@ export abstract class ManagedProxy extends StateHandle {
   #seedPending: boolean;
   #seedWait?: Promise<void>;
 
+  /** @ignore */
   protected constructor(kind: string, gate: unknown, record: HandleRecord) {
     super(kind, gateRecord(kind, gate, record));
     this.managerId = record.opts.manager as string;
     this.#seedPending = record.opts.pending === true;
   }
 
-  /** The manager's tombstone key, passed last to every script. */
+  /**
+   * The manager's tombstone key, passed last to every script.
+   * @ignore
+   */
   protected tombKey(): string {
     return this.ctx.key("manager", this.managerId, "down");
   }
 
-  /** The key a container with initial content is marked ready in. */
+  /**
+   * The key a container with initial content is marked ready in.
+   * @ignore
+   */
   protected readyKey(): string {
     return this.key("ready");
   }
@@ -111,7 +118,10 @@ export abstract class ManagedProxy extends StateHandle {
     this.#seedPending = false;
   }
 
-  /** Runs a container script once the object's initial content is written. */
+  /**
+   * Runs a container script once the object's initial content is written.
+   * @ignore
+   */
   protected async call<T>(script: Script, keys: readonly string[], args: readonly (string | number | Uint8Array)[], binary = false): Promise<T> {
     const pending = pendingWrites.get(this.id);
     if (pending !== undefined) {
@@ -250,6 +260,11 @@ export class DictProxy<V = unknown> extends ManagedProxy {
    * @throws {StateError} after the Manager's shutdown.
    */
   async get(key: DictKey): Promise<V | undefined>;
+  /**
+   * The value of `key`, or `fallback` when it is missing.
+   * @throws {TypeError} for a key that is not a string or a number.
+   * @throws {StateError} after the Manager's shutdown.
+   */
   async get<D>(key: DictKey, fallback: D): Promise<V | D>;
   async get(key: DictKey, ...fallback: unknown[]): Promise<unknown> {
     const field = fieldOf(key);
@@ -329,6 +344,10 @@ export class DictProxy<V = unknown> extends ManagedProxy {
    * @throws {TypeError} for a bad key. @throws {StateError} after shutdown.
    */
   async pop(key: DictKey): Promise<V>;
+  /**
+   * Removes `key` and resolves its value, or `fallback` when it is missing.
+   * @throws {TypeError} for a bad key. @throws {StateError} after shutdown.
+   */
   async pop<D>(key: DictKey, fallback: D): Promise<V | D>;
   async pop(key: DictKey, ...fallback: unknown[]): Promise<unknown> {
     const raw = await this.call<Uint8Array | null>(DICT_POP, this.#keys(), [fieldOf(key)], true);

@@ -59,6 +59,7 @@ export abstract class StateHandle {
   /**
    * @param kind the key kind.
    * @param from a record received from another process (or `undefined` for a new object).
+   * @ignore
    */
   protected constructor(kind: string, from?: HandleRecord) {
     this.kind = kind;
@@ -80,18 +81,27 @@ export abstract class StateHandle {
     return this.#location;
   }
 
-  /** The context (namespace + connection) of this handle. @throws {SkypoolError} as {@link location}. */
+  /**
+   * The context (namespace + connection) of this handle. @throws {SkypoolError} as {@link location}.
+   * @ignore
+   */
   protected get ctx(): RedisContext {
     this.#ctx ??= contextFor(this.location);
     return this.#ctx;
   }
 
-  /** This handle's key, or a sub-key (`…:{kind}:{id}:{sub}`). */
+  /**
+   * This handle's key, or a sub-key (`…:{kind}:{id}:{sub}`).
+   * @ignore
+   */
   protected key(sub?: string): string {
     return this.ctx.key(this.kind, this.id, sub);
   }
 
-  /** The record the codec ships; `opts` are the subclass's options. */
+  /**
+   * The record the codec ships; `opts` are the subclass's options.
+   * @ignore
+   */
   protected toHandleRecord(opts: Record<string, unknown> = {}): HandleRecord {
     const { url, prefix, session } = this.location;
     return { url, prefix, session, id: this.id, opts };

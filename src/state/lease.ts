@@ -149,7 +149,7 @@ export function heldLeaseCount(): number {
 
 /** Options of `acquire` (Lock, RLock, Semaphore, Condition). */
 export interface AcquireOptions {
-  /** Wait for the lock (default `true`). When `false`, `timeout` is ignored. */
+  /** Wait for the lock; with `false`, `timeout` is ignored. @default true */
   block?: boolean;
   /** Give up after this many ms (`undefined`: wait forever; ≤ 0: do not wait). */
   timeout?: number;

@@ -11,7 +11,7 @@ import { Barrier, type BarrierOptions } from "./barrier.ts";
 import { Condition } from "./condition.ts";
 import { DictProxy, type DictInit, encodePairs, type ManagedProxy, PROXY_GATE, trackInitialWrite } from "./dict_proxy.ts";
 import { Event } from "./event.ts";
-import { type HandleRecord, restoreHandle, StateHandle } from "./handle.ts";
+import { type HandleRecord, restoreHandle, type StateHandle } from "./handle.ts";
 import { encodeItems, ListProxy } from "./list_proxy.ts";
 import { Lock, RLock } from "./lock.ts";
 import { DICT_SEED, LIST_SEED, MANAGER_SHUTDOWN } from "./lua/manager.ts";

@@ -31,7 +31,8 @@ import { isConnectionDrop, MAX_DROPS } from "./queue.ts";
 import { checkBoolean, checkInteger, checkTimeout, show } from "../validate.ts";
 import { DATA_TAG, EOF_MARK, PIPE_CLOSE, PIPE_EOF_BACK, PIPE_SEND, PIPE_TRY_RECV } from "./lua/pipe.ts";
 
-type BufferLike = ArrayBufferView | ArrayBuffer;
+/** Bytes `sendBytes` accepts: any typed array, `DataView` or `ArrayBuffer`. */
+export type BufferLike = ArrayBufferView | ArrayBuffer;
 
 function asBytes(buf: unknown, what: string): Uint8Array {
   if (buf instanceof Uint8Array) return buf;

@@ -32,7 +32,7 @@ import { checkBoolean, checkInteger, checkOptions, checkTimeout, show } from "..
 
 /** Options of {@link Queue.put} and {@link Queue.get}. */
 export interface QueueWaitOptions {
-  /** Wait for room (put) or an item (get); default `true`. With `false` the timeout is ignored. */
+  /** Wait for room (put) or an item (get); with `false` the timeout is ignored. @default true */
   block?: boolean;
   /** The most ms to wait; `undefined` waits forever. */
   timeout?: number;
@@ -138,6 +138,7 @@ export class Queue<T = unknown> extends StateHandle {
   #getKeys?: string[];
 
   /**
+   * A new, empty queue.
    * @param maxsize the most items the queue holds; `0` or less means no limit.
    * @throws {TypeError|RangeError} for a `maxsize` that is not an integer.
    */

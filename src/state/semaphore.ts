@@ -26,7 +26,8 @@ const WAITER_GRACE_MS = 2000;
 /**
  * What Semaphore and BoundedSemaphore share: a counter of free permits, a
  * lease per permit taken, and a FIFO of blocked acquirers to which
- * releases hand permits directly. Not exported from `mod.ts`.
+ * releases hand permits directly. `mod.ts` exports it as a type only,
+ * for the members its subclasses share.
  */
 export abstract class SemLock extends StateHandle {
   /** The initial number of permits. */
@@ -38,6 +39,7 @@ export abstract class SemLock extends StateHandle {
   #stops = new Map<string, () => void>();
   #keyCache?: string[];
 
+  /** @ignore */
   protected constructor(kind: string, value: number, bounded: boolean, overRelease: string) {
     super(kind);
     this.initialValue = value;
@@ -49,7 +51,10 @@ export abstract class SemLock extends StateHandle {
     return (this.#keyCache ??= [this.key(), this.key("leases"), this.key("waiters"), this.key("waitdl")]);
   }
 
-  /** Whether this handle, in this process, holds at least one permit. */
+  /**
+   * Whether this handle, in this process, holds at least one permit.
+   * @ignore
+   */
   protected heldHere(): boolean {
     return this.#tokens.length > 0;
   }
@@ -191,6 +196,7 @@ export abstract class SemLock extends StateHandle {
  */
 export class Semaphore extends SemLock {
   /**
+   * A new semaphore holding `value` permits.
    * @param value the initial number of permits (default 1).
    * @throws {TypeError|RangeError} for a value that is not an integer >= 0.
    */
@@ -212,6 +218,7 @@ export class Semaphore extends SemLock {
  */
 export class BoundedSemaphore extends SemLock {
   /**
+   * A new bounded semaphore holding `value` permits, which is also its most.
    * @param value the initial (and largest) number of permits (default 1).
    * @throws {TypeError|RangeError} for a value that is not an integer >= 0.
    */

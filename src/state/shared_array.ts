@@ -41,6 +41,7 @@ function checkIndexInteger(i: unknown): number {
  */
 export class RawArray<C extends Typecode = Typecode> extends PackedState<C> {
   /**
+   * A new fixed-length array of C type `typecode`, without a lock.
    * @param typecode a C typecode: `'i'`, `'d'`, `'B'`, `'c'`…
    * @param sizeOrValues a size (zero-initialised), or the initial items.
    * @throws {TypeError} "bad typecode", or items of the wrong kind (a string for `'i'`…).
@@ -158,6 +159,7 @@ export class RawArray<C extends Typecode = Typecode> extends PackedState<C> {
  */
 export class SharedArray<C extends Typecode = Typecode> extends RawArray<C> {
   /**
+   * A new fixed-length array of C type `typecode`, with a lock (see `options`).
    * @param typecode a C typecode: `'i'`, `'d'`, `'B'`, `'c'`…
    * @param sizeOrValues a size (zero-initialised), or the initial items.
    * @param options `{ lock }`: `true` (a new RLock, the default), `false`, or a Lock/RLock.

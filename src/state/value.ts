@@ -190,6 +190,7 @@ export function packedFromOpts(opts: Record<string, unknown>): {
  */
 export class RawValue<C extends Typecode = Typecode> extends PackedState<C> {
   /**
+   * A new value of C type `typecode`, without a lock.
    * @param typecode a C typecode (see `src/state/typecodes.ts`): `'i'`, `'d'`, `'q'`, `'c'`…
    * @param initial the initial value (default: zero), coerced like C.
    * @throws {TypeError} "bad typecode", or an initial value of the wrong kind.
@@ -246,6 +247,7 @@ let incomingValue: { lock: LockLike | null; raw: boolean; seed: Uint8Array | nul
  */
 export class Value<C extends Typecode = Typecode> extends RawValue<C> {
   /**
+   * A new value of C type `typecode`, with a lock (see `options`).
    * @param typecode a C typecode: `'i'`, `'d'`, `'q'`, `'c'`…
    * @param initial the initial value (default: zero).
    * @param options `{ lock }`: `true` (a new RLock, the default), `false`, or a Lock/RLock.

@@ -67,6 +67,7 @@ export class DataPartition implements PartitionRange {
   readonly #s3: S3Options | undefined;
 
   /**
+   * A handle on the byte range `range` of one object; nothing is read until a method is called.
    * @param range where the partition lies.
    * @param options the S3 client settings to read with (default: config `storage.s3`).
    * @throws {TypeError|RangeError} for an unsupported URL or a bad index or range.

@@ -21,18 +21,21 @@ export interface PartitionOptions {
   objChunkSize?: number;
   /** Partitions per object; wins over `objChunkSize` when both are given. */
   objChunkNumber?: number;
-  /** Cut just after this one-byte character (default `"\n"`); `null` cuts raw byte ranges. */
+  /** Cut just after this one-byte character; `null` cuts raw byte ranges. @default `"\n"` */
   objNewline?: string | null;
-  /** S3 client settings for listing and reading (default: config `storage.s3`). */
+  /** S3 client settings for listing and reading. @default config `storage.s3` */
   s3?: S3Options;
 }
 
 /** {@link PartitionOptions} checked: at most one of the sizes, and the newline as a byte. */
 export interface CheckedPartitionOptions {
+  /** `objChunkSize`, unless `objChunkNumber` was given. */
   chunkSize?: number;
+  /** `objChunkNumber`. */
   chunkNumber?: number;
   /** The byte to cut after, or `null`. */
   newline: number | null;
+  /** `s3`, as given. */
   s3?: S3Options;
 }
 

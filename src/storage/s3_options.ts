@@ -24,13 +24,13 @@
  * ```
  */
 export interface S3Options {
-  /** Server URL; default `AWS_ENDPOINT_URL_S3`, else AWS. */
+  /** Server URL. @default `AWS_ENDPOINT_URL_S3`, else AWS */
   endpoint?: string;
-  /** Default `AWS_REGION`, else `us-east-1`. */
+  /** The region. @default `AWS_REGION`, else `us-east-1` */
   region?: string;
-  /** Path-style addressing (`host/bucket/key`); default `true` when an endpoint is set. */
+  /** Path-style addressing (`host/bucket/key`). @default `true` when an endpoint is set */
   forcePathStyle?: boolean;
-  /** Default: the SDK's credential chain (environment, profile, instance role). */
+  /** Access keys. @default the SDK's credential chain (environment, profile, instance role) */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** `"WHEN_REQUIRED"` for servers that reject the SDK's default streaming checksums. */
   requestChecksumCalculation?: "WHEN_SUPPORTED" | "WHEN_REQUIRED";

@@ -19,15 +19,15 @@ export type { ListEntry, ObjectInfo } from "./storage_backend.ts";
 
 /** Options of {@link Storage} beyond its URL. */
 export interface StorageOptions {
-  /** S3 client settings; default: config `storage.s3`. */
+  /** S3 client settings. @default config `storage.s3` */
   s3?: S3Options;
 }
 
 /** A byte range of {@link Storage.get}: `[start, end)`. */
 export interface ByteRange {
-  /** First byte (default 0). */
+  /** First byte. @default 0 */
   start?: number;
-  /** One past the last byte (default: the end; a value past the size reads to the end). */
+  /** One past the last byte; a value past the size reads to the end. @default the end of the object */
   end?: number;
 }
 
@@ -114,6 +114,7 @@ export class Storage {
   readonly #backend: StorageBackend;
 
   /**
+   * A handle on the storage at `url`; nothing is read or written until a method is called.
    * @param url the storage URL; default config `storage.url`, else `file://<tmpdir>/skypool`.
    * @param options S3 client settings.
    * @throws {TypeError} for a URL that is not a string or has an unsupported scheme, or an `s3://` URL without bucket.

@@ -20,6 +20,12 @@ export class ObjectNotFoundError extends SkypoolError {
   /** The URL that was looked for. */
   readonly url: string;
 
+  /**
+   * An error for a missing object at `url`.
+   * @param url the URL that was looked for.
+   * @param message the error message (default: `no object at <url>`).
+   * @param options the standard `Error` options (`cause`).
+   */
   constructor(url: string, message = `no object at ${url}`, options?: ErrorOptions) {
     super(message, options);
     this.url = url;

@@ -15,8 +15,11 @@ import { compilerHelpers } from "./compiler_helpers.ts";
  * local ones.
  */
 export interface SourceOrigin {
+  /** The URL of the file the function was written in. */
   url: string;
+  /** The 1-based line its source starts at. */
   line: number;
+  /** The 1-based column its source starts at. */
   column: number;
 }
 

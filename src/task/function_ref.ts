@@ -76,6 +76,7 @@ export class TaskRef {
   #ref: FunctionRef | undefined;
 
   /**
+   * A reference to export `exportName` of the module at `url` (as {@link task}).
    * @throws {TypeError} as {@link task}.
    */
   constructor(url: string | URL, exportName = "default") {

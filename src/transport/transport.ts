@@ -65,6 +65,7 @@ export interface WorkerSetup {
 
 /** A transport that ships encoded batches to workers (every transport but `inline`). */
 export interface Transport {
+  /** Tells it apart from an {@link InProcessTransport}: batches reach it encoded. */
   readonly kind: "remote";
   /** Short name for messages (`"local"`, `"lambda"`, …). */
   readonly name: string;
@@ -91,8 +92,11 @@ export type InProcessOutcome =
 
 /** A transport that calls the function object in the calling thread. */
 export interface InProcessTransport {
+  /** Tells it apart from a {@link Transport}: it is handed function objects and values, not encoded batches. */
   readonly kind: "in-process";
+  /** Short name for messages (`"inline"`, …). */
   readonly name: string;
+  /** How many chunks it runs at once. */
   readonly size: number;
   /** Runs the initializer (if any) before the first task. */
   start(initializer?: { fn: TaskFn; args: unknown[] }): void;
@@ -101,7 +105,9 @@ export interface InProcessTransport {
    * runs before `runChunk` returns and `done` is called synchronously.
    */
   runChunk(fn: TaskFn, argLists: unknown[][], done: (outcome: InProcessOutcome) => void): void;
+  /** Lets queued and running chunks finish. */
   close(): Promise<void>;
+  /** Returns without waiting for unfinished chunks (code running in this thread cannot be interrupted). */
   terminate(): Promise<void>;
 }
 
