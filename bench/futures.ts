@@ -12,12 +12,13 @@
 // against `Pool.map`, both on the local transport with 2 workers, both
 // warmed first. The executor uses its default chunk size (Pool's).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type * as Skypool from "../mod.ts";
+import { repoRoot } from "./lib/bench_support.ts";
 
 const PREFIX = "@@bench ";
 const ROUNDS = 15;
@@ -74,19 +75,9 @@ async function runner(): Promise<void> {
   console.log(PREFIX + JSON.stringify({ rows, samples: Object.fromEntries(samples) }));
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the skypool repo root");
-    dir = up;
-  }
-}
 
 function orchestrate(): void {
-  const root = repoRoot();
+  const root = repoRoot(import.meta.url);
   const localDeno = join(root, "node_modules", ".bin", "deno");
   const deno = existsSync(localDeno) ? localDeno : "deno";
   const started = Date.now();

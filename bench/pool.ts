@@ -21,6 +21,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Pool as SkypoolPool } from "../mod.ts";
+import { repoRoot } from "./lib/bench_support.ts";
 
 const PREFIX = "@@bench ";
 
@@ -31,19 +32,6 @@ type Command = Record<string, string | number>;
  * The repo root, from bench/ (source, Deno) or npm/build/bench/ (compiled, Node); else the working
  * directory (for a copy of the build, run from the repo root).
  */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  const cwdPkg = join(process.cwd(), "package.json");
-  if (existsSync(cwdPkg) && JSON.parse(readFileSync(cwdPkg, "utf8")).name === "skypool-dev") return process.cwd();
-  throw new Error("bench: cannot find the skypool repo root (run from it)");
-}
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -282,7 +270,7 @@ async function orchestrate(): Promise<void> {
   const started = performance.now();
   const budgetMs = 270_000;
   const over = () => performance.now() - started > budgetMs;
-  const root = repoRoot();
+  const root = repoRoot(import.meta.url);
   const cfg = { processes: 2, rounds: 8, nMap: 10_000, nApply: 2_000, bigCount: 6, bigBytes: 2 ** 24 };
   const perRound = { bare: 2, pool_start: 2, map_warm: 2, apply_burst: 2, big_map: 1 };
 

@@ -6,10 +6,11 @@
 // `@@bench {json}` line per answer, so the orchestrator can interleave its
 // samples with the other implementations'.
 import { Piscina } from "npm:piscina@^5.1.3";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { repoRoot } from "./lib/bench_support.ts";
 
 const PREFIX = "@@bench ";
 
@@ -17,21 +18,8 @@ const PREFIX = "@@bench ";
  * The repo root, from bench/ (source) or npm/build/bench/ (compiled); else the working
  * directory (for a copy of the build, run from the repo root).
  */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  const cwdPkg = join(process.cwd(), "package.json");
-  if (existsSync(cwdPkg) && JSON.parse(readFileSync(cwdPkg, "utf8")).name === "skypool-dev") return process.cwd();
-  throw new Error("bench: cannot find the skypool repo root (run from it)");
-}
 
-const root = repoRoot();
+const root = repoRoot(import.meta.url);
 const workerUrl = pathToFileURL(join(root, "bench", "pool_piscina_worker.mjs")).href;
 
 function newPool(threads: number): Piscina {

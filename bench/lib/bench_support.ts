@@ -3,18 +3,29 @@
 // bench/run.mjs does not take it for a benchmark.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
-/** The repo root, searched upwards from `fromUrl` (a benchmark's `import.meta.url`). */
+const isRepo = (dir: string): boolean => {
+  const pkg = join(dir, "package.json");
+  return existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev";
+};
+
+/**
+ * The repo root, searched upwards from `fromUrl` (a benchmark's
+ * `import.meta.url`); else the working directory, when it is the repo (a
+ * copy of the build run from the repo root).
+ */
 export function repoRoot(fromUrl: string): string {
   let dir = dirname(fileURLToPath(fromUrl));
   for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "skypool-dev") return dir;
+    if (isRepo(dir)) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the skypool repo root");
+    if (up === dir) break;
     dir = up;
   }
+  if (isRepo(process.cwd())) return process.cwd();
+  throw new Error("bench: cannot find the skypool repo root (run from it)");
 }
 
 /** The median of a non-empty list. */
