@@ -1,7 +1,10 @@
 /**
  * The unix-domain socket that local worker processes connect back to. One
- * per program, created on first use in a private temp directory (removed at
- * exit, or by the reaper when the program ends without running exit code).
+ * per program, created when a worker is started in a private temp
+ * directory, and closed and removed when the last worker is gone (also at
+ * exit, or by the reaper when the program ends without running exit code:
+ * `deno test` runs no exit handlers, for one). A later worker makes it again,
+ * at the same path, so the reaper's folder stays the one to remove.
  * A worker's first bytes are its handshake, with the token it was started
  * with; the listener hands the connection to whoever registered that token.
  * The server never keeps the program alive by itself.
@@ -9,7 +12,7 @@
  * @module
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HelloReader } from "./handshake.ts";
@@ -27,6 +30,9 @@ export interface Connection {
 let server: Server | undefined;
 let socketPath = "";
 let dir = "";
+/** Workers started and not yet gone: the socket lives while there are any. */
+let users = 0;
+let exitHook = false;
 const waiting = new Map<string, (conn: Connection) => void>();
 let nextToken = 1;
 
@@ -36,9 +42,22 @@ function shortTmp(): string {
   return t.length > 60 ? "/tmp" : t;
 }
 
+/** The folder again at its old path (private, so it must not exist yet), or a new one. */
+function makeDir(): string {
+  if (dir !== "") {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      return dir;
+    } catch {
+      // taken meanwhile: not ours to use
+    }
+  }
+  return mkdtempSync(join(shortTmp(), "skypool-"));
+}
+
 function ensureServer(): string {
   if (server) return socketPath;
-  dir = mkdtempSync(join(shortTmp(), "skypool-"));
+  dir = makeDir();
   socketPath = join(dir, "w.sock");
   server = createServer({ noDelay: true } as never, accept);
   server.on("error", (err) => {
@@ -46,14 +65,26 @@ function ensureServer(): string {
   });
   server.listen(socketPath);
   server.unref();
-  process.once("exit", () => {
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // best effort
-    }
-  });
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", removeDir);
+  }
   return socketPath;
+}
+
+function removeDir(): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // best effort
+  }
+}
+
+function release(): void {
+  if (--users > 0 || !server) return;
+  server.close();
+  server = undefined;
+  removeDir();
 }
 
 function accept(socket: Socket): void {
@@ -94,10 +125,26 @@ function accept(socket: Socket): void {
 /**
  * Reserves a token for a worker about to be started. Returns the socket
  * path and token to pass to it; `onConnect` runs when it has said who it is.
+ * `release` says the worker is gone for good (exited, connection closed):
+ * the socket is closed and removed when no worker is left.
  */
-export function expectWorker(onConnect: (conn: Connection) => void): { path: string; token: string; cancel: () => void } {
+export function expectWorker(
+  onConnect: (conn: Connection) => void,
+): { path: string; token: string; cancel: () => void; release: () => void } {
   const path = ensureServer();
+  users++;
   const token = `${process.pid}.${nextToken++}.${Math.random().toString(36).slice(2, 10)}`;
   waiting.set(token, onConnect);
-  return { path, token, cancel: () => waiting.delete(token) };
+  let released = false;
+  return {
+    path,
+    token,
+    cancel: () => waiting.delete(token),
+    release: () => {
+      if (released) return;
+      released = true;
+      waiting.delete(token);
+      release();
+    },
+  };
 }

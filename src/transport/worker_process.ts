@@ -98,9 +98,10 @@ export class WorkerProcess {
   #refed = true;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #cancel: () => void;
+  #release: () => void;
 
   constructor(private readonly events: WorkerEvents) {
-    const { path, token, cancel } = expectWorker((conn) => {
+    const { path, token, cancel, release } = expectWorker((conn) => {
       this.#socket = conn.socket;
       this.#exit.connected = true;
       conn.onMessages = (m) => this.events.onMessages(m);
@@ -115,6 +116,7 @@ export class WorkerProcess {
       this.#scheduleFlush();
     });
     this.#cancel = cancel;
+    this.#release = release;
     const env = workerEnv();
     const { file, args } = workerCommand([path, token, String(process.pid)], workerNeeds(path, env.SKYPOOL_REDIS_URL));
     this.#child = spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env });
@@ -156,6 +158,7 @@ export class WorkerProcess {
     if (!this.#exited || !this.#socketClosed) return;
     this.#reported = true;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#release();
     this.events.onExit(this.#exit);
   }
 
