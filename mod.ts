@@ -32,6 +32,7 @@ export type {
   BatchOutcome,
   InProcessOutcome,
   InProcessTransport,
+  StopBatch,
   TaskBatch,
   Transport,
   TransportName,
