@@ -90,7 +90,7 @@ describe("Pool cancellation", () => {
   test("a signal aborted before submission rejects at once and runs nothing", T, async () => {
     const controller = new AbortController();
     controller.abort();
-    const paths = ["apply", "applyAsync", "map", "mapAsync", "starmap", "starmapAsync", "imap"].map((m) => `${dir}/never-${m}`);
+    const paths = ["apply", "applyAsync", "map", "mapAsync", "starmap", "starmapAsync", "imap", "imapUnordered"].map((m) => `${dir}/never-${m}`);
     const signal = controller.signal;
     const jobs: Promise<unknown>[] = [
       pool.apply(writeJson, [paths[0]], { signal }),
@@ -100,6 +100,7 @@ describe("Pool cancellation", () => {
       pool.starmap(writeJson, [[paths[4]]], { signal }),
       pool.starmapAsync(writeJson, [[paths[5]]], { signal }).get(),
       collectUntilError(pool.imap(writeJson, [paths[6]], { signal }), 5_000, "imap").then((r) => Promise.reject(r.error)),
+      collectUntilError(pool.imapUnordered(writeJson, [paths[7]], { signal }), 5_000, "imapUnordered").then((r) => Promise.reject(r.error)),
     ];
     for (const [i, job] of jobs.entries()) {
       await assert.rejects(withTimeout(job, 5_000, "pre-aborted job"), (err: unknown) => {
