@@ -8,7 +8,8 @@ export * from "./src/errors.ts";
 export { config } from "./src/config.ts";
 export type { ConfigUpdate, ParameterName, SkypoolConfig } from "./src/config.ts";
 export { Pool } from "./src/pool.ts";
-export type { ApplyAsyncOptions, InputIterable, ItemFn, MapAsyncOptions, PoolOptions } from "./src/pool.ts";
+export type { ApplyAsyncOptions, InputIterable, ItemFn, MapAsyncOptions, PoolMapOptions, PoolOptions } from "./src/pool.ts";
+export type { CancelOptions } from "./src/execution/job_guard.ts";
 export { AsyncResult } from "./src/execution/async_result.ts";
 export { IMapIterator } from "./src/execution/imap_iterator.ts";
 export { FunctionExecutor } from "./src/executor/function_executor.ts";
@@ -31,6 +32,7 @@ export type {
   BatchOutcome,
   InProcessOutcome,
   InProcessTransport,
+  StopBatch,
   TaskBatch,
   Transport,
   TransportName,

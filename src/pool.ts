@@ -4,9 +4,10 @@
  * @module
  */
 import { AsyncResult, settleResult } from "./execution/async_result.ts";
-import { ChunkFeeder, defaultChunksize, type FeederSink, lookahead, openInput, type RunChunk, sizeOf } from "./execution/chunk_feeder.ts";
+import { ChunkFeeder, defaultChunksize, type FeederSink, lookahead, openInput, sizeOf } from "./execution/chunk_feeder.ts";
 import { ExecutionCore } from "./execution/execution_core.ts";
 import { type IMapIterator, openIMap } from "./execution/imap_iterator.ts";
+import { CANCEL_OPTIONS, type CancelOptions, checkCancelOptions, JobGuard } from "./execution/job_guard.ts";
 import { resolveTransport } from "./execution/transport_registry.ts";
 import { config } from "./config.ts";
 import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
@@ -35,23 +36,27 @@ export interface PoolOptions {
   transport?: TransportName | Transport;
 }
 
-/** Callbacks of `applyAsync`: run once, before the result settles. */
-export interface ApplyAsyncOptions<R> {
+/** Callbacks of `applyAsync` (run once, before the result settles), and its `signal` / `timeout`. */
+export interface ApplyAsyncOptions<R> extends CancelOptions {
   /** Called with the task's value if it succeeds; an error it throws is logged, not raised. */
   callback?: (value: R) => void;
   /** Called with the task's error if it fails; an error it throws is logged, not raised. */
   errorCallback?: (error: unknown) => void;
 }
 
-/** Options of `mapAsync` / `starmapAsync`. */
-export interface MapAsyncOptions<R> {
+/** Options of `map`, `starmap`, `imap` and `imapUnordered`, in place of a `chunksize` number. */
+export interface PoolMapOptions extends CancelOptions {
   /**
    * Items per task sent to a worker.
-   * @default ceil(n / (4 × processes)), at least 1, where n is the input's
-   * `length` or, for an input without one, the number of items read ahead
-   * before the first task
+   * @default for `map`/`starmap`: ceil(n / (4 × processes)), at least 1,
+   * where n is the input's `length` or, for an input without one, the
+   * number of items read ahead before the first task; for `imap`/`imapUnordered`: 1
    */
   chunksize?: number;
+}
+
+/** Options of `mapAsync` / `starmapAsync`. */
+export interface MapAsyncOptions<R> extends PoolMapOptions {
   /** Called once with the whole list, when every chunk has succeeded. */
   callback?: (values: R[]) => void;
   /** Called once with the first error, after every chunk has finished. */
@@ -92,10 +97,19 @@ function checkChunksize(chunksize: unknown, what: string): number | undefined {
   return checkInteger(`${what} chunksize`, chunksize, { min: 1 });
 }
 
-function checkMapOptions(o: unknown, what: string): MapAsyncOptions<unknown> {
-  const options = checkOptions<MapAsyncOptions<unknown>>(`${what} options`, o, ["chunksize", "callback", "errorCallback"]);
+const MAP_OPTIONS = ["chunksize", ...CANCEL_OPTIONS] as const;
+const MAP_ASYNC_OPTIONS = [...MAP_OPTIONS, "callback", "errorCallback"] as const;
+const APPLY_ASYNC_OPTIONS = ["callback", "errorCallback", ...CANCEL_OPTIONS] as const;
+
+function checkMapOptions(o: unknown, what: string, allowed: readonly string[]): MapAsyncOptions<unknown> {
+  const options = checkOptions<MapAsyncOptions<unknown>>(`${what} options`, o, allowed);
   checkCallbacks(options, what);
   return options;
+}
+
+/** `map`'s third argument: a chunk size, or an options object in its place. */
+function mapOptions(chunksizeOrOptions: number | PoolMapOptions | undefined): PoolMapOptions {
+  return chunksizeOrOptions !== null && typeof chunksizeOrOptions === "object" ? chunksizeOrOptions : { chunksize: chunksizeOrOptions };
 }
 
 function checkCallbacks(o: { callback?: unknown; errorCallback?: unknown }, what: string): void {
@@ -179,11 +193,6 @@ export class Pool {
     if (this.#state !== "run") throw new StateError("Pool not running");
   }
 
-  /** A chunk runner for `fn`, shipping it first (throws SerializationError for a refused function). */
-  #runner(fn: TaskFn): RunChunk {
-    const submit = this.#core.submitter(fn);
-    return (tasks, each, done) => submit(tasks, each, done).bytes;
-  }
 
   #track(job: Job): () => void {
     this.#jobs.add(job);
@@ -202,16 +211,19 @@ export class Pool {
 
   /**
    * Runs `fn(...args)` in a worker and returns its result.
-   * @throws (rejects) {StateError} when the pool is not running; {TypeError} for bad arguments; {SerializationError} for a function or value that cannot be shipped; the task's own error; {WorkerLostError} when its worker died.
+   * With `signal`, aborting rejects with `signal.reason` and kills the
+   * worker running it (it is replaced); with `timeout` (ms), a task still
+   * running then rejects with `TimeoutError` the same way.
+   * @throws (rejects) {StateError} when the pool is not running; {TypeError} for bad arguments; {SerializationError} for a function or value that cannot be shipped; the task's own error; {WorkerLostError} when its worker died; `signal.reason` when aborted; {TimeoutError} past `timeout`.
    */
-  apply<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A): Promise<R>;
+  apply<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, args?: A, options?: CancelOptions): Promise<R>;
   /**
    * Runs a module function named by {@link task} with `args` in a worker; `R` is its result type (not inferred).
    * @throws (rejects) as the overload above.
    */
-  apply<R = unknown>(fn: TaskRef, args?: unknown[]): Promise<R>;
-  async apply(fn: TaskFn, args?: unknown[]): Promise<unknown> {
-    return await this.#applyJob(fn, args, undefined, "apply").get();
+  apply<R = unknown>(fn: TaskRef, args?: unknown[], options?: CancelOptions): Promise<R>;
+  async apply(fn: TaskFn, args?: unknown[], options?: CancelOptions): Promise<unknown> {
+    return await this.#applyJob(fn, args, options, CANCEL_OPTIONS, "apply").get();
   }
 
   /**
@@ -226,23 +238,26 @@ export class Pool {
    */
   applyAsync<R = unknown>(fn: TaskRef, args?: unknown[], options?: ApplyAsyncOptions<R>): AsyncResult<R>;
   applyAsync(fn: TaskFn, args?: unknown[], options?: ApplyAsyncOptions<unknown>): AsyncResult<unknown> {
-    return this.#applyJob(fn, args, options, "applyAsync");
+    return this.#applyJob(fn, args, options, APPLY_ASYNC_OPTIONS, "applyAsync");
   }
 
-  #applyJob(fn: TaskFn, args: unknown[] | undefined, o: ApplyAsyncOptions<unknown> | undefined, what: string): AsyncResult<unknown> {
+  #applyJob(fn: TaskFn, args: unknown[] | undefined, o: ApplyAsyncOptions<unknown> | undefined, allowed: readonly string[], what: string): AsyncResult<unknown> {
     this.#checkRunning();
     checkFn(fn, what);
     const argList = (args ?? []) as unknown[];
     if (!Array.isArray(argList)) throw new TypeError(`${what} args must be an array, got ${show(args)}`);
-    const options = checkOptions<ApplyAsyncOptions<unknown>>(`${what} options`, o, ["callback", "errorCallback"]);
+    const options = checkOptions<ApplyAsyncOptions<unknown>>(`${what} options`, o, allowed);
     checkCallbacks(options, what);
-    const run = this.#runner(fn as TaskFn);
+    const cancel = checkCancelOptions(what, options);
+    const submit = this.#core.submitter(fn);
     const result = new AsyncResult<unknown>();
     let finished = false;
+    const guard = new JobGuard(what, cancel, (reason) => settle(false, reason));
     const settle = (ok: boolean, value: unknown) => {
       if (finished) return;
       finished = true;
       untrack();
+      guard.end();
       try {
         if (ok) options.callback?.(value);
         else options.errorCallback?.(value);
@@ -252,7 +267,8 @@ export class Pool {
       settleResult(result, ok, value);
     };
     const untrack = this.#track({ abort: (error) => settle(false, error) });
-    run([argList], false, (o) => (o.ok ? settle(true, o.values[0]) : settle(false, o.error)));
+    guard.watch();
+    if (!guard.aborted) guard.runner(submit)([argList], false, (o) => (o.ok ? settle(true, o.values[0]) : settle(false, o.error)));
     return result;
   }
 
@@ -260,14 +276,14 @@ export class Pool {
    * `fn` over every item, results in input order.
    * @throws (rejects) {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments; the first error of a task or of the input.
    */
-  map<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number): Promise<R[]>;
+  map<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number | PoolMapOptions): Promise<R[]>;
   /**
    * `map` of a module function named by {@link task}; `R` is its result type (not inferred).
    * @throws (rejects) as the overload above.
    */
-  map<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number): Promise<R[]>;
-  async map(fn: TaskFn, iterable: InputIterable<unknown>, chunksize?: number): Promise<unknown[]> {
-    return await this.#mapJob(fn, iterable, { chunksize }, false, "map").get();
+  map<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number | PoolMapOptions): Promise<R[]>;
+  async map(fn: TaskFn, iterable: InputIterable<unknown>, chunksize?: number | PoolMapOptions): Promise<unknown[]> {
+    return await this.#mapJob(fn, iterable, mapOptions(chunksize), MAP_OPTIONS, false, "map").get();
   }
 
   /**
@@ -281,21 +297,21 @@ export class Pool {
    */
   mapAsync<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
   mapAsync(fn: TaskFn, iterable: InputIterable<unknown>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
-    return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, false, "mapAsync");
+    return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, MAP_ASYNC_OPTIONS, false, "mapAsync");
   }
 
   /**
    * `fn(...args)` for every argument array, results in input order.
    * @throws (rejects) as {@link Pool.map}.
    */
-  starmap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, iterable: InputIterable<readonly unknown[]>, chunksize?: number): Promise<R[]>;
+  starmap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, iterable: InputIterable<readonly unknown[]>, chunksize?: number | PoolMapOptions): Promise<R[]>;
   /**
    * `starmap` of a module function named by {@link task}; `R` is its result type (not inferred).
    * @throws (rejects) as {@link Pool.map}.
    */
-  starmap<R = unknown>(fn: TaskRef, iterable: InputIterable<readonly unknown[]>, chunksize?: number): Promise<R[]>;
-  async starmap(fn: TaskFn, iterable: InputIterable<readonly unknown[]>, chunksize?: number): Promise<unknown[]> {
-    return await this.#mapJob(fn, iterable, { chunksize }, true, "starmap").get();
+  starmap<R = unknown>(fn: TaskRef, iterable: InputIterable<readonly unknown[]>, chunksize?: number | PoolMapOptions): Promise<R[]>;
+  async starmap(fn: TaskFn, iterable: InputIterable<readonly unknown[]>, chunksize?: number | PoolMapOptions): Promise<unknown[]> {
+    return await this.#mapJob(fn, iterable, mapOptions(chunksize), MAP_OPTIONS, true, "starmap").get();
   }
 
   /**
@@ -313,20 +329,21 @@ export class Pool {
    */
   starmapAsync<R = unknown>(fn: TaskRef, iterable: InputIterable<readonly unknown[]>, options?: MapAsyncOptions<R>): AsyncResult<R[]>;
   starmapAsync(fn: TaskFn, iterable: InputIterable<readonly unknown[]>, options?: MapAsyncOptions<unknown>): AsyncResult<unknown[]> {
-    return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, true, "starmapAsync");
+    return this.#mapJob(fn as TaskFn, iterable, options as MapAsyncOptions<unknown>, MAP_ASYNC_OPTIONS, true, "starmapAsync");
   }
 
   #limits() {
     return { maxChunks: Math.max(MAX_CHUNKS_IN_FLIGHT, 4 * this.processes), maxBytes: MAX_BYTES_IN_FLIGHT, minChunks: 2 * this.processes };
   }
 
-  #mapJob(fn: TaskFn, iterable: unknown, o: MapAsyncOptions<unknown> | undefined, star: boolean, what: string): AsyncResult<unknown[]> {
+  #mapJob(fn: TaskFn, iterable: unknown, o: MapAsyncOptions<unknown> | undefined, allowed: readonly string[], star: boolean, what: string): AsyncResult<unknown[]> {
     this.#checkRunning();
     checkFn(fn, what);
-    const options = checkMapOptions(o, what);
+    const options = checkMapOptions(o, what, allowed);
     const explicit = checkChunksize(options.chunksize, what);
+    const cancel = checkCancelOptions(what, options);
     const input = openInput(iterable, what);
-    const run = this.#runner(fn);
+    const submit = this.#core.submitter(fn);
     const result = new AsyncResult<unknown[]>();
     const chunks: unknown[][] = [];
     let firstError: { error: unknown } | undefined;
@@ -335,10 +352,12 @@ export class Pool {
     let total = -1;
     let finished = false;
     let feeder: ChunkFeeder | undefined;
+    const guard = new JobGuard(what, cancel, (reason) => settle(false, reason));
     const settle = (ok: boolean, value: unknown) => {
       if (finished) return;
       finished = true;
       untrack();
+      guard.end();
       feeder?.stop();
       try {
         if (ok) options.callback?.(value as unknown[]);
@@ -372,11 +391,15 @@ export class Pool {
       unbound: () => feeder?.unbound(),
     };
     const untrack = this.#track(job);
+    guard.watch();
+    const run = guard.runner(submit);
     const start = (chunksize: number, prefix?: { items: unknown[]; exhausted: boolean }) => {
       feeder = new ChunkFeeder(input, chunksize, star, run, sink, this.#limits(), prefix);
       if (this.#state === "close") feeder.unbound();
       feeder.pump();
     };
+    // Aborted before it started: read and run nothing.
+    if (guard.aborted) return result;
     const n = sizeOf(iterable);
     if (explicit !== undefined) start(explicit);
     else if (n !== undefined) start(defaultChunksize(n, this.processes));
@@ -402,40 +425,49 @@ export class Pool {
    * all before it are done.
    * @throws {StateError} when the pool is not running; {TypeError}/{RangeError} for bad arguments (chunksize < 1).
    */
-  imap<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number): IMapIterator<R>;
+  imap<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number | PoolMapOptions): IMapIterator<R>;
   /**
    * `imap` of a module function named by {@link task}; `R` is its result type (not inferred).
    * @throws as the overload above.
    */
-  imap<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number): IMapIterator<R>;
-  imap(fn: TaskFn, iterable: InputIterable<unknown>, chunksize = 1): IMapIterator<unknown> {
-    return this.#imapJob(fn as TaskFn, iterable, chunksize, true, "imap");
+  imap<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number | PoolMapOptions): IMapIterator<R>;
+  imap(fn: TaskFn, iterable: InputIterable<unknown>, chunksize?: number | PoolMapOptions): IMapIterator<unknown> {
+    return this.#imapJob(fn as TaskFn, iterable, mapOptions(chunksize), true, "imap");
   }
 
   /**
    * Results of `fn` over the items in completion order.
    * @throws as {@link Pool.imap}.
    */
-  imapUnordered<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number): IMapIterator<R>;
+  imapUnordered<A, R>(fn: ItemFn<A, R>, iterable: InputIterable<A>, chunksize?: number | PoolMapOptions): IMapIterator<R>;
   /**
    * `imapUnordered` of a module function named by {@link task}; `R` is its result type (not inferred).
    * @throws as {@link Pool.imap}.
    */
-  imapUnordered<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number): IMapIterator<R>;
-  imapUnordered(fn: TaskFn, iterable: InputIterable<unknown>, chunksize = 1): IMapIterator<unknown> {
-    return this.#imapJob(fn as TaskFn, iterable, chunksize, false, "imapUnordered");
+  imapUnordered<R = unknown>(fn: TaskRef, iterable: InputIterable<unknown>, chunksize?: number | PoolMapOptions): IMapIterator<R>;
+  imapUnordered(fn: TaskFn, iterable: InputIterable<unknown>, chunksize?: number | PoolMapOptions): IMapIterator<unknown> {
+    return this.#imapJob(fn as TaskFn, iterable, mapOptions(chunksize), false, "imapUnordered");
   }
 
-  #imapJob(fn: TaskFn, iterable: unknown, chunksize: unknown, ordered: boolean, what: string): IMapIterator<unknown> {
+  #imapJob(fn: TaskFn, iterable: unknown, o: PoolMapOptions, ordered: boolean, what: string): IMapIterator<unknown> {
     this.#checkRunning();
     checkFn(fn, what);
-    const size = checkChunksize(chunksize ?? 1, what)!;
+    const options = checkOptions<PoolMapOptions>(`${what} options`, o, MAP_OPTIONS);
+    const size = checkChunksize(options.chunksize ?? 1, what)!;
+    const cancel = checkCancelOptions(what, options);
     const input = openInput(iterable, what);
-    const run = this.#runner(fn);
+    const submit = this.#core.submitter(fn);
     let untrack: () => void = () => {};
-    const { iterator, control } = openIMap<unknown>(ordered, () => untrack());
+    const { iterator, control } = openIMap<unknown>(ordered, () => {
+      guard.end();
+      untrack();
+    });
     untrack = this.#track(control);
-    const feeder = new ChunkFeeder(input, size, false, run, control.sink, this.#limits());
+    const guard = new JobGuard(what, cancel, control.abort);
+    guard.watch();
+    // Aborted before it started: read and run nothing.
+    if (guard.aborted) return iterator;
+    const feeder = new ChunkFeeder(input, size, false, guard.runner(submit), control.sink, this.#limits());
     control.attach(feeder);
     feeder.pump();
     return iterator;

@@ -21,6 +21,12 @@ export interface ProcessOptions {
   args?: unknown[];
   /** The process's name. @default `Process-N`, N counting the `Process` objects made in this program */
   name?: string;
+  /**
+   * Aborting it terminates the running process (SIGTERM, `exitcode` -15)
+   * and sets `error` to `signal.reason`; `start()` with a signal already
+   * aborted throws its reason and starts nothing.
+   */
+  signal?: AbortSignal;
 }
 
 let counter = 0;
@@ -58,16 +64,19 @@ export class Process {
   #proc: WorkerProcess | undefined;
   #pid: number | undefined;
   #exited: Promise<void> | undefined;
+  #signal: AbortSignal | undefined;
 
   /**
    * A process that will run `options.target(...options.args)` in a new worker process once {@link Process.start} is called.
-   * @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, or an unknown option. */
+   * @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, a signal that is not an `AbortSignal`, or an unknown option. */
   constructor(options: ProcessOptions) {
     if (options === null || typeof options !== "object") throw new TypeError(`Process options must be an object with a target, got ${show(options)}`);
-    const { target, args = [], name } = checkOptions<ProcessOptions>("Process options", options, ["target", "args", "name"]);
+    const { target, args = [], name, signal } = checkOptions<ProcessOptions>("Process options", options, ["target", "args", "name", "signal"]);
     const fn = checkTaskFn("Process target", target);
     if (!Array.isArray(args)) throw new TypeError(`Process args must be an array, got ${show(args)}`);
     if (name !== undefined && typeof name !== "string") throw new TypeError(`Process name must be a string, got ${show(name)}`);
+    if (signal != null && !(signal instanceof AbortSignal)) throw new TypeError(`Process signal must be an AbortSignal, got ${show(signal)}`);
+    this.#signal = signal ?? undefined;
     counter++;
     this.name = name ?? `Process-${counter}`;
     this.#target = fn;
@@ -81,10 +90,11 @@ export class Process {
 
   /**
    * Starts the process.
-   * @throws {StateError} when called twice; {SerializationError} when the target or its arguments cannot be shipped.
+   * @throws {StateError} when called twice; {SerializationError} when the target or its arguments cannot be shipped; the `signal`'s reason when it is already aborted.
    */
   start(): void {
     if (this.#proc) throw new StateError("cannot start a process twice");
+    this.#signal?.throwIfAborted();
     const ref = shipFunction(this.#target);
     const payload = encode(this.#args);
     let resolveExit!: () => void;
@@ -109,9 +119,15 @@ export class Process {
           this.exitcode = 1;
           this.error ??= exit.error;
         }
+        this.#signal?.removeEventListener("abort", onAbort);
         resolveExit();
       },
     });
+    const onAbort = () => {
+      this.error = this.#signal!.reason;
+      this.#proc!.kill("SIGTERM");
+    };
+    this.#signal?.addEventListener("abort", onAbort, { once: true });
     this.#pid = this.#proc.pid;
     this.#proc.post(defineMsg(0, JSON.stringify(ref)));
     this.#proc.post(initMsg(Kind.RUN, 0, payload));

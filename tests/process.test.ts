@@ -192,5 +192,38 @@ describe("Process", () => {
   test("bad constructor arguments are TypeErrors", () => {
     assert.throws(() => new Process({ target: 5 as unknown as () => void }), TypeError);
     assert.throws(() => new Process({ target: sleepMs, args: "x" as unknown as unknown[] }), TypeError);
+    assert.throws(() => new Process({ target: sleepMs, signal: {} as AbortSignal }), { name: "TypeError", message: /^Process signal must be an AbortSignal, got / });
+  });
+
+  test("aborting its signal terminates the running process; error is the signal's reason", T, async () => {
+    const controller = new AbortController();
+    const marker = `${dir}/abort-running`;
+    const p = track(new Process({ target: async (path: string) => {
+      const fs = await import("node:fs");
+      fs.writeFileSync(path, "started");
+      await new Promise((r) => setTimeout(r, 30_000));
+    }, args: [marker], signal: controller.signal }));
+    p.start();
+    await waitForFile(marker, 20_000);
+    const reason = new Error("stop it");
+    controller.abort(reason);
+    await withTimeout(p.join(), 10_000, "join after abort");
+    assert.equal(p.exitcode, -15);
+    assert.equal(p.error, reason);
+  });
+
+  test("start() with a signal already aborted throws its reason and runs nothing", T, async () => {
+    const path = `${dir}/never-started`;
+    const p = new Process({ target: writeJson, args: [path], signal: AbortSignal.abort() });
+    assert.throws(() => p.start(), (err: unknown) => err instanceof DOMException && err.name === "AbortError");
+    assert.equal(p.isAlive(), false);
+    assert.equal(p.exitcode, null);
+    // The same target without the signal writes its file: the check below can fail.
+    const control = track(new Process({ target: writeJson, args: [`${dir}/control`] }));
+    control.start();
+    await withTimeout(control.join(), 20_000, "control process");
+    await waitForFile(`${dir}/control`, 5_000);
+    const fs = await import("node:fs");
+    assert.ok(!fs.existsSync(path), "the aborted process wrote its file");
   });
 });

@@ -11,7 +11,7 @@
 import { SerializationError, StateError } from "../errors.ts";
 import { encode } from "../task/codec.ts";
 import type { FunctionRef, TaskFn } from "../task/function_ref.ts";
-import type { AnyTransport } from "../transport/transport.ts";
+import type { AnyTransport, StopBatch } from "../transport/transport.ts";
 import type { ChunkOutcome } from "./chunk_feeder.ts";
 import { FunctionShipper } from "./function_shipper.ts";
 import { toChunkOutcome } from "./outcome.ts";
@@ -41,6 +41,12 @@ export interface BatchTicket {
    * never called. Returns whether it was dropped (false once dispatched).
    */
   cancel(): boolean;
+  /**
+   * Ends the batch now: `done` is called at once with `error` (and never
+   * again); queued, it is dropped; running, the transport stops it if it
+   * can (see `StopBatch`), else its outcome is ignored.
+   */
+  stop(error: Error): void;
 }
 
 /** Hooks of one batch. */
@@ -69,6 +75,11 @@ interface Queued {
 }
 
 const NOTHING_TO_CANCEL = () => false;
+
+/** A ticket for a batch that never reached the transport (it already failed). */
+function settledTicket(bytes: number): BatchTicket {
+  return { bytes, cancel: NOTHING_TO_CANCEL, stop: () => {} };
+}
 
 /**
  * Runs chunks of tasks on one transport.
@@ -168,20 +179,40 @@ export class ExecutionCore {
           ? err
           : new SerializationError(`task arguments cannot be serialized: ${(err as Error)?.message ?? err}`);
         queueMicrotask(() => done({ ok: false, error }));
-        return { bytes: 0, cancel: NOTHING_TO_CANCEL };
+        return settledTicket(0);
       }
       return this.#enqueue(payload.length, hooks, (finish) => {
-        t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)));
+        return t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)));
       }, done);
     };
   }
 
-  #enqueue(bytes: number, hooks: BatchHooks | undefined, run: (finish: (o: ChunkOutcome) => void) => void, done: (o: ChunkOutcome) => void): BatchTicket {
+  #enqueue(
+    bytes: number,
+    hooks: BatchHooks | undefined,
+    run: (finish: (o: ChunkOutcome) => void) => StopBatch | void,
+    onDone: (o: ChunkOutcome) => void,
+  ): BatchTicket {
+    // `stop` may settle the batch before the transport does: `done` runs once.
+    let settled = false;
+    const done = (o: ChunkOutcome) => {
+      if (settled) return;
+      settled = true;
+      onDone(o);
+    };
+    let stopRunning: StopBatch | void;
+    let cancel: () => boolean = NOTHING_TO_CANCEL;
+    const stop = (error: Error) => {
+      if (settled) return;
+      cancel();
+      if (stopRunning) stopRunning(error);
+      done({ ok: false, error });
+    };
     if (this.concurrency === Infinity) {
       // No bound of the core's own: nothing is ever queued here, so nothing to count.
       hooks?.dispatched?.();
-      run(done);
-      return { bytes, cancel: NOTHING_TO_CANCEL };
+      stopRunning = run(done);
+      return { bytes, cancel, stop };
     }
     const finish = (o: ChunkOutcome) => {
       this.#inFlight--;
@@ -191,25 +222,23 @@ export class ExecutionCore {
     const send = () => {
       this.#inFlight++;
       hooks?.dispatched?.();
-      run(finish);
+      stopRunning = run(finish);
     };
     if (this.#inFlight < this.concurrency && this.queued === 0) {
       send();
-      return { bytes, cancel: NOTHING_TO_CANCEL };
+      return { bytes, cancel, stop };
     }
     const entry: Queued = { send, fail: (error) => done({ ok: false, error }), dropped: false };
     this.#queue.push(entry);
     this.#queuedCount++;
-    return {
-      bytes,
-      cancel: () => {
-        if (entry.dropped) return false;
-        entry.dropped = true;
-        this.#queuedCount--;
-        this.#drain();
-        return true;
-      },
+    cancel = () => {
+      if (entry.dropped) return false;
+      entry.dropped = true;
+      this.#queuedCount--;
+      this.#drain();
+      return true;
     };
+    return { bytes, cancel: () => cancel(), stop };
   }
 
   #drain(): void {

@@ -31,7 +31,7 @@
 import { availableParallelism, cpus } from "node:os";
 import { StateError, WorkerLostError } from "../errors.ts";
 import { decode } from "../task/codec.ts";
-import type { BatchOutcome, TaskBatch, Transport, WorkerSetup } from "./transport.ts";
+import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup } from "./transport.ts";
 import { defineMsg, f64, idsMsg, initMsg, Kind, type Msg, quitMsg, readIds, Status, taskMsg, text, u32 } from "./wire.ts";
 import { describeExit, type WorkerExit, WorkerProcess } from "./worker_process.ts";
 
@@ -86,6 +86,8 @@ interface Pending {
   sentAt: number;
   /** A CANCEL was sent for it (it may still run). */
   reclaiming?: boolean;
+  /** Stopped by its owner: whatever the worker still says of it is ignored. */
+  stopped?: boolean;
 }
 
 class Slot {
@@ -209,7 +211,7 @@ export class LocalTransport implements Transport {
     return this.#slots.filter((s) => s.pid !== undefined && !s.killed).map((s) => s.pid!);
   }
 
-  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): StopBatch | void {
     if (!this.#started) this.start({});
     if (this.#state === "terminated" || this.#broken) {
       const error = this.#broken ?? new StateError("transport terminated");
@@ -217,8 +219,49 @@ export class LocalTransport implements Transport {
       return;
     }
     const fnIndex = this.#indexOf(batch.fn);
-    this.#queue.push({ id: 0, batch, fnIndex, done, est: 0, sentAt: 0 });
+    const p: Pending = { id: 0, batch, fnIndex, done, est: 0, sentAt: 0 };
+    this.#queue.push(p);
     this.#changePending(1);
+    this.#dispatch();
+    return (error) => this.#stop(p, error);
+  }
+
+  /**
+   * Ends `p` now. Queued here: dropped. Pipelined behind another batch on
+   * a worker: taken back (CANCEL), its result ignored if it ran anyway.
+   * Running: only killing its worker stops it; the batches queued behind
+   * it on that worker go back to the front of the queue and the worker is
+   * replaced (`#onExit`), so no other job loses anything.
+   */
+  #stop(p: Pending, error: Error): void {
+    if (p.stopped) return;
+    const at = this.#queue.indexOf(p, this.#qHead);
+    const slot = at >= 0 ? undefined : this.#slots.find((s) => s.outstanding.get(p.id) === p);
+    if (at < 0 && !slot) return; // already answered
+    p.stopped = true;
+    const done = p.done;
+    p.done = () => {};
+    if (at >= 0) {
+      this.#queue.splice(at, 1);
+      this.#changePending(-1);
+    } else if (slot!.outstanding.values().next().value === p) {
+      slot!.outstanding.delete(p.id);
+      this.#changePending(-1);
+      const behind = [...slot!.outstanding.values()];
+      slot!.outstanding.clear();
+      slot!.predicted = 0;
+      slot!.unknown = 0;
+      const requeue = behind.filter((b) => !b.stopped);
+      this.#changePending(requeue.length - behind.length);
+      for (const b of requeue) b.reclaiming = false;
+      this.#queue.splice(this.#qHead, 0, ...requeue);
+      slot!.killed = true;
+      slot!.proc.kill("SIGKILL");
+    } else if (!p.reclaiming) {
+      p.reclaiming = true;
+      this.#post(slot!, idsMsg(Kind.CANCEL, [p.id]));
+    }
+    done({ status: "lost", error });
     this.#dispatch();
   }
 
@@ -353,7 +396,8 @@ export class LocalTransport implements Transport {
       if (p.est < 0) slot.unknown--;
       else slot.predicted = Math.max(0, slot.predicted - p.est);
       p.reclaiming = false;
-      back.push(p);
+      if (p.stopped) this.#changePending(-1);
+      else back.push(p);
     }
     back.sort((a, b) => a.id - b.id);
     this.#queue.splice(this.#qHead, 0, ...back);

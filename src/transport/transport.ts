@@ -55,6 +55,14 @@ export type BatchOutcome =
   | { readonly status: "unserializable"; readonly message: string }
   | { readonly status: "lost"; readonly error: Error };
 
+/**
+ * Ends one submitted batch early (its job was aborted or timed out): `done`
+ * is called at once with `lost` and `error`, queued work is dropped, and
+ * running work is stopped (on `local`, by killing its worker, which is
+ * replaced). Other batches are not disturbed. A no-op once `done` ran.
+ */
+export type StopBatch = (error: Error) => void;
+
 /** What a pool asks of its workers before they take tasks. */
 export interface WorkerSetup {
   /** Run once in each worker before its first task. */
@@ -76,9 +84,9 @@ export interface Transport {
   /**
    * Queues a batch. `done` is called exactly once, never synchronously
    * inside `submit`. Batches start in submission order, each on the first
-   * worker that is free.
+   * worker that is free. May return a {@link StopBatch} for the batch.
    */
-  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void;
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): StopBatch | void;
   /** Lets queued and running batches finish, then stops the workers. */
   close(): Promise<void>;
   /** Stops the workers at once; unfinished batches end as `lost`. */
