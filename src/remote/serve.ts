@@ -78,13 +78,17 @@ function serveNode(o: Required<Omit<ServeOptions, "signal">> & { signal?: AbortS
 
 function serveDeno(o: Required<Omit<ServeOptions, "signal">> & { signal?: AbortSignal }): Promise<ServedHttp> {
   return new Promise((resolve, reject) => {
+    // onListen may run before Deno.serve returns the server.
+    let listening: number | undefined;
     try {
       const server = Deno.serve({
         port: o.port,
         hostname: o.hostname,
         signal: o.signal,
-        onListen: (addr: { port: number }) => resolve({ port: addr.port, closed: server.finished }),
+        onListen: (addr: { port: number }) => (listening = addr.port),
       }, o.handler);
+      if (listening === undefined) throw new Error(`Deno.serve did not report its port`);
+      resolve({ port: listening, closed: server.finished });
     } catch (err) {
       reject(err);
     }
