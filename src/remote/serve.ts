@@ -47,7 +47,9 @@ async function answerNode(handler: (req: Request) => Promise<Response>, req: Inc
     const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req);
     const response = await handler(new Request(new URL(req.url ?? "/", base), { method, headers, body: body as Uint8Array<ArrayBuffer> | undefined }));
     const bytes = new Uint8Array(await response.arrayBuffer());
-    res.writeHead(response.status, { ...Object.fromEntries(response.headers), "content-length": String(bytes.length) });
+    const head: Record<string, string> = { "content-length": String(bytes.length) };
+    response.headers.forEach((value, name) => (head[name] ??= value));
+    res.writeHead(response.status, head);
     res.end(bytes);
   } catch (err) {
     if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
