@@ -17,7 +17,7 @@ import { Queue } from "../../src/state/queue.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
 import { RawValue } from "../../src/state/value.ts";
 import { type HttpWorker, startInProcessWorker } from "../helpers/http_worker.ts";
-import { makeTempDir, removeDir, withTimeout, writeJson } from "../helpers/pool_fixtures.ts";
+import { initSetGlobal, makeTempDir, readInitGlobal, removeDir, withTimeout, writeJson } from "../helpers/pool_fixtures.ts";
 import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
 
 const KEY = "http-api-test-key-0123456789";
@@ -46,6 +46,17 @@ describe("the public API on the http transport", () => {
       await pool.terminate();
     }
     assert.ok(worker.requests >= 4, `the endpoint saw ${worker.requests} requests`);
+  });
+
+  test("a Pool's initializer runs on the worker before its tasks", async () => {
+    const tag = `init-${Math.random()}`;
+    const pool = new Pool({ processes: 1, transport: "http", initializer: initSetGlobal, initargs: [tag] });
+    try {
+      const seen = await withTimeout(pool.apply(readInitGlobal, []), 30_000, "apply") as { value: unknown };
+      assert.equal(seen.value, tag);
+    } finally {
+      await pool.terminate();
+    }
   });
 
   test("Process runs its target there: exitcode 0, or 1 with the error", async () => {
