@@ -20,6 +20,7 @@ import {
   type OptionSpec,
   recordOption,
   type Schema,
+  stringListOption,
   stringOption,
 } from "./config_options.ts";
 import { MAX_TIMER_MS, show } from "./validate.ts";
@@ -58,6 +59,19 @@ export interface SkypoolConfig {
   retries: number;
   /** Default `Storage` URL (`SKYPOOL_STORAGE`) and the S3 client settings. */
   storage: { url?: string; s3: S3Options };
+  /**
+   * How `task(moduleUrl)` is bundled for remote transports: `external`
+   * names the packages left as imports, which workers resolve from their
+   * own `node_modules` (`SKYPOOL_BUNDLE_EXTERNAL`, comma-separated).
+   */
+  bundle: { external: string[] };
+  /**
+   * The `http` transport: `url` of the worker endpoint (`SKYPOOL_HTTP_URL`);
+   * `concurrency`, batches in flight when a pool gives no `processes`;
+   * `timeoutMs`, how long one call may take; `retries`, how many more times
+   * a call answered 429 or 503 is sent (after its `Retry-After`).
+   */
+  http: { url?: string; concurrency: number; timeoutMs: number; retries: number };
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -114,6 +128,20 @@ const SCHEMA: Schema<SkypoolConfig> = {
     })),
     // Passed to the S3 client as they are: every S3ClientConfig field is allowed.
     s3: recordOption({ default: {}, what: "an object of S3 client settings" }) as OptionSpec<S3Options>,
+  }),
+  bundle: group({
+    external: stringListOption({
+      default: [],
+      env: "SKYPOOL_BUNDLE_EXTERNAL",
+      pattern: /^(?:@[^/@\s]+\/)?[^/@\s.][^/@\s]*$/,
+      rule: 'a package name ("pkg" or "@scope/pkg")',
+    }),
+  }),
+  http: group({
+    url: optional(stringOption({ default: "", env: "SKYPOOL_HTTP_URL", pattern: /^https?:\/\/./, rule: "an http:// or https:// URL" })),
+    concurrency: integerOption({ default: 16, env: "SKYPOOL_HTTP_CONCURRENCY", min: 1, max: 10_000 }),
+    timeoutMs: integerOption({ default: 900_000, env: "SKYPOOL_HTTP_TIMEOUT_MS", min: 1, max: MAX_TIMER_MS }),
+    retries: integerOption({ default: 5, env: "SKYPOOL_HTTP_RETRIES", min: 0, max: 100 }),
   }),
   // Lithops' retries: how many more times a call that threw or lost its worker is tried.
   retries: integerOption({ default: 0, env: "SKYPOOL_RETRIES", min: 0, max: 100 }),

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { httpTransport } from "../transport/http.ts";
 import { InlineTransport } from "../transport/inline.ts";
 import { defaultProcesses, LocalTransport } from "../transport/local.ts";
 import type { AnyTransport } from "../transport/transport.ts";
@@ -23,6 +24,7 @@ export type TransportFactory = (options: TransportFactoryOptions) => AnyTranspor
 const factories = new Map<string, TransportFactory>([
   ["inline", () => new InlineTransport()],
   ["local", (o) => new LocalTransport({ processes: o.processes ?? defaultProcesses() })],
+  ["http", (o) => httpTransport(o.processes)],
 ]);
 
 /**
