@@ -25,12 +25,13 @@ export interface ImportBundleOptions {
   dir?: string;
 }
 
-type Module = Record<string, unknown>;
+/** The exports of an imported bundle, by name. */
+export type BundleExports = Record<string, unknown>;
 
 const HASH = /^[0-9a-f]{64}$/;
 
 /** Bundles imported by this process, per hash (a module is imported once). */
-const loaded = new Map<string, Promise<Module>>();
+const loaded = new Map<string, Promise<BundleExports>>();
 
 function sha256(code: string): string {
   return createHash("sha256").update(code).digest("hex");
@@ -72,7 +73,7 @@ function missingPackage(err: unknown): string | undefined {
   return /(?:package|module|import|import path)\s+['"]([^'"]+)['"]/i.exec(message)?.[1];
 }
 
-async function load(hash: string, code: string, dir: string): Promise<Module> {
+async function load(hash: string, code: string, dir: string): Promise<BundleExports> {
   let file: string;
   try {
     file = await writeOnce(dir, hash, code);
@@ -80,7 +81,7 @@ async function load(hash: string, code: string, dir: string): Promise<Module> {
     throw new SerializationError(`cannot write bundle ${hash} to ${dir}: ${(err as Error)?.message ?? err}`, { cause: err });
   }
   try {
-    return await import(pathToFileURL(file).href) as Module;
+    return await import(pathToFileURL(file).href) as BundleExports;
   } catch (err) {
     const pkg = missingPackage(err);
     if (pkg !== undefined) {
@@ -115,7 +116,7 @@ async function load(hash: string, code: string, dir: string): Promise<Module> {
  *   an external package it imports does not resolve on this worker.
  *   Whatever evaluating the module throws is passed on.
  */
-export function importBundle(hash: string, code: string, options: ImportBundleOptions = {}): Promise<Module> {
+export function importBundle(hash: string, code: string, options: ImportBundleOptions = {}): Promise<BundleExports> {
   if (typeof hash !== "string" || !HASH.test(hash)) {
     return Promise.reject(new TypeError(`importBundle: hash must be 64 lowercase hex digits (a SHA-256), got ${JSON.stringify(hash)}`));
   }
@@ -145,6 +146,6 @@ export function importBundle(hash: string, code: string, options: ImportBundleOp
  * console.assert(loadedBundle("0".repeat(64)) === undefined);
  * ```
  */
-export function loadedBundle(hash: string): Promise<Module> | undefined {
+export function loadedBundle(hash: string): Promise<BundleExports> | undefined {
   return loaded.get(hash);
 }
