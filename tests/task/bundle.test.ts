@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import process from "node:process";
+import { config } from "../../src/config.ts";
 import { SerializationError } from "../../src/errors.ts";
 import { bundleModule, stopBundler } from "../../src/task/bundle.ts";
 import { importBundle } from "../../src/task/bundle_loader.ts";
@@ -40,6 +42,24 @@ describe("bundleModule", () => {
     const inlined = await bundleModule(fixture("with_external"), { external: [] });
     assert.notEqual(inlined.hash, hash);
     assert.doesNotMatch(inlined.code, /from\s+"cbor-x"/);
+  });
+
+  it("takes the external packages from config bundle.external (SKYPOOL_BUNDLE_EXTERNAL), and never bundles skypool", async () => {
+    try {
+      config.set({ bundle: { external: ["cbor-x"] } });
+      assert.match((await bundleModule(fixture("with_external"))).code, /from\s+"cbor-x"/);
+      config.reset();
+      process.env.SKYPOOL_BUNDLE_EXTERNAL = "cbor-x, fflate";
+      assert.deepEqual(config.get().bundle.external, ["cbor-x", "fflate"]);
+      assert.match((await bundleModule(fixture("with_external"))).code, /from\s+"cbor-x"/);
+      assert.throws(() => config.set({ bundle: { external: ["./local.ts"] } }), /config\.bundle\.external\[0\] must be a package name/);
+    } finally {
+      delete process.env.SKYPOOL_BUNDLE_EXTERNAL;
+      config.reset();
+    }
+    const usesSkypool = join(scratch, "uses_skypool.ts");
+    await writeFile(usesSkypool, 'import { Lock } from "npm:skypool@^0.1.0";\nexport const hasLock = () => typeof Lock === "function";\n');
+    assert.match((await bundleModule(pathToFileURL(usesSkypool).href)).code, /from\s+"skypool"/);
   });
 
   it("gives the same hash for the same inputs and a new one when an input changes", async () => {
