@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -19,8 +19,8 @@ export interface ImportBundleOptions {
   /**
    * The folder bundles are written to. @default
    * `<cwd>/node_modules/.cache/skypool/bundles` when `<cwd>/node_modules`
-   * exists (so external packages resolve from it), else a folder in the
-   * system temp dir
+   * can be written (so external packages resolve from it), else a folder
+   * in the system temp dir (see {@link defaultBundleDir})
    */
   dir?: string;
 }
@@ -37,10 +37,58 @@ function sha256(code: string): string {
   return createHash("sha256").update(code).digest("hex");
 }
 
-/** Where bundles go when no folder is given. */
-export function defaultBundleDir(): string {
-  const modules = join(process.cwd(), "node_modules");
-  return existsSync(modules) ? join(modules, ".cache", "skypool", "bundles") : join(tmpdir(), "skypool-bundles");
+/** The bundle folder per working directory, once found writable. */
+const folders = new Map<string, Promise<string>>();
+
+/**
+ * Where bundles go when no folder is given: `<cwd>/node_modules/.cache/
+ * skypool/bundles`, where the worker's packages resolve; when that cannot
+ * be written (a read-only deployment, such as AWS Lambda's `/var/task`) or
+ * there is no `node_modules`, a folder in the temp dir, holding a
+ * `node_modules` link to the worker's own when there is one, through
+ * which external packages resolve.
+ *
+ * @example
+ * ```ts
+ * import { defaultBundleDir } from "./src/task/bundle_loader.ts";
+ * console.assert((await defaultBundleDir()).includes("bundles"));
+ * ```
+ * @throws {Error} (rejects) when neither folder can be made.
+ */
+export function defaultBundleDir(): Promise<string> {
+  const cwd = process.cwd();
+  let dir = folders.get(cwd);
+  if (dir === undefined) {
+    dir = findBundleDir(cwd);
+    folders.set(cwd, dir);
+    dir.catch(() => folders.delete(cwd));
+  }
+  return dir;
+}
+
+async function findBundleDir(cwd: string): Promise<string> {
+  const modules = join(cwd, "node_modules");
+  const has = existsSync(modules);
+  if (has) {
+    const preferred = join(modules, ".cache", "skypool", "bundles");
+    try {
+      await mkdir(preferred, { recursive: true });
+      return preferred;
+    } catch {
+      // Read-only, or in the way: the temp folder below.
+    }
+  }
+  // One folder per working directory: its node_modules link is that directory's.
+  const fallback = join(tmpdir(), `skypool-bundles-${sha256(cwd).slice(0, 12)}`);
+  await mkdir(fallback, { recursive: true });
+  if (has) {
+    try {
+      await symlink(modules, join(fallback, "node_modules"), "dir");
+    } catch (err) {
+      if ((err as { code?: string })?.code !== "EEXIST") throw err;
+    }
+  }
+  return fallback;
 }
 
 /** Writes `code` to `<dir>/<hash>.mjs` unless it is there: through a fresh name and a rename, so a reader never sees half a file. */
@@ -126,7 +174,10 @@ export function importBundle(hash: string, code: string, options: ImportBundleOp
   if (sha256(code) !== hash) {
     return Promise.reject(new SerializationError(`bundle refused: its code does not match its hash ${hash} (altered or corrupted on the way)`));
   }
-  const p = load(hash, code, options.dir ?? defaultBundleDir());
+  const dir = options.dir !== undefined ? Promise.resolve(options.dir) : defaultBundleDir().catch((err) => {
+    throw new SerializationError(`cannot make a folder for bundles (in ${process.cwd()}/node_modules or the temp dir): ${(err as Error)?.message ?? err}`, { cause: err });
+  });
+  const p = dir.then((d) => load(hash, code, d));
   loaded.set(hash, p);
   // A failed import may succeed later (a package installed meanwhile).
   p.catch(() => {

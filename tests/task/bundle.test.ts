@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,10 +9,12 @@ import process from "node:process";
 import { config } from "../../src/config.ts";
 import { SerializationError } from "../../src/errors.ts";
 import { bundleModule, stopBundler } from "../../src/task/bundle.ts";
-import { importBundle } from "../../src/task/bundle_loader.ts";
+import { defaultBundleDir, importBundle } from "../../src/task/bundle_loader.ts";
 import { loadFunction } from "../../src/task/function_loader.ts";
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+/** Where the tests run (the repository root, on both runtimes): its node_modules serves the fixtures. */
+const repoRoot = process.cwd();
 const fixture = (name: string) => new URL(`./bundle_fixtures/${name}${ext}`, import.meta.url).href;
 
 describe("bundleModule", () => {
@@ -151,6 +153,32 @@ describe("importBundle", () => {
       assert.match(err.message, /imports "skypool-no-such-external", which does not resolve on this worker/);
       return true;
     });
+  });
+
+  it("falls back to a temp folder linked to the worker's node_modules when its own cannot be written", async () => {
+    const project = join(scratch, "read-only-project");
+    const tmp = join(scratch, "tmp");
+    await mkdir(join(project, "node_modules"), { recursive: true });
+    await mkdir(tmp);
+    await symlink(join(repoRoot, "node_modules", "cbor-x"), join(project, "node_modules", "cbor-x"), "dir");
+    // A file where the cache folder would go: it cannot be made (root ignores permissions, not this).
+    await writeFile(join(project, "node_modules", ".cache"), "");
+    const code = 'import { encode, decode } from "cbor-x"; export const roundTrip = (v) => decode(encode(v));';
+    const cwd = process.cwd();
+    const savedTmp = process.env.TMPDIR;
+    process.chdir(project);
+    process.env.TMPDIR = tmp;
+    try {
+      const dir = await defaultBundleDir();
+      assert.ok(dir.startsWith(join(tmp, "skypool-bundles-")), dir);
+      const mod = await importBundle(sha(code), code);
+      assert.deepEqual((mod.roundTrip as (v: unknown) => unknown)([1, "x"]), [1, "x"]);
+      assert.deepEqual((await readdir(dir)).sort(), [`${sha(code)}.mjs`, "node_modules"]);
+    } finally {
+      process.chdir(cwd);
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
   });
 
   it("gives loadFunction a bundle's export once the bundle is imported", async () => {
