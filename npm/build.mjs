@@ -5,7 +5,7 @@
 // node_modules. Output: npm/build/ (sources, tests, examples and benches,
 // for the Node test run) and npm/package/ (what `npm pack` publishes).
 import ts from "typescript";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -67,11 +67,19 @@ function compile() {
   }
 }
 
+/**
+ * The package's entry modules at the repository root: `mod` is `skypool`,
+ * each other one `skypool/<name>` (worker adapters, the test server), and
+ * `cli` the `skypool` command.
+ */
+const ENTRIES = ["mod", "fetch", "worker", "lambda", "testing", "cli"].filter((e) => existsSync(join(root, `${e}.ts`)));
+
 function assemblePackage() {
   const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   rmSync(packageDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
-  for (const entry of ["mod.js", "mod.js.map", "mod.d.ts", "fetch.js", "fetch.js.map", "fetch.d.ts", "src", "wasm"].filter((e) => existsSync(join(buildDir, e)))) {
+  const entryFiles = ENTRIES.flatMap((e) => [`${e}.js`, `${e}.js.map`, `${e}.d.ts`]);
+  for (const entry of [...entryFiles, "src", "wasm"].filter((e) => existsSync(join(buildDir, e)))) {
     cpSync(join(buildDir, entry), join(packageDir, entry), { recursive: true });
   }
   for (const file of ["README.md", "LICENSE"]) cpSync(join(root, file), join(packageDir, file));
@@ -82,12 +90,13 @@ function assemblePackage() {
     type: "module",
     main: "./mod.js",
     types: "./mod.d.ts",
-    exports: {
-      ".": { types: "./mod.d.ts", import: "./mod.js" },
-      "./fetch": { types: "./fetch.d.ts", import: "./fetch.js" },
-    },
     // ESM only: `require("skypool")` is refused by `exports` (the README says so).
-    files: ["mod.js", "mod.js.map", "mod.d.ts", "fetch.js", "fetch.js.map", "fetch.d.ts", "src", "wasm", "README.md", "LICENSE"],
+    exports: Object.fromEntries(
+      ENTRIES.filter((e) => e !== "cli").map((e) => [e === "mod" ? "." : `./${e}`, { types: `./${e}.d.ts`, import: `./${e}.js` }]),
+    ),
+    // cli.js starts with `#!/usr/bin/env node` (kept from cli.ts).
+    bin: { skypool: "./cli.js" },
+    files: [...entryFiles, "src", "wasm", "README.md", "LICENSE"],
     // Modules that register handle kinds and codec tags when loaded: a
     // bundler must keep them even when nothing imports a name from them.
     sideEffects: ["./mod.js", "./src/state/*.js", "./src/storage/*.js", "./src/task/codec_reader.js", "./src/task/codec_path.js"],
@@ -99,7 +108,19 @@ function assemblePackage() {
   writeFileSync(join(packageDir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
 }
 
+/**
+ * Makes the built CLI executable, and gives the build the package.json that
+ * `src/cli/version.ts` reads the version from (two folders above it).
+ */
+function finishBuild() {
+  const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  writeFileSync(join(buildDir, "package.json"), JSON.stringify({ name: "skypool-build", private: true, version: dev.version, type: "module" }, null, 2) + "\n");
+  const cli = join(buildDir, "cli.js");
+  if (existsSync(cli)) chmodSync(cli, 0o755);
+}
+
 compile();
+finishBuild();
 if (process.env.SKYPOOL_BUILD_DIR) {
   console.log(`built ${buildDir}`);
 } else {

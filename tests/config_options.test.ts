@@ -12,6 +12,7 @@ import {
   optional,
   recordOption,
   type Schema,
+  stringListOption,
   stringOption,
 } from "../src/config_options.ts";
 
@@ -73,5 +74,17 @@ describe("config options", () => {
     assert.throws(bad({ DEMO_VERBOSE: "yes" }), { name: "RangeError", message: /DEMO_VERBOSE must be true, false, 1 or 0, got "yes"/ });
     assert.throws(bad({ DEMO_EXTRA: "{a:1}" }), { name: "RangeError", message: /DEMO_EXTRA must be a plain object in JSON, got "\{a:1\}"/ });
     assert.throws(bad({ DEMO_EXTRA: "[1]" }), { name: "TypeError", message: /DEMO_EXTRA must be a plain object, got an array/ });
+  });
+
+  test("a string list is checked item by item, and its variable is comma-separated", () => {
+    const list = stringListOption({ default: [], pattern: /^[a-z]+$/, rule: "lowercase letters" });
+    const given = ["a", "bc"];
+    const checked = list.check(given, "demo.list");
+    assert.deepEqual(checked, ["a", "bc"]);
+    assert.notEqual(checked, given);
+    assert.deepEqual(list.parse(" a, bc ,,", "DEMO_LIST"), ["a", "bc"]);
+    assert.throws(() => list.check("a,bc", "demo.list"), { name: "TypeError", message: /demo\.list must be an array of strings \(each lowercase letters\), got "a,bc"/ });
+    assert.throws(() => list.check(["a", "B"], "demo.list"), { name: "RangeError", message: /demo\.list\[1\] must be lowercase letters, got "B"/ });
+    assert.throws(() => list.parse("a,B1", "DEMO_LIST"), { name: "RangeError", message: /DEMO_LIST\[1\] must be lowercase letters, got "B1"/ });
   });
 });

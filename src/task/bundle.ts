@@ -18,7 +18,8 @@ export interface BundleOptions {
   /**
    * Packages left as imports (`import "pkg"`, `import "pkg/sub"`), which the
    * worker resolves from its own `node_modules`: packages with native code,
-   * or too large to ship. @default config `bundle.external`
+   * or too large to ship. `skypool` itself is always external.
+   * @default config `bundle.external`
    */
   external?: readonly string[];
 }
@@ -168,7 +169,9 @@ export function bundleModule(moduleUrl: string, options: BundleOptions = {}): Pr
 
 async function bundleFor(moduleUrl: string, options: BundleOptions): Promise<Made> {
   if (typeof moduleUrl !== "string") throw new TypeError(`bundleModule: moduleUrl must be a URL string, got ${typeof moduleUrl}`);
-  const external = checkExternal(options.external ?? config.get().bundle.external);
+  // skypool itself is never bundled: the worker runs its own copy, whose
+  // handle kinds and codec a second, bundled copy would not share.
+  const external = checkExternal([...checkExternal(options.external ?? config.get().bundle.external), "skypool"]);
   if (!moduleUrl.startsWith("file:")) {
     throw fail(moduleUrl, "only file: modules can be bundled (a remote worker imports node:, npm: and http(s): modules itself)");
   }

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -19,27 +19,76 @@ export interface ImportBundleOptions {
   /**
    * The folder bundles are written to. @default
    * `<cwd>/node_modules/.cache/skypool/bundles` when `<cwd>/node_modules`
-   * exists (so external packages resolve from it), else a folder in the
-   * system temp dir
+   * can be written (so external packages resolve from it), else a folder
+   * in the system temp dir (see {@link defaultBundleDir})
    */
   dir?: string;
 }
 
-type Module = Record<string, unknown>;
+/** The exports of an imported bundle, by name. */
+export type BundleExports = Record<string, unknown>;
 
 const HASH = /^[0-9a-f]{64}$/;
 
 /** Bundles imported by this process, per hash (a module is imported once). */
-const loaded = new Map<string, Promise<Module>>();
+const loaded = new Map<string, Promise<BundleExports>>();
 
 function sha256(code: string): string {
   return createHash("sha256").update(code).digest("hex");
 }
 
-/** Where bundles go when no folder is given. */
-export function defaultBundleDir(): string {
-  const modules = join(process.cwd(), "node_modules");
-  return existsSync(modules) ? join(modules, ".cache", "skypool", "bundles") : join(tmpdir(), "skypool-bundles");
+/** The bundle folder per working directory, once found writable. */
+const folders = new Map<string, Promise<string>>();
+
+/**
+ * Where bundles go when no folder is given: `<cwd>/node_modules/.cache/
+ * skypool/bundles`, where the worker's packages resolve; when that cannot
+ * be written (a read-only deployment, such as AWS Lambda's `/var/task`) or
+ * there is no `node_modules`, a folder in the temp dir, holding a
+ * `node_modules` link to the worker's own when there is one, through
+ * which external packages resolve.
+ *
+ * @example
+ * ```ts
+ * import { defaultBundleDir } from "./src/task/bundle_loader.ts";
+ * console.assert((await defaultBundleDir()).includes("bundles"));
+ * ```
+ * @throws {Error} (rejects) when neither folder can be made.
+ */
+export function defaultBundleDir(): Promise<string> {
+  const cwd = process.cwd();
+  let dir = folders.get(cwd);
+  if (dir === undefined) {
+    dir = findBundleDir(cwd);
+    folders.set(cwd, dir);
+    dir.catch(() => folders.delete(cwd));
+  }
+  return dir;
+}
+
+async function findBundleDir(cwd: string): Promise<string> {
+  const modules = join(cwd, "node_modules");
+  const has = existsSync(modules);
+  if (has) {
+    const preferred = join(modules, ".cache", "skypool", "bundles");
+    try {
+      await mkdir(preferred, { recursive: true });
+      return preferred;
+    } catch {
+      // Read-only, or in the way: the temp folder below.
+    }
+  }
+  // One folder per working directory: its node_modules link is that directory's.
+  const fallback = join(tmpdir(), `skypool-bundles-${sha256(cwd).slice(0, 12)}`);
+  await mkdir(fallback, { recursive: true });
+  if (has) {
+    try {
+      await symlink(modules, join(fallback, "node_modules"), "dir");
+    } catch (err) {
+      if ((err as { code?: string })?.code !== "EEXIST") throw err;
+    }
+  }
+  return fallback;
 }
 
 /** Writes `code` to `<dir>/<hash>.mjs` unless it is there: through a fresh name and a rename, so a reader never sees half a file. */
@@ -72,7 +121,7 @@ function missingPackage(err: unknown): string | undefined {
   return /(?:package|module|import|import path)\s+['"]([^'"]+)['"]/i.exec(message)?.[1];
 }
 
-async function load(hash: string, code: string, dir: string): Promise<Module> {
+async function load(hash: string, code: string, dir: string): Promise<BundleExports> {
   let file: string;
   try {
     file = await writeOnce(dir, hash, code);
@@ -80,7 +129,7 @@ async function load(hash: string, code: string, dir: string): Promise<Module> {
     throw new SerializationError(`cannot write bundle ${hash} to ${dir}: ${(err as Error)?.message ?? err}`, { cause: err });
   }
   try {
-    return await import(pathToFileURL(file).href) as Module;
+    return await import(pathToFileURL(file).href) as BundleExports;
   } catch (err) {
     const pkg = missingPackage(err);
     if (pkg !== undefined) {
@@ -115,7 +164,7 @@ async function load(hash: string, code: string, dir: string): Promise<Module> {
  *   an external package it imports does not resolve on this worker.
  *   Whatever evaluating the module throws is passed on.
  */
-export function importBundle(hash: string, code: string, options: ImportBundleOptions = {}): Promise<Module> {
+export function importBundle(hash: string, code: string, options: ImportBundleOptions = {}): Promise<BundleExports> {
   if (typeof hash !== "string" || !HASH.test(hash)) {
     return Promise.reject(new TypeError(`importBundle: hash must be 64 lowercase hex digits (a SHA-256), got ${JSON.stringify(hash)}`));
   }
@@ -125,7 +174,10 @@ export function importBundle(hash: string, code: string, options: ImportBundleOp
   if (sha256(code) !== hash) {
     return Promise.reject(new SerializationError(`bundle refused: its code does not match its hash ${hash} (altered or corrupted on the way)`));
   }
-  const p = load(hash, code, options.dir ?? defaultBundleDir());
+  const dir = options.dir !== undefined ? Promise.resolve(options.dir) : defaultBundleDir().catch((err) => {
+    throw new SerializationError(`cannot make a folder for bundles (in ${process.cwd()}/node_modules or the temp dir): ${(err as Error)?.message ?? err}`, { cause: err });
+  });
+  const p = dir.then((d) => load(hash, code, d));
   loaded.set(hash, p);
   // A failed import may succeed later (a package installed meanwhile).
   p.catch(() => {
@@ -145,6 +197,6 @@ export function importBundle(hash: string, code: string, options: ImportBundleOp
  * console.assert(loadedBundle("0".repeat(64)) === undefined);
  * ```
  */
-export function loadedBundle(hash: string): Promise<Module> | undefined {
+export function loadedBundle(hash: string): Promise<BundleExports> | undefined {
   return loaded.get(hash);
 }

@@ -1,16 +1,20 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import process from "node:process";
+import { config } from "../../src/config.ts";
 import { SerializationError } from "../../src/errors.ts";
 import { bundleModule, stopBundler } from "../../src/task/bundle.ts";
-import { importBundle } from "../../src/task/bundle_loader.ts";
+import { defaultBundleDir, importBundle } from "../../src/task/bundle_loader.ts";
 import { loadFunction } from "../../src/task/function_loader.ts";
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+/** Where the tests run (the repository root, on both runtimes): its node_modules serves the fixtures. */
+const repoRoot = process.cwd();
 const fixture = (name: string) => new URL(`./bundle_fixtures/${name}${ext}`, import.meta.url).href;
 
 describe("bundleModule", () => {
@@ -40,6 +44,24 @@ describe("bundleModule", () => {
     const inlined = await bundleModule(fixture("with_external"), { external: [] });
     assert.notEqual(inlined.hash, hash);
     assert.doesNotMatch(inlined.code, /from\s+"cbor-x"/);
+  });
+
+  it("takes the external packages from config bundle.external (SKYPOOL_BUNDLE_EXTERNAL), and never bundles skypool", async () => {
+    try {
+      config.set({ bundle: { external: ["cbor-x"] } });
+      assert.match((await bundleModule(fixture("with_external"))).code, /from\s+"cbor-x"/);
+      config.reset();
+      process.env.SKYPOOL_BUNDLE_EXTERNAL = "cbor-x, fflate";
+      assert.deepEqual(config.get().bundle.external, ["cbor-x", "fflate"]);
+      assert.match((await bundleModule(fixture("with_external"))).code, /from\s+"cbor-x"/);
+      assert.throws(() => config.set({ bundle: { external: ["./local.ts"] } }), /config\.bundle\.external\[0\] must be a package name/);
+    } finally {
+      delete process.env.SKYPOOL_BUNDLE_EXTERNAL;
+      config.reset();
+    }
+    const usesSkypool = join(scratch, "uses_skypool.ts");
+    await writeFile(usesSkypool, 'import { Lock } from "npm:skypool@^0.1.0";\nexport const hasLock = () => typeof Lock === "function";\n');
+    assert.match((await bundleModule(pathToFileURL(usesSkypool).href)).code, /from\s+"skypool"/);
   });
 
   it("gives the same hash for the same inputs and a new one when an input changes", async () => {
@@ -131,6 +153,32 @@ describe("importBundle", () => {
       assert.match(err.message, /imports "skypool-no-such-external", which does not resolve on this worker/);
       return true;
     });
+  });
+
+  it("falls back to a temp folder linked to the worker's node_modules when its own cannot be written", async () => {
+    const project = join(scratch, "read-only-project");
+    const tmp = join(scratch, "tmp");
+    await mkdir(join(project, "node_modules"), { recursive: true });
+    await mkdir(tmp);
+    await symlink(join(repoRoot, "node_modules", "cbor-x"), join(project, "node_modules", "cbor-x"), "dir");
+    // A file where the cache folder would go: it cannot be made (root ignores permissions, not this).
+    await writeFile(join(project, "node_modules", ".cache"), "");
+    const code = 'import { encode, decode } from "cbor-x"; export const roundTrip = (v) => decode(encode(v));';
+    const cwd = process.cwd();
+    const savedTmp = process.env.TMPDIR;
+    process.chdir(project);
+    process.env.TMPDIR = tmp;
+    try {
+      const dir = await defaultBundleDir();
+      assert.ok(dir.startsWith(join(tmp, "skypool-bundles-")), dir);
+      const mod = await importBundle(sha(code), code);
+      assert.deepEqual((mod.roundTrip as (v: unknown) => unknown)([1, "x"]), [1, "x"]);
+      assert.deepEqual((await readdir(dir)).sort(), [`${sha(code)}.mjs`, "node_modules"]);
+    } finally {
+      process.chdir(cwd);
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
   });
 
   it("gives loadFunction a bundle's export once the bundle is imported", async () => {
