@@ -29,6 +29,15 @@ describe("skypool (the program)", () => {
     });
   }
 
+  it("help <command> shows that command's usage; no command at all shows the usage on stderr and exits non-zero", async () => {
+    const run = await runCli(["help", names[0]]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^Usage: skypool ${names[0]}\\b`));
+    const bare = await runCli([]);
+    assert.notEqual(bare.status, 0);
+    assert.match(bare.stderr, /^Usage: skypool/);
+  });
+
   it("--version prints the package's version", async () => {
     const version = JSON.parse(readFileSync(join(cliRoot, "package.json"), "utf8")).version;
     const run = await runCli(["--version"]);
