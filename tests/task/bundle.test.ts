@@ -200,7 +200,7 @@ describe("importBundle", () => {
     const code = "export const triple = (x) => 3 * x; export const seven = 7;";
     const hash = sha(code);
     const ref = { kind: "bundle" as const, id: `b:${hash}:triple`, hash, exportName: "triple" };
-    await assert.rejects(loadFunction(ref), /has not been imported on this worker/);
+    await assert.rejects(loadFunction(ref), /is not on this worker: importBundle/);
     await importBundle(hash, code, { dir: join(scratch, "ref") });
     assert.equal((await loadFunction(ref))(5), 15);
     await assert.rejects(loadFunction({ ...ref, exportName: "seven" }), /is not a function/);
