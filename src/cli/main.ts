@@ -48,7 +48,7 @@ export async function buildProgram(output: CliOutput = processOutput): Promise<C
     .description("skypool's command line: workers, servers, runtimes and clean-up (each command has --help).")
     .version(await packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help for the command")
-    .helpCommand(false);
+    .helpCommand("help [command]", "show help for a command");
   for (const make of commands) program.addCommand(make());
   configure(program, output);
   return program;

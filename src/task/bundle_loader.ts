@@ -187,6 +187,36 @@ export function importBundle(hash: string, code: string, options: ImportBundleOp
 }
 
 /**
+ * The exports of the bundle `hash` from this process's imports or, after a
+ * restart, from the bundle folder (its content checked against `hash`
+ * again), or `undefined` when this worker has never had it: then the
+ * worker asks the caller for the code.
+ *
+ * @example
+ * ```ts
+ * import { importCachedBundle } from "./src/task/bundle_loader.ts";
+ * console.assert(await importCachedBundle("0".repeat(64)) === undefined);
+ * ```
+ * @throws {TypeError} (rejects) for a hash that is not 64 hex digits.
+ * @throws {SerializationError} (rejects) as {@link importBundle}.
+ */
+export async function importCachedBundle(hash: string, options: ImportBundleOptions = {}): Promise<BundleExports | undefined> {
+  if (typeof hash !== "string" || !HASH.test(hash)) {
+    throw new TypeError(`importCachedBundle: hash must be 64 lowercase hex digits (a SHA-256), got ${JSON.stringify(hash)}`);
+  }
+  const known = loaded.get(hash);
+  if (known !== undefined) return await known;
+  let code: string;
+  try {
+    code = await readFile(join(options.dir ?? (await defaultBundleDir()), `${hash}.mjs`), "utf8");
+  } catch {
+    return undefined;
+  }
+  // A file altered on disk is not the bundle: the caller sends the code again.
+  return sha256(code) === hash ? await importBundle(hash, code, options) : undefined;
+}
+
+/**
  * The exports of a bundle this process has already imported (or is
  * importing) with {@link importBundle}, or `undefined`: a worker answers
  * that it needs the bundle's code.

@@ -124,14 +124,18 @@ function exported(mod: Record<string, unknown>, exportName: string, what: string
   return fn as Fn;
 }
 
-/** An export of a bundle already imported by `importBundle` (loaded lazily: it needs node:crypto). */
+/**
+ * An export of a bundle this worker has imported with `importBundle`, or
+ * wrote to its bundle folder before (`bundle_loader.ts` is loaded on first
+ * use: it needs node:crypto).
+ */
 async function bundleExport(ref: { hash: string; exportName: string }): Promise<Fn> {
-  const { loadedBundle } = await import("./bundle_loader.ts");
-  const mod = loadedBundle(ref.hash);
+  const { importCachedBundle } = await import("./bundle_loader.ts");
+  const mod = await importCachedBundle(ref.hash);
   if (mod === undefined) {
-    throw new SerializationError(`bundle ${ref.hash} has not been imported on this worker: importBundle(hash, code) it first`);
+    throw new SerializationError(`bundle ${ref.hash} is not on this worker: importBundle(hash, code) it first`);
   }
-  return exported(await mod, ref.exportName, `bundle ${ref.hash}`);
+  return exported(mod, ref.exportName, `bundle ${ref.hash}`);
 }
 
 /**
@@ -139,7 +143,7 @@ async function bundleExport(ref: { hash: string; exportName: string }): Promise<
  * once per `id` (strict mode, no access to the worker's own scope, the
  * compiler helpers it names in its scope, at its origin's file and line);
  * a module is imported once per URL; a bundle's export is taken from the
- * bundle `importBundle` imported for its hash.
+ * bundle `importBundle` imported (or wrote, before a restart) for its hash.
  *
  * @example
  * ```ts
@@ -154,7 +158,7 @@ async function bundleExport(ref: { hash: string; exportName: string }): Promise<
  *   export, or an export that is not a function; whatever `import()` throws
  *   for a module that cannot be loaded.
  * @throws {SerializationError} (rejects) for a source that does not compile
- *   to a function, or a bundle ref whose bundle was not imported.
+ *   to a function, or a bundle ref whose bundle is not on this worker.
  */
 export async function loadFunction(ref: FunctionRef): Promise<(...args: unknown[]) => unknown> {
   if (ref === null || typeof ref !== "object" || typeof ref.id !== "string") {

@@ -6,7 +6,16 @@ import { commands } from "../../src/cli/commands.ts";
 import { main } from "../../src/cli/main.ts";
 import { cliRoot, runCli } from "./run_cli.ts";
 
+import type { Command } from "npm:commander@^14.0.3";
+
 const names = commands.map((make) => make().name());
+
+/** Every command's path (`["runtime", "build"]`), subcommands included. */
+function paths(cmd: Command, prefix: string[] = []): string[][] {
+  const here = [...prefix, cmd.name()];
+  return [here, ...cmd.commands.flatMap((sub) => paths(sub, here))];
+}
+const commandPaths = commands.flatMap((make) => paths(make()));
 
 /** The lines of `text` without the empty last one. */
 const lines = (text: string) => text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
@@ -20,14 +29,23 @@ describe("skypool (the program)", () => {
     assert.equal(run.stderr, "");
   });
 
-  for (const name of names) {
-    it(`${name} --help shows the command's usage and exits 0`, async () => {
-      const run = await runCli([name, "--help"]);
+  for (const path of commandPaths) {
+    it(`${path.join(" ")} --help shows the command's usage and exits 0`, async () => {
+      const run = await runCli([...path, "--help"]);
       assert.equal(run.status, 0, run.stderr);
-      assert.match(run.stdout, new RegExp(`^Usage: skypool ${name}\\b`));
+      assert.match(run.stdout, new RegExp(`^Usage: skypool ${path.join(" ")}\\b`));
       assert.match(run.stdout, /-h, --help/);
     });
   }
+
+  it("help <command> shows that command's usage; no command at all shows the usage on stderr and exits non-zero", async () => {
+    const run = await runCli(["help", names[0]]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^Usage: skypool ${names[0]}\\b`));
+    const bare = await runCli([]);
+    assert.notEqual(bare.status, 0);
+    assert.match(bare.stderr, /^Usage: skypool/);
+  });
 
   it("--version prints the package's version", async () => {
     const version = JSON.parse(readFileSync(join(cliRoot, "package.json"), "utf8")).version;

@@ -9,7 +9,7 @@ import process from "node:process";
 import { config } from "../../src/config.ts";
 import { SerializationError } from "../../src/errors.ts";
 import { bundleModule, stopBundler } from "../../src/task/bundle.ts";
-import { defaultBundleDir, importBundle } from "../../src/task/bundle_loader.ts";
+import { defaultBundleDir, importBundle, importCachedBundle } from "../../src/task/bundle_loader.ts";
 import { loadFunction } from "../../src/task/function_loader.ts";
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -146,6 +146,21 @@ describe("importBundle", () => {
     assert.equal(a, b);
   });
 
+  it("finds a bundle written earlier (a restarted worker) by its hash, and not one altered on disk", async () => {
+    const dir = join(scratch, "cached");
+    const code = "export const fromDisk = () => 'disk';";
+    const hash = sha(code);
+    assert.equal(await importCachedBundle(hash, { dir }), undefined);
+    await mkdir(dir);
+    await writeFile(join(dir, `${hash}.mjs`), code);
+    const mod = await importCachedBundle(hash, { dir });
+    assert.equal((mod?.fromDisk as () => string)(), "disk");
+    const other = "export const v = 2;";
+    await writeFile(join(dir, `${sha(other)}.mjs`), "export const v = 666;");
+    assert.equal(await importCachedBundle(sha(other), { dir }), undefined);
+    await assert.rejects(importCachedBundle("nope"), TypeError);
+  });
+
   it("says which external package does not resolve", async () => {
     const code = 'import "skypool-no-such-external"; export const v = 1;';
     await assert.rejects(importBundle(sha(code), code, { dir: join(scratch, "ext") }), (err: Error) => {
@@ -185,7 +200,7 @@ describe("importBundle", () => {
     const code = "export const triple = (x) => 3 * x; export const seven = 7;";
     const hash = sha(code);
     const ref = { kind: "bundle" as const, id: `b:${hash}:triple`, hash, exportName: "triple" };
-    await assert.rejects(loadFunction(ref), /has not been imported on this worker/);
+    await assert.rejects(loadFunction(ref), /is not on this worker: importBundle/);
     await importBundle(hash, code, { dir: join(scratch, "ref") });
     assert.equal((await loadFunction(ref))(5), 15);
     await assert.rejects(loadFunction({ ...ref, exportName: "seven" }), /is not a function/);
