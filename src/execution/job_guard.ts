@@ -54,7 +54,7 @@ function asError(reason: unknown): Error {
  * import { JobGuard } from "./src/execution/job_guard.ts";
  * const controller = new AbortController();
  * let failed: unknown;
- * const guard = new JobGuard("map", { signal: controller.signal }, (e) => (failed = e));
+ * const guard = new JobGuard("map", { signal: controller.signal }, (e: unknown) => (failed = e));
  * guard.watch();
  * controller.abort("stop");
  * console.assert(failed === "stop" && guard.aborted);
