@@ -9,6 +9,7 @@ export { config } from "./src/config.ts";
 export type { ConfigUpdate, ParameterName, SkypoolConfig } from "./src/config.ts";
 export { Pool } from "./src/pool.ts";
 export type { ApplyAsyncOptions, InputIterable, ItemFn, MapAsyncOptions, PoolMapOptions, PoolOptions } from "./src/pool.ts";
+export type { PoolStats } from "./src/execution/run_stats.ts";
 export type { CancelOptions } from "./src/execution/job_guard.ts";
 export { AsyncResult } from "./src/execution/async_result.ts";
 export { IMapIterator } from "./src/execution/imap_iterator.ts";
@@ -37,6 +38,7 @@ export type {
   Transport,
   TransportName,
   WorkerSetup,
+  WorkerStats,
 } from "./src/transport/transport.ts";
 export type { StateHandle } from "./src/state/handle.ts";
 export type { Location } from "./src/state/redis.ts";

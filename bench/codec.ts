@@ -12,7 +12,16 @@
 // over time — the same number of bytes for every implementation of a case
 // (the JSON text of the value for objects and strings, the byte length for
 // binary data), so MB/s compare times directly and no format is rewarded or
-// punished for its output size. 1 MB = 10^6 bytes.
+// punished for its output size. 1 MB = 10^6 bytes. An operation that does
+// not process its payload (a decoder whose result is a view of its input,
+// found by checking the result; a scan that reads only near each cut) is
+// reported in ns/op instead: MB/s of bytes it never touched would mean
+// nothing. Each row also gives its spread: the MB/s of its slow (p90) and
+// fast (p10) rounds. The memcpy floor copies into a destination allocated
+// once, so that it measures the copy, not page faults.
+//
+// `bash scripts/bench_all.sh codec` reruns it three times, fresh, and
+// summarises the runs (median and spread of every figure).
 //
 // Writes bench/results/codec.md and bench/results/codec.json.
 import { spawnSync } from "node:child_process";
@@ -81,6 +90,13 @@ function lines(): Uint8Array {
 interface Impl {
   impl: string;
   fn: () => unknown;
+  /**
+   * Set when the operation does not process the payload (it returns views
+   * of its input, or reads only a few bytes of it): MB/s of payload would
+   * mean nothing, so the row reports ns/op and this label. Decoders get it
+   * by checking their result (see `viewOf`).
+   */
+  noCopy?: string;
 }
 interface Case {
   name: string;
@@ -140,16 +156,38 @@ function encoders(value: unknown, withJson: boolean): Impl[] {
   ];
 }
 
+const VIEWS = "views, no copy";
+
+/** `impl`, marked {@link VIEWS} when its result is a view of `input`'s memory (checked once, by running it). */
+function viewOf(impl: Impl, input: Uint8Array): Impl {
+  const out = impl.fn();
+  return ArrayBuffer.isView(out) && out.buffer === input.buffer ? { ...impl, noCopy: VIEWS } : impl;
+}
+
 /** The matching decoders, each over its own encoder's bytes, made once up front. */
 function decoders(value: unknown, skypoolBytes: Uint8Array, json?: string): Impl[] {
   const m = packr.pack(value), s = v8.serialize(value), c = cbor.encode(value).slice();
   return [
-    { impl: "skypool", fn: () => decode(skypoolBytes) },
+    viewOf({ impl: "skypool", fn: () => decode(skypoolBytes) }, skypoolBytes),
     ...(json !== undefined ? [{ impl: "JSON", fn: () => JSON.parse(json) }] : []),
-    { impl: "msgpackr", fn: () => packr.unpack(m) },
-    { impl: "v8", fn: () => v8.deserialize(s) },
-    { impl: "cbor-x", fn: () => cborDecoder.decode(c) },
+    viewOf({ impl: "msgpackr", fn: () => packr.unpack(m) }, m),
+    viewOf({ impl: "v8", fn: () => v8.deserialize(s) }, s),
+    viewOf({ impl: "cbor-x", fn: () => cborDecoder.decode(c) }, c),
   ];
+}
+
+/**
+ * The memcpy floor: copying into a destination allocated (and touched)
+ * once, so that the figure is the copy itself, not the page faults of a
+ * fresh 8 MiB allocation each time, which made the allocating copy's rounds
+ * range over 10× in one run.
+ */
+function warmCopy(bytes: Uint8Array): () => Uint8Array {
+  const dst = new Uint8Array(bytes.length).fill(1);
+  return () => {
+    dst.set(bytes);
+    return dst;
+  };
 }
 
 const CASES: Case[] = [
@@ -189,12 +227,12 @@ const CASES: Case[] = [
   },
   {
     name: "f64-decode",
-    what: "the same, decoded (skypool, msgpackr and v8 return a view of the input when aligned: no copy)",
+    what: "the same, decoded (an implementation whose result is a view of its input does no copy: reported in ns/op)",
     setup: () => {
       const { f64, bytes, skypool } = f64Data();
       return {
         payloadBytes: f64.byteLength,
-        impls: [...decoders(f64, skypool), { impl: "memcpy", fn: () => Uint8Array.prototype.slice.call(bytes) }],
+        impls: [...decoders(f64, skypool), { impl: "memcpy (warm)", fn: warmCopy(bytes) }],
       };
     },
   },
@@ -210,7 +248,7 @@ const CASES: Case[] = [
         payloadBytes: f64.byteLength,
         impls: [
           { impl: "skypool", fn: () => decode(msg) },
-          { impl: "memcpy", fn: () => Uint8Array.prototype.slice.call(bytes) },
+          { impl: "memcpy (warm)", fn: warmCopy(bytes) },
         ],
       };
     },
@@ -239,13 +277,14 @@ const CASES: Case[] = [
   },
   {
     name: "memcpy",
-    what: "copying 8 MiB into a new buffer (the floor for anything that copies)",
+    what: "copying 8 MiB: into a destination allocated once (the floor for anything that copies), and into a new buffer each time",
     setup: () => {
       const { bytes } = f64Data();
       return {
         payloadBytes: bytes.byteLength,
         impls: [
-          { impl: "memcpy", fn: () => Buffer.from(bytes) },
+          { impl: "memcpy (warm)", fn: warmCopy(bytes) },
+          { impl: "memcpy Buffer.from", fn: () => Buffer.from(bytes) },
           { impl: "memcpy Uint8Array#slice", fn: () => Uint8Array.prototype.slice.call(bytes) },
         ],
       };
@@ -305,8 +344,8 @@ const CASES: Case[] = [
       return {
         payloadBytes: text.byteLength,
         impls: [
-          { impl: "skypool-wasm", fn: () => newlineSplits(text, 1 << 20) },
-          { impl: "js-indexOf", fn: () => indexOfSplits(text, 1 << 20) },
+          { impl: "skypool-wasm", fn: () => newlineSplits(text, 1 << 20), noCopy: "reads ~0.01% of the bytes" },
+          { impl: "js-indexOf", fn: () => indexOfSplits(text, 1 << 20), noCopy: "reads ~0.01% of the bytes" },
         ],
       };
     },
@@ -351,12 +390,18 @@ function sample(fn: () => unknown, ms: number): number {
 interface Row {
   case: string;
   impl: string;
-  /** Payload MB/s at the median time per operation. */
-  mb_per_s: number;
+  /** Payload MB/s at the median time per operation; `null` for an operation that does not process the payload (see `no_copy`). */
+  mb_per_s: number | null;
   /** Median time per operation. */
   ms_per_op: number;
-  /** Payload MB/s of the fastest round (the least disturbed by other load). */
-  best_mb_per_s: number;
+  /** Median time per operation in ns (the figure for `no_copy` rows). */
+  ns_per_op: number;
+  /** Payload MB/s of the fastest round (the least disturbed by other load); `null` as `mb_per_s`. */
+  best_mb_per_s: number | null;
+  /** Spread of the rounds: payload MB/s at the 90th and 10th percentile of round times (slow, fast); `null` as `mb_per_s`. */
+  p10_p90_mb_per_s: [number, number] | null;
+  /** Why MB/s is not reported ("views, no copy"…), when it is not. */
+  no_copy?: string;
   /** Time per operation in each round, in round order (ms). */
   rounds_ms: number[];
 }
@@ -386,12 +431,18 @@ function measure(c: Case): Row[] {
   const mbps = (seconds: number) => Math.round(payloadBytes / 1e6 / seconds * 10) / 10;
   return impls.map((i, k) => {
     const s = median(times[k]);
+    const sorted = [...times[k]].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+    const copies = i.noCopy === undefined;
     return {
       case: c.name,
       impl: i.impl,
-      mb_per_s: mbps(s),
+      mb_per_s: copies ? mbps(s) : null,
       ms_per_op: Math.round(s * 1e6) / 1000,
-      best_mb_per_s: mbps(Math.min(...times[k])),
+      ns_per_op: Math.round(s * 1e9 * 10) / 10,
+      best_mb_per_s: copies ? mbps(sorted[0]) : null,
+      p10_p90_mb_per_s: copies ? [mbps(at(0.9)), mbps(at(0.1))] : null,
+      ...(copies ? {} : { no_copy: i.noCopy }),
       rounds_ms: times[k].map((t) => Math.round(t * 1e7) / 1e4),
     };
   });
@@ -445,6 +496,7 @@ function main(): void {
     ? `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
     : `node ${process.version}`;
   const get = (c: string, i: string) => rows.find((r) => r.case === c && r.impl === i)?.mb_per_s ?? NaN;
+  const floor = rows.find((r) => r.case === "memcpy" && r.impl === "memcpy (warm)");
   // memcpy as timed inside the f64-encode case: same process, same rounds, interleaved.
   const memcpy = get("f64-encode", "memcpy");
   /**
@@ -500,12 +552,25 @@ function main(): void {
     `interleaved, each case in its own process, a full GC before each sample. cbor-x is the pure-JavaScript build (its \`/encode\` entry), as skypool uses it; msgpackr uses its default ` +
     `records mode. "cbor-x structuredClone" is cbor-x's own mode for shared references, which skypool's codec also preserves.`,
     "",
-    "| case | what | implementation | MB/s (median) | ms/op (median) | MB/s (best round) |",
-    "| --- | --- | --- | ---: | ---: | ---: |",
+    `Spread: the MB/s of the slow (90th percentile) and fast (10th percentile) rounds. Operations that do not process their ` +
+    `payload (a decoder returning a view of its input, a scan reading only near each cut) are reported in ns/op, not MB/s.`,
+    "",
+    ...(floor?.p10_p90_mb_per_s
+      ? [
+        `**memcpy floor** (8 MiB into a destination allocated once): median ${floor.mb_per_s} MB/s, rounds p10–p90 ` +
+        `${floor.p10_p90_mb_per_s[0]}–${floor.p10_p90_mb_per_s[1]} MB/s (±${
+          Math.round((floor.p10_p90_mb_per_s[1] - floor.p10_p90_mb_per_s[0]) / 2 / floor.mb_per_s! * 100)
+        }%), best ${floor.best_mb_per_s}.`,
+        "",
+      ]
+      : []),
+    "| case | what | implementation | MB/s (median) | MB/s (slow–fast rounds) | ns/op (median) | MB/s (best round) |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: |",
   ];
   for (const c of all) {
     for (const r of rows.filter((x) => x.case === c.name)) {
-      md.push(`| ${c.name} | ${c.what} | ${r.impl} | ${r.mb_per_s} | ${r.ms_per_op} | ${r.best_mb_per_s} |`);
+      const spread = r.p10_p90_mb_per_s ? `${r.p10_p90_mb_per_s[0]}–${r.p10_p90_mb_per_s[1]}` : "";
+      md.push(`| ${c.name} | ${c.what} | ${r.impl} | ${r.mb_per_s ?? r.no_copy} | ${spread} | ${r.ns_per_op} | ${r.best_mb_per_s ?? ""} |`);
     }
   }
   md.push(

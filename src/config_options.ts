@@ -238,9 +238,9 @@ export function nullable<T>(spec: OptionSpec<T>): OptionSpec<T | null> {
  *
  * @example
  * ```ts
- * import { group, stringOption } from "./src/config_options.ts";
- * const redis = group({ prefix: stringOption({ default: "skypool" }) });
- * console.assert(redis.group.prefix.default === "skypool");
+ * import { defaultsOf, group, stringOption } from "./src/config_options.ts";
+ * const schema = { redis: group({ prefix: stringOption({ default: "skypool" }) }) };
+ * console.assert(defaultsOf(schema).redis.prefix === "skypool");
  * ```
  */
 export function group<T>(schema: Schema<T>): GroupSpec<T> {

@@ -10,6 +10,8 @@ import { type IMapIterator, openIMap } from "./execution/imap_iterator.ts";
 import { CANCEL_OPTIONS, type CancelOptions, checkCancelOptions, JobGuard } from "./execution/job_guard.ts";
 import { resolveTransport } from "./execution/transport_registry.ts";
 import { config } from "./config.ts";
+import { logger } from "./log.ts";
+import type { PoolStats } from "./execution/run_stats.ts";
 import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
 import { preloadParser } from "./task/free_variables.ts";
 import { StateError } from "./errors.ts";
@@ -71,6 +73,8 @@ export interface MapAsyncOptions<R> extends PoolMapOptions {
 export type ItemFn<A, R> = (x: A, ...rest: any[]) => R | PromiseLike<R>;
 /** The input of a map: a sync or async iterable, read lazily. */
 export type InputIterable<T> = Iterable<T> | AsyncIterable<T>;
+
+const log = logger("skypool:pool");
 
 /** Chunks in flight per job at most (the lower bound below may exceed it). */
 const MAX_CHUNKS_IN_FLIGHT = 256;
@@ -401,13 +405,20 @@ export class Pool {
     // Aborted before it started: read and run nothing.
     if (guard.aborted) return result;
     const n = sizeOf(iterable);
-    if (explicit !== undefined) start(explicit);
-    else if (n !== undefined) start(defaultChunksize(n, this.processes));
-    else {
+    if (explicit !== undefined) {
+      log("%s: chunksize %d (given)", what, explicit);
+      start(explicit);
+    } else if (n !== undefined) {
+      const size = defaultChunksize(n, this.processes);
+      log("%s: chunksize %d for %d items on %d processes", what, size, n, this.processes);
+      start(size);
+    } else {
       lookahead(input).then(
         (pre) => {
           if (finished) return;
-          start(defaultChunksize(pre.items.length, this.processes), pre);
+          const size = defaultChunksize(pre.items.length, this.processes);
+          log("%s: chunksize %d from a lookahead of %d items (%s) on %d processes", what, size, pre.items.length, pre.exhausted ? "the whole input" : "more follow", this.processes);
+          start(size, pre);
         },
         (error) => {
           // The input failed before any task was cut: the job fails with that error, as itself.
@@ -467,10 +478,40 @@ export class Pool {
     guard.watch();
     // Aborted before it started: read and run nothing.
     if (guard.aborted) return iterator;
+    log("%s: chunksize %d (%s)", what, size, options.chunksize === undefined ? "default" : "given");
     const feeder = new ChunkFeeder(input, size, false, guard.runner(submit), control.sink, this.#limits());
     control.attach(feeder);
     feeder.pump();
     return iterator;
+  }
+
+  /**
+   * What the pool has done so far (workerpool's `stats()`, piscina's
+   * histograms): tasks done and failed, workers up and replaced, chunks
+   * waiting for a worker, and percentiles of recent chunk run times. Cheap:
+   * counters are kept as chunks end; percentiles are computed by this call.
+   *
+   * @example
+   * ```ts
+   * import { Pool } from "./mod.ts";
+   * await using pool = new Pool(2);
+   * await pool.map((x: number) => x * 2, [1, 2, 3, 4], 2);
+   * const s = pool.stats();
+   * console.assert(s.tasksDone === 4 && s.tasksFailed === 0 && s.workersAlive === 2);
+   * console.assert(s.runTimeMs.p50 >= 0 && s.runTimeMs.p99 >= s.runTimeMs.p50);
+   * ```
+   */
+  stats(): PoolStats {
+    const core = this.#core;
+    const workers = core.transport.kind === "remote" ? core.transport.workerStats?.() : undefined;
+    return {
+      tasksDone: core.stats.tasksDone,
+      tasksFailed: core.stats.tasksFailed,
+      workersAlive: workers?.alive ?? 0,
+      workersReplaced: workers?.replaced ?? 0,
+      queuedChunks: core.unstarted,
+      runTimeMs: core.stats.runTimeMs(),
+    };
   }
 
   /** Stops accepting work; queued work still completes, then the workers exit. Idempotent. */

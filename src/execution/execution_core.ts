@@ -15,6 +15,7 @@ import type { AnyTransport, StopBatch } from "../transport/transport.ts";
 import type { ChunkOutcome } from "./chunk_feeder.ts";
 import { FunctionShipper } from "./function_shipper.ts";
 import { toChunkOutcome } from "./outcome.ts";
+import { RunStats } from "./run_stats.ts";
 
 /** Options of {@link ExecutionCore}. */
 export interface ExecutionCoreOptions {
@@ -59,6 +60,11 @@ export interface BatchHooks {
   units?: number;
   /** Called when the batch leaves the core's queue for the transport. */
   dispatched?(): void;
+  /**
+   * Called once when a worker starts the batch (on a transport that does not
+   * report starts, when it is handed to the transport), unless it ended first.
+   */
+  started?(): void;
 }
 
 /**
@@ -108,6 +114,10 @@ export class ExecutionCore {
   #inFlight = 0;
   #drainWaiters: (() => void)[] = [];
   #stopped: Promise<void> | undefined;
+  /** Batches submitted that no worker has started and that have not ended. */
+  #unstarted = 0;
+  /** Tasks done and failed, and recent run times. */
+  readonly stats: RunStats = new RunStats();
 
   /** @throws {RangeError} for a `concurrency` that is not a positive integer. */
   constructor(transport: AnyTransport, options: ExecutionCoreOptions = {}) {
@@ -127,6 +137,11 @@ export class ExecutionCore {
   /** Batches waiting in the core's queue (not yet handed to the transport). */
   get queued(): number {
     return this.#queuedCount;
+  }
+
+  /** Batches submitted that no worker has started yet (in the core's queue or the transport's). */
+  get unstarted(): number {
+    return this.#unstarted;
   }
 
   /**
@@ -164,7 +179,8 @@ export class ExecutionCore {
     if (t.kind === "in-process") {
       return (tasks, each, done, hooks) => {
         const argLists = each ? tasks.map((x) => [x]) : (tasks as unknown[][]);
-        return this.#enqueue(0, hooks, (finish) => {
+        return this.#enqueue(0, tasks.length, hooks, (finish, started) => {
+          started();
           t.runChunk(fn, argLists, (o) => finish(o.status === "ok" ? { ok: true, values: o.values } : { ok: false, error: o.error }));
         }, done);
       };
@@ -181,23 +197,42 @@ export class ExecutionCore {
         queueMicrotask(() => done({ ok: false, error }));
         return settledTicket(0);
       }
-      return this.#enqueue(payload.length, hooks, (finish) => {
-        return t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)));
+      return this.#enqueue(payload.length, tasks.length, hooks, (finish, started) => {
+        // A transport that does not say when a worker starts a batch: the hand-over counts as the start.
+        if (!t.reportsStart) started();
+        return t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)), started);
       }, done);
     };
   }
 
   #enqueue(
     bytes: number,
+    tasks: number,
     hooks: BatchHooks | undefined,
-    run: (finish: (o: ChunkOutcome) => void) => StopBatch | void,
+    run: (finish: (o: ChunkOutcome) => void, started: () => void) => StopBatch | void,
     onDone: (o: ChunkOutcome) => void,
   ): BatchTicket {
     // `stop` may settle the batch before the transport does: `done` runs once.
     let settled = false;
+    let startedAt = -1;
+    this.#unstarted++;
+    // Leaves the unstarted count once: when it starts, ends, or is dropped from the queue.
+    let counted = true;
+    const dropUnstarted = () => {
+      if (counted) this.#unstarted--;
+      counted = false;
+    };
+    const started = () => {
+      if (settled || startedAt >= 0) return;
+      startedAt = performance.now();
+      dropUnstarted();
+      hooks?.started?.();
+    };
     const done = (o: ChunkOutcome) => {
       if (settled) return;
       settled = true;
+      dropUnstarted();
+      this.stats.record(tasks, o.ok, startedAt >= 0 ? performance.now() - startedAt : undefined);
       onDone(o);
     };
     let stopRunning: StopBatch | void;
@@ -211,7 +246,7 @@ export class ExecutionCore {
     if (this.concurrency === Infinity) {
       // No bound of the core's own: nothing is ever queued here, so nothing to count.
       hooks?.dispatched?.();
-      stopRunning = run(done);
+      stopRunning = run(done, started);
       return { bytes, cancel, stop };
     }
     const finish = (o: ChunkOutcome) => {
@@ -222,7 +257,7 @@ export class ExecutionCore {
     const send = () => {
       this.#inFlight++;
       hooks?.dispatched?.();
-      stopRunning = run(finish);
+      stopRunning = run(finish, started);
     };
     if (this.#inFlight < this.concurrency && this.queued === 0) {
       send();
@@ -235,6 +270,7 @@ export class ExecutionCore {
       if (entry.dropped) return false;
       entry.dropped = true;
       this.#queuedCount--;
+      dropUnstarted();
       this.#drain();
       return true;
     };

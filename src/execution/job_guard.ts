@@ -4,8 +4,10 @@
  * with the signal's reason as it is, then stops those batches (queued ones
  * are dropped, running ones stopped by the transport), so the job's work
  * ends and nothing else's does. A batch still running `timeout` ms per
- * task after it was submitted fails the job with a `TimeoutError` the
- * same way.
+ * task after a worker started it fails the job with a `TimeoutError` the
+ * same way: a task's time limit is for running, so time spent waiting for a
+ * free worker behind other work does not count (SPEC: "a task past
+ * `timeout`"), as in piscina and workerpool.
  *
  * @module
  */
@@ -19,9 +21,11 @@ export interface CancelOptions {
   /** Aborting it rejects the job with `signal.reason` and stops its work (a worker running it is killed and replaced). */
   signal?: AbortSignal;
   /**
-   * Ms per task: a chunk still unfinished `timeout × its tasks` ms after it
-   * was submitted (its wait for a free worker counts) rejects the job with
-   * `TimeoutError` and is stopped as an abort is. @default no limit
+   * Ms per task: a chunk still unfinished `timeout × its tasks` ms after a
+   * worker started it rejects the job with `TimeoutError` and is stopped as
+   * an abort is. Its wait for a free worker does not count (on a transport
+   * that does not report when a worker starts a batch, the clock starts when
+   * the batch is handed to it). @default no limit
    */
   timeout?: number;
 }
@@ -54,7 +58,7 @@ function asError(reason: unknown): Error {
  * import { JobGuard } from "./src/execution/job_guard.ts";
  * const controller = new AbortController();
  * let failed: unknown;
- * const guard = new JobGuard("map", { signal: controller.signal }, (e) => (failed = e));
+ * const guard = new JobGuard("map", { signal: controller.signal }, (e: unknown) => (failed = e));
  * guard.watch();
  * controller.abort("stop");
  * console.assert(failed === "stop" && guard.aborted);
@@ -64,6 +68,8 @@ export class JobGuard {
   #tickets = new Set<BatchTicket>();
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #aborted = false;
+  /** The job settled (or was aborted): batches that start later are not timed. */
+  #ended = false;
   #onAbort = () => this.abort(this.options.signal!.reason);
 
   /** `fail` is called once, when the signal aborts or a batch times out; see {@link JobGuard.watch}. */
@@ -85,11 +91,21 @@ export class JobGuard {
     return this.#aborted;
   }
 
-  /** `submit` with each batch tracked (and timed, with a `timeout`) until it ends. */
+  /** `submit` with each batch tracked (and timed from its start on a worker, with a `timeout`) until it ends. */
   runner(submit: SubmitChunk): RunChunk {
+    const timeout = this.options.timeout;
     return (tasks, each, done) => {
-      // A synchronous transport may end the batch before `submit` returns.
+      // A synchronous transport may end the batch before `submit` returns,
+      // and start it (the clock below) before `submit` returns its ticket.
       const batch: { ticket?: BatchTicket; timer?: ReturnType<typeof setTimeout>; ended: boolean } = { ended: false };
+      const startClock = () => {
+        if (batch.ended || this.#ended || batch.timer !== undefined) return;
+        batch.timer = setTimeout(
+          () => this.abort(new TimeoutError(`${this.what}: a task did not finish within its timeout of ${timeout} ms`)),
+          timeout! * Math.max(1, tasks.length),
+        );
+        this.#timers.add(batch.timer);
+      };
       batch.ticket = submit(tasks, each, (o) => {
         batch.ended = true;
         if (batch.ticket) this.#tickets.delete(batch.ticket);
@@ -98,16 +114,8 @@ export class JobGuard {
           this.#timers.delete(batch.timer);
         }
         done(o);
-      });
-      const timeout = this.options.timeout;
-      if (!batch.ended && !this.#aborted) {
-        this.#tickets.add(batch.ticket);
-        if (timeout !== undefined) {
-          const ms = timeout * Math.max(1, tasks.length);
-          batch.timer = setTimeout(() => this.abort(new TimeoutError(`${this.what}: a task did not finish within its timeout of ${timeout} ms`)), ms);
-          this.#timers.add(batch.timer);
-        }
-      }
+      }, timeout === undefined ? undefined : { started: startClock });
+      if (!batch.ended && !this.#aborted) this.#tickets.add(batch.ticket);
       return batch.ticket.bytes;
     };
   }
@@ -125,6 +133,7 @@ export class JobGuard {
 
   /** The job ended: stop listening and timing. */
   end(): void {
+    this.#ended = true;
     this.options.signal?.removeEventListener("abort", this.#onAbort);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();

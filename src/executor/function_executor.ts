@@ -34,6 +34,9 @@ import { writePlots } from "./plot.ts";
 import { startProgress } from "./progress_bar.ts";
 import { type Attempt, onSettled, readSettled, ResponseFuture, resubmitted, settleFuture, startAttempt, whenSettled } from "./response_future.ts";
 import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type WaitResult } from "./wait.ts";
+import { logger } from "../log.ts";
+
+const log = logger("skypool:executor");
 
 /** Options of {@link FunctionExecutor.wait}. */
 export interface WaitOptions {
@@ -345,6 +348,7 @@ export class FunctionExecutor {
     const tries = f.stats.attempts;
     if (tries <= job.call.retries && retryable(error) && !this.#stopped) {
       const delay = Math.min(RETRY_BACKOFF_MS * 2 ** (tries - 1), RETRY_BACKOFF_MAX_MS);
+      if (log.enabled) log("call %s/%s failed (try %d of %d): %s; retrying in %d ms", f.jobId, f.callId, tries, job.call.retries + 1, (error as Error)?.message ?? String(error), delay);
       setTimeout(() => {
         if (this.#stopped) settleFuture(f, false, error);
         else this.#run(job, [item], [f]);

@@ -25,6 +25,9 @@ import { CommandTimeoutError, SkypoolError, StateError, TimeoutError } from "../
 import { currentEmbeddedServer } from "./embedded_server.ts";
 import { clientOptions, loadDriver, type RawClient, redactUrl } from "./redis_client.ts";
 import { unrefTimer } from "./unref_timer.ts";
+import { logger } from "../log.ts";
+
+const log = logger("skypool:redis");
 
 /** A value that can be sent as a Redis argument. */
 export type RedisArg = string | number | bigint | Uint8Array;
@@ -200,6 +203,7 @@ export class RedisConnection {
       connectTimeout: Math.min(timeout, 5000),
       reconnectStrategy: (retries: number, cause: Error): number | false | Error => {
         lastError = cause;
+        if (log.enabled) log("%s %s connection to %s: attempt %d failed or dropped (%s)", everReady ? "lost the" : "opening the", purpose, redactUrl(this.url), retries + 1, cause?.message);
         // After a drop, the connection is discarded and reopened on demand,
         // except the subscriber, which node-redis resubscribes for us.
         if (everReady && (!keepReconnecting || this.#listeners.size === 0)) return false;
@@ -243,6 +247,7 @@ export class RedisConnection {
     }
     everReady = true;
     client.unref();
+    if (log.enabled) log("connected (%s) to %s", purpose, redactUrl(this.url));
     return client;
   }
 

@@ -10,9 +10,12 @@
  * in Python: `v.value += 1` is not atomic there either.
  *
  * ```ts
+ * import { Value } from "./src/state/value.ts";
+ * const counter = new Value("i", 0);
  * const lock = counter.getLock();
  * await lock.acquire();
  * try { await counter.set((await counter.get()) + 1); } finally { await lock.release(); }
+ * console.assert(await counter.get() === 1);
  * ```
  *
  * @module

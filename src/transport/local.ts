@@ -31,7 +31,8 @@
 import { availableParallelism, cpus } from "node:os";
 import { StateError, WorkerLostError } from "../errors.ts";
 import { decode } from "../task/codec.ts";
-import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup } from "./transport.ts";
+import { logger } from "../log.ts";
+import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup, WorkerStats } from "./transport.ts";
 import { defineMsg, f64, idsMsg, initMsg, Kind, type Msg, quitMsg, readIds, Status, taskMsg, text, u32 } from "./wire.ts";
 import { describeExit, type WorkerExit, WorkerProcess } from "./worker_process.ts";
 
@@ -45,6 +46,8 @@ const MAX_OUTSTANDING = 1024;
 const MAX_START_FAILURES = 3;
 /** Weight of the newest sample in the run-time average. */
 const EWMA_WEIGHT = 0.3;
+
+const log = logger("skypool:worker");
 
 /**
  * Start-up. Starting a process is CPU-bound (a Node worker needs about
@@ -88,6 +91,8 @@ interface Pending {
   reclaiming?: boolean;
   /** Stopped by its owner: whatever the worker still says of it is ignored. */
   stopped?: boolean;
+  /** Tells the owner a worker started it; cleared once called. */
+  started?: () => void;
 }
 
 class Slot {
@@ -134,6 +139,8 @@ export class LocalTransport implements Transport {
   readonly kind = "remote" as const;
   readonly name = "local";
   readonly size: number;
+  /** A batch starts when it is first in its worker's line (workers run theirs in order). */
+  readonly reportsStart = true;
   #setup: WorkerSetup = {};
   #started = false;
   #slots: Slot[] = [];
@@ -206,12 +213,17 @@ export class LocalTransport implements Transport {
     return { definesSent: this.#definesSent, workersStarted: this.#workersStarted, workersReady: this.#workersReady };
   }
 
+  /** Worker processes not yet exited (connected or starting), and replacements started. */
+  workerStats(): WorkerStats {
+    return { alive: this.#slots.length, replaced: Math.max(0, this.#workersStarted + this.#deferred - this.size) };
+  }
+
   /** Process ids of the live workers (those that connected). */
   get pids(): number[] {
     return this.#slots.filter((s) => s.pid !== undefined && !s.killed).map((s) => s.pid!);
   }
 
-  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): StopBatch | void {
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void, started?: () => void): StopBatch | void {
     if (!this.#started) this.start({});
     if (this.#state === "terminated" || this.#broken) {
       const error = this.#broken ?? new StateError("transport terminated");
@@ -219,7 +231,7 @@ export class LocalTransport implements Transport {
       return;
     }
     const fnIndex = this.#indexOf(batch.fn);
-    const p: Pending = { id: 0, batch, fnIndex, done, est: 0, sentAt: 0 };
+    const p: Pending = { id: 0, batch, fnIndex, done, est: 0, sentAt: 0, started };
     this.#queue.push(p);
     this.#changePending(1);
     this.#dispatch();
@@ -256,6 +268,7 @@ export class LocalTransport implements Transport {
       for (const b of requeue) b.reclaiming = false;
       this.#queue.splice(this.#qHead, 0, ...requeue);
       slot!.killed = true;
+      if (log.enabled) log("%s killed to stop its batch (%s); %d batch(es) behind it requeued", slot!.label(), error.message, requeue.length);
       slot!.proc.kill("SIGKILL");
     } else if (!p.reclaiming) {
       p.reclaiming = true;
@@ -299,6 +312,7 @@ export class LocalTransport implements Transport {
       onExit: (exit) => this.#onExit(slot, exit),
     });
     slot.pid = slot.proc.pid;
+    if (log.enabled) log("%s starting (%d started so far, pool of %d)", slot.label(), this.#workersStarted, this.size);
     slot.proc.setRef(this.#refed);
     this.#slots.push(slot);
     const init = this.#setup.initializer;
@@ -419,14 +433,25 @@ export class LocalTransport implements Transport {
       this.#post(slot, defineMsg(p.fnIndex, this.#fnJson[p.fnIndex]));
     }
     this.#post(slot, taskMsg(p.id, p.fnIndex, p.batch.payload, p.batch.each === true));
+    if (slot.outstanding.size === 1) this.#startHead(slot);
     const max = this.#setup.maxtasksperchild;
     if (max !== undefined && slot.assigned >= max) {
       // Recycle: the worker finishes what it holds and exits; its
       // replacement starts now so that the pool keeps its size.
       slot.retiring = true;
+      if (log.enabled) log("%s recycled after %d batches (maxtasksperchild)", slot.label(), slot.assigned);
       this.#post(slot, quitMsg());
       if (this.#state === "running") this.#spawn();
     }
+  }
+
+  /** The first batch in a worker's line is the one it runs: tell its owner it started. */
+  #startHead(slot: Slot): void {
+    const head = slot.outstanding.values().next().value as Pending | undefined;
+    const started = head?.started;
+    if (started === undefined) return;
+    head!.started = undefined;
+    started();
   }
 
   #onMessages(slot: Slot, frames: Uint8Array[]): void {
@@ -438,6 +463,7 @@ export class LocalTransport implements Transport {
         const p = slot.outstanding.get(id);
         if (!p) continue;
         slot.outstanding.delete(id);
+        this.#startHead(slot);
         if (p.est < 0) slot.unknown--;
         slot.predicted = slot.outstanding.size === 0 ? 0 : Math.max(0, slot.predicted - Math.max(0, p.est));
         const elapsed = f64(m, 6);
@@ -456,6 +482,7 @@ export class LocalTransport implements Transport {
         );
       } else if (m[0] === Kind.READY) {
         this.#workersReady++;
+        if (log.enabled) log("%s ready", slot.label());
         // Busy with a first task: start the rest after its result (below), or soon anyway.
         this.#firstReady = true;
         this.#spawnDeferred(slot.outstanding.size > 0 ? DEFER_BUSY_MS : 0);
@@ -479,6 +506,7 @@ export class LocalTransport implements Transport {
   #break(error: Error): void {
     if (this.#broken) return;
     this.#broken = error;
+    log("transport broken: %s", error.message);
     this.#failQueued(error);
     for (const s of this.#slots) {
       this.#failOutstanding(s, error);
@@ -512,6 +540,8 @@ export class LocalTransport implements Transport {
     this.#slots = this.#slots.filter((s) => s !== slot);
     this.#spawnDeferred();
     const n = slot.outstanding.size;
+    const replace = this.#state === "running" && !this.#broken && !slot.retiring;
+    if (log.enabled) log("%s %s with %d batch(es) unfinished%s", slot.label(), describeExit(exit), n, replace ? "; replacing it" : "");
     if (n > 0) {
       const error = this.#state === "terminated"
         ? new WorkerLostError(`${slot.label()} was stopped by terminate()`)
@@ -523,7 +553,7 @@ export class LocalTransport implements Transport {
         this.#break(new WorkerLostError(`cannot start local workers: ${slot.label()} ${describeExit(exit)}`));
       }
     }
-    if (this.#state === "running" && !this.#broken && !slot.retiring) this.#spawn();
+    if (replace && !this.#broken) this.#spawn();
     if (this.#slots.length === 0) this.#resolveAllExited?.();
     this.#dispatch();
   }

@@ -71,6 +71,14 @@ export interface WorkerSetup {
   readonly maxtasksperchild?: number;
 }
 
+/** What a transport tells about its workers (see `Pool.stats()`). */
+export interface WorkerStats {
+  /** Worker processes started and not yet exited. */
+  readonly alive: number;
+  /** Workers started to replace one that exited. */
+  readonly replaced: number;
+}
+
 /** A transport that ships encoded batches to workers (every transport but `inline`). */
 export interface Transport {
   /** Tells it apart from an {@link InProcessTransport}: batches reach it encoded. */
@@ -86,7 +94,16 @@ export interface Transport {
    * inside `submit`. Batches start in submission order, each on the first
    * worker that is free. May return a {@link StopBatch} for the batch.
    */
-  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): StopBatch | void;
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void, started?: () => void): StopBatch | void;
+  /**
+   * Whether `submit` calls its `started` when a worker begins the batch
+   * (before `done`, at most once). Otherwise the owner takes the hand-over
+   * to `submit` as the start: per-task timeouts and run times then include
+   * the batch's wait in the transport's own queue.
+   */
+  readonly reportsStart?: boolean;
+  /** Worker processes up now, and how many were started to replace one that exited (died, was killed, or recycled). */
+  workerStats?(): WorkerStats;
   /** Lets queued and running batches finish, then stops the workers. */
   close(): Promise<void>;
   /** Stops the workers at once; unfinished batches end as `lost`. */

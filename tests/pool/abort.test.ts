@@ -2,7 +2,7 @@
 // "Pool", Cancellation; issue 12 item 4). Aborting rejects with the
 // signal's reason, drops queued work, kills and replaces a worker running
 // the job's task, and leaves the rest of the pool alone.
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Pool, TimeoutError } from "../../mod.ts";
 import {
@@ -17,6 +17,8 @@ import {
   sqr,
   waitForFile,
   waitPidsGone,
+  terminateTracked,
+  tracked,
   withTimeout,
   writeJson,
 } from "../helpers/pool_fixtures.ts";
@@ -30,6 +32,7 @@ const slowIdentity = async (x: number): Promise<number> => {
 const isAbortError = (err: unknown): boolean => err instanceof DOMException && err.name === "AbortError";
 
 describe("Pool cancellation", () => {
+  afterEach(terminateTracked);
   let pool: Pool;
   let dir: string;
   before(async () => {
@@ -85,6 +88,26 @@ describe("Pool cancellation", () => {
     await assert.rejects(pool.map(sleepMs, [60_000, 1], { chunksize: 1, timeout: 300 }), TimeoutError);
     assert.equal(await withTimeout(pool.apply(sqr, [7], { timeout: 20_000 }), 20_000, "apply within its timeout"), 49);
     assert.equal((await poolPids(pool, 2, 30_000)).size, 2);
+  });
+
+  test("the timeout clock starts when a worker starts the task: waiting behind other work does not count", T, async () => {
+    const one = tracked(new Pool(1));
+    // Let the worker start, so that the first task's own time is its sleep.
+    await withTimeout(one.apply(sqr, [1]), 30_000, "warm-up");
+    const busy = one.apply(sleepMs, [1_500]);
+    // Queued behind 1.5 s of work, each of these runs for 50 ms: far within its 800 ms.
+    const t0 = performance.now();
+    const waiting = one.map(sleepMs, [50, 50], { chunksize: 1, timeout: 800 });
+    assert.deepEqual(await withTimeout(waiting, 30_000, "queued map"), [50, 50]);
+    assert.ok(performance.now() - t0 >= 1_400, "the map really waited behind the busy task");
+    assert.equal(await busy, 1_500);
+    // Its own run time still counts: a queued task that runs too long times out.
+    const blocker = one.apply(sleepMs, [1_000]);
+    const t1 = performance.now();
+    await assert.rejects(one.apply(sleepMs, [60_000], { timeout: 400 }), TimeoutError);
+    const ms = performance.now() - t1;
+    assert.ok(ms >= 1_000 + 400 - 50, `timed out ${ms.toFixed(0)} ms after submission: before it could have run 400 ms`);
+    await blocker;
   });
 
   test("a signal aborted before submission rejects at once and runs nothing", T, async () => {

@@ -115,6 +115,39 @@ export function describeTransportContract(t: TransportUnderTest): void {
       }
     });
 
+    test("each batch is reported started once, before its outcome; a transport that reports starts does so when a worker is free", T, async () => {
+      const transport = t.make(1);
+      const core = new ExecutionCore(transport);
+      core.start({});
+      try {
+        const submit = core.submitter(timedSleep);
+        const started: number[][] = [[], [], []];
+        const ended: number[] = [];
+        await withTimeout(Promise.all([0, 1, 2].map((b) =>
+          new Promise<void>((resolve) =>
+            submit([[200]], false, (o) => {
+              values(o);
+              ended[b] = performance.now();
+              resolve();
+            }, { started: () => started[b].push(performance.now()) })
+          )
+        )), 60_000, "3 sleeps");
+        for (let b = 0; b < 3; b++) {
+          assert.equal(started[b].length, 1, `batch ${b} reported started ${started[b].length} times`);
+          assert.ok(started[b][0] <= ended[b], `batch ${b} started after its outcome`);
+        }
+        assert.equal(core.unstarted, 0);
+        if (transport.kind === "remote" && transport.reportsStart) {
+          // One at a time: each starts once the one before it has finished (its result may arrive just after).
+          for (let b = 1; b < 3; b++) {
+            assert.ok(started[b][0] >= started[b - 1][0] + 150, `batch ${b} reported started while batch ${b - 1} still ran`);
+          }
+        }
+      } finally {
+        await core.terminate();
+      }
+    });
+
     test("a queued batch can be cancelled: it never runs and never reports", T, async () => {
       const dir = await makeTempDir("skypool-contract-");
       const core = new ExecutionCore(t.make(1), { concurrency: 1 });
