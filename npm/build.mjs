@@ -67,11 +67,15 @@ function compile() {
   }
 }
 
+/** The package's entry modules at the repo root: `mod` is `skypool`, the others `skypool/<name>`. */
+const ENTRIES = ["mod", "testing"];
+
 function assemblePackage() {
   const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   rmSync(packageDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
-  for (const entry of ["mod.js", "mod.js.map", "mod.d.ts", "src", "wasm"].filter((e) => existsSync(join(buildDir, e)))) {
+  const roots = ENTRIES.flatMap((e) => [`${e}.js`, `${e}.js.map`, `${e}.d.ts`]);
+  for (const entry of [...roots, "src", "wasm"].filter((e) => existsSync(join(buildDir, e)))) {
     cpSync(join(buildDir, entry), join(packageDir, entry), { recursive: true });
   }
   for (const file of ["README.md", "LICENSE"]) cpSync(join(root, file), join(packageDir, file));
@@ -82,9 +86,9 @@ function assemblePackage() {
     type: "module",
     main: "./mod.js",
     types: "./mod.d.ts",
-    exports: { ".": { types: "./mod.d.ts", import: "./mod.js" } },
+    exports: Object.fromEntries(ENTRIES.map((e) => [e === "mod" ? "." : `./${e}`, { types: `./${e}.d.ts`, import: `./${e}.js` }])),
     // ESM only: `require("skypool")` is refused by `exports` (the README says so).
-    files: ["mod.js", "mod.js.map", "mod.d.ts", "src", "wasm", "README.md", "LICENSE"],
+    files: [...roots, "src", "wasm", "README.md", "LICENSE"],
     // Modules that register handle kinds and codec tags when loaded: a
     // bundler must keep them even when nothing imports a name from them.
     sideEffects: ["./mod.js", "./src/state/*.js", "./src/storage/*.js", "./src/task/codec_reader.js", "./src/task/codec_path.js"],
