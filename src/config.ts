@@ -20,6 +20,7 @@ import {
   type OptionSpec,
   recordOption,
   type Schema,
+  stringListOption,
   stringOption,
 } from "./config_options.ts";
 import { MAX_TIMER_MS, show } from "./validate.ts";
@@ -64,6 +65,12 @@ export interface SkypoolConfig {
    * creates it with: memory (MB), timeout (s) and the IAM role's ARN.
    */
   lambda: { functionName: string; memory: number; timeout: number; role?: string };
+  /**
+   * How `task(moduleUrl)` is bundled for remote transports: `external`
+   * names the packages left as imports, which workers resolve from their
+   * own `node_modules` (`SKYPOOL_BUNDLE_EXTERNAL`, comma-separated).
+   */
+  bundle: { external: string[] };
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -137,6 +144,14 @@ const SCHEMA: Schema<SkypoolConfig> = {
       pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/,
       rule: "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
     })),
+  }),
+  bundle: group({
+    external: stringListOption({
+      default: [],
+      env: "SKYPOOL_BUNDLE_EXTERNAL",
+      pattern: /^(?:@[^/@\s]+\/)?[^/@\s.][^/@\s]*$/,
+      rule: 'a package name ("pkg" or "@scope/pkg")',
+    }),
   }),
   // Lithops' retries: how many more times a call that threw or lost its worker is tried.
   retries: integerOption({ default: 0, env: "SKYPOOL_RETRIES", min: 0, max: 100 }),

@@ -226,7 +226,7 @@ function readBody(body: Uint8Array, what: string): { header: Record<string, unkn
 }
 
 function isFunctionRef(v: unknown): v is FunctionRef {
-  return isRecord(v) && typeof v.id === "string" && (v.kind === "source" || v.kind === "module");
+  return isRecord(v) && typeof v.id === "string" && (v.kind === "source" || v.kind === "module" || v.kind === "bundle");
 }
 
 function isStringRecord(v: unknown): v is Record<string, string> {

@@ -21,36 +21,22 @@ const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 /** What may follow `skypool:`: a path under src, without extension or `..`. */
 const PACKAGE_PATH = /^src\/(?:[a-z0-9_]+\/)*[a-z0-9_]+$/;
 
-/** Why a module ref cannot travel to a remote worker yet. */
-export function notBundled(url: string, transport: string): SkypoolError {
-  return new SkypoolError(
-    `task(${JSON.stringify(url)}) names a file on this machine, which a ${transport} worker does not have: ` +
-      "module bundling for remote transports is not available yet; use a self-contained function, " +
-      "or a module a worker can import by name (npm:, jsr:, node:, https:)",
-  );
-}
-
 /**
- * The form of `ref` a remote worker can load: skypool's own modules become
- * `skypool:src/…`, importable URLs (`npm:`, `jsr:`, `node:`, `https:`,
- * `data:`) and sources stay as they are.
+ * `ref` with skypool's own modules as `skypool:src/…`; every other ref as
+ * it is (the transport bundles other `file:` modules).
  *
  * @example
  * ```ts
  * import { portableRef } from "./src/remote/portable_ref.ts";
  * const url = new URL("./src/executor/call_runner.ts", import.meta.url).href;
- * const ref = portableRef({ kind: "module", id: "m:x", url, exportName: "runShippedCalls" }, "http");
+ * const ref = portableRef({ kind: "module", id: "m:x", url, exportName: "runShippedCalls" });
  * console.assert(ref.kind === "module" && ref.url === "skypool:src/executor/call_runner");
  * ```
- * @throws {SkypoolError} for a `file:` module outside skypool (it would need a bundle).
  */
-export function portableRef(ref: FunctionRef, transport: string): FunctionRef {
-  if (ref.kind !== "module" || !ref.url.startsWith("file:")) return ref;
-  if (ref.url.startsWith(ROOT)) {
-    const path = ref.url.slice(ROOT.length).replace(/\.(?:ts|js)$/, "");
-    if (PACKAGE_PATH.test(path)) return { ...ref, url: PACKAGE_SCHEME + path };
-  }
-  throw notBundled(ref.url, transport);
+export function portableRef(ref: FunctionRef): FunctionRef {
+  if (ref.kind !== "module" || !ref.url.startsWith(ROOT)) return ref;
+  const path = ref.url.slice(ROOT.length).replace(/\.(?:ts|js)$/, "");
+  return PACKAGE_PATH.test(path) ? { ...ref, url: PACKAGE_SCHEME + path } : ref;
 }
 
 /**

@@ -14,12 +14,13 @@ import { Buffer } from "node:buffer";
 import { config } from "../config.ts";
 import { SkypoolError, StateError, WorkerLostError } from "../errors.ts";
 import { currentEmbeddedServer } from "../state/embedded_server.ts";
+import { bundleModule } from "../task/bundle.ts";
 import { decode } from "../task/codec.ts";
+import type { FunctionRef } from "../task/function_loader.ts";
 import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup } from "../transport/transport.ts";
 import { messageOf } from "../worker/untrusted.ts";
 import type { BatchChannel } from "./batch_channel.ts";
-import { type BatchContents, openAnswer, type ResultEnvelope, sealBatch } from "./envelope.ts";
-import { requireRemoteAuthkey } from "./envelope.ts";
+import { type BatchContents, openAnswer, requireRemoteAuthkey, type ResultEnvelope, sealBatch } from "./envelope.ts";
 import { portableRef } from "./portable_ref.ts";
 
 /** Options of {@link RemoteTransport}. */
@@ -82,8 +83,8 @@ export class RemoteTransport implements Transport {
   #idle: (() => void)[] = [];
   #closed: Promise<void> | undefined;
   #terminated: Promise<void> | undefined;
-  /** Bundles this caller made, by hash, sent inline to a worker that lacks them. */
-  #bundles = new Map<string, string>();
+  /** Bundles this caller made, by hash (sent inline to a worker that lacks one), and their storing by the channel. */
+  #bundles = new Map<string, { code: string; stored: Promise<void> }>();
 
   /**
    * @throws {SkypoolError} when no authkey is configured explicitly (the message says how to set `SKYPOOL_AUTHKEY`).
@@ -146,7 +147,7 @@ export class RemoteTransport implements Transport {
     try {
       if (!this.#started) throw new StateError(`the ${this.name} transport was not started`);
       await this.#started;
-      const contents = this.#contents(job.batch);
+      const contents = await this.#contents(job.batch);
       let bundles: Record<string, string> | undefined;
       for (let round = 0;; round++) {
         const { bytes, batchId } = sealBatch({ ...contents, ...(bundles ? { bundles } : {}) }, this.#key);
@@ -164,19 +165,37 @@ export class RemoteTransport implements Transport {
   }
 
   /** What is sealed for a batch (a fresh id and expiry per send). */
-  #contents(batch: TaskBatch): BatchContents {
+  async #contents(batch: TaskBatch): Promise<BatchContents> {
     const init = this.#setup.initializer;
     this.#refuseEmbeddedHandles(batch.payload);
     if (init) this.#refuseEmbeddedHandles(init.args);
     const envVars = config.get().envVars;
     return {
-      fn: portableRef(batch.fn, this.name),
+      fn: await this.#remoteRef(batch.fn),
       payload: batch.payload,
       each: batch.each ?? false,
       count: batch.count,
-      ...(init ? { setup: { fn: portableRef(init.fn, this.name), args: init.args } } : {}),
+      ...(init ? { setup: { fn: await this.#remoteRef(init.fn), args: init.args } } : {}),
       ...(Object.keys(envVars).length > 0 ? { env: envVars } : {}),
     };
+  }
+
+  /**
+   * The ref a remote worker can load: skypool's own modules by their
+   * package path, other `file:` modules bundled (and stored where workers
+   * fetch them, when the channel can), the rest as they are.
+   */
+  async #remoteRef(ref: FunctionRef): Promise<FunctionRef> {
+    const portable = portableRef(ref);
+    if (portable.kind !== "module" || !portable.url.startsWith("file:")) return portable;
+    const { hash, code } = await bundleModule(portable.url);
+    if (!this.#bundles.has(hash)) {
+      const stored = this.#channel.storeBundle?.(hash, code) ?? Promise.resolve();
+      this.#bundles.set(hash, { code, stored });
+      stored.catch(() => this.#bundles.delete(hash));
+    }
+    await this.#bundles.get(hash)!.stored;
+    return { kind: "bundle", id: `b:${hash}#${portable.exportName}`, hash, exportName: portable.exportName };
   }
 
   /**
@@ -197,9 +216,9 @@ export class RemoteTransport implements Transport {
   #bundlesFor(hashes: readonly string[], round: number): Record<string, string> {
     const missing = hashes.filter((h) => !this.#bundles.has(h));
     if (round >= MAX_BUNDLE_ROUNDS || missing.length > 0 || hashes.length === 0) {
-      throw new SkypoolError(`the ${this.name} worker lacks the module bundle(s) ${hashes.join(", ")}, and this caller cannot send them`);
+      throw new SkypoolError(`the ${this.name} worker lacks the module bundle(s) ${hashes.join(", ")} even when sent inline`);
     }
-    return Object.fromEntries(hashes.map((h) => [h, this.#bundles.get(h)!]));
+    return Object.fromEntries(hashes.map((h) => [h, this.#bundles.get(h)!.code]));
   }
 
   #outcome(r: ResultEnvelope): BatchOutcome {

@@ -18,6 +18,7 @@ import process from "node:process";
 import { config } from "../config.ts";
 import { TimeoutError } from "../errors.ts";
 import { AUTHKEY_ENV } from "../task/authkey.ts";
+import { importBundle, loadedBundle } from "../task/bundle_loader.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
 import { STATUS_NAMES } from "../transport/batch_status.ts";
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "../worker/run_batch.ts";
@@ -37,12 +38,8 @@ export interface RemoteWorkerOptions {
 
 type Fn = (...args: unknown[]) => unknown;
 
-const BUNDLE_SCHEME = "bundle:";
-
 /** Initializers run in this process, by initializer id and arguments. */
 const initialized = new Map<string, Promise<BatchResult>>();
-/** Bundles this process holds, by hash. */
-const bundles = new Map<string, string>();
 
 let defaultWorkerId: string | undefined;
 
@@ -50,29 +47,24 @@ function workerIdOf(options: RemoteWorkerOptions): string {
   return options.workerId ?? (defaultWorkerId ??= `${hostname()}/${process.pid}`);
 }
 
-/** The bundle hashes `ref` needs that this process does not have yet, after taking those the batch carries. */
-async function missingBundles(refs: FunctionRef[], batch: BatchEnvelope, options: RemoteWorkerOptions): Promise<string[]> {
-  for (const [hash, code] of Object.entries(batch.bundles ?? {})) bundles.set(hash, code);
+/**
+ * Imports the bundles `refs` need that this process has not imported yet,
+ * from the batch (inline) or `fetchBundle`; returns the hashes it could
+ * not find. `importBundle` checks each code against its hash.
+ */
+async function importBundles(refs: FunctionRef[], batch: BatchEnvelope, options: RemoteWorkerOptions): Promise<string[]> {
   const missing: string[] = [];
   for (const ref of refs) {
-    if (ref.kind !== "module" || !ref.url.startsWith(BUNDLE_SCHEME)) continue;
-    const hash = ref.url.slice(BUNDLE_SCHEME.length);
-    if (bundles.has(hash)) continue;
-    const code = await options.fetchBundle?.(hash);
-    if (code === undefined) missing.push(hash);
-    else bundles.set(hash, code);
+    if (ref.kind !== "bundle" || loadedBundle(ref.hash) !== undefined) continue;
+    const code = batch.bundles?.[ref.hash] ?? await options.fetchBundle?.(ref.hash);
+    if (code === undefined) missing.push(ref.hash);
+    else await importBundle(ref.hash, code);
   }
   return missing;
 }
 
-/** Loads a function: `skypool:` refs from this copy of skypool, `bundle:` refs from the bundle's code. */
+/** Loads a function; `skypool:` refs from this copy of skypool. */
 function load(ref: FunctionRef): Promise<Fn> {
-  if (ref.kind === "module" && ref.url.startsWith(BUNDLE_SCHEME)) {
-    const code = bundles.get(ref.url.slice(BUNDLE_SCHEME.length))!;
-    // A data: URL imports the same on both runtimes; the hash is in the ref's id, so one import per bundle.
-    const url = `data:text/javascript;base64,${Buffer.from(code, "utf8").toString("base64")}`;
-    return loadFunction({ ...ref, url });
-  }
   return loadFunction(localRef(ref));
 }
 
@@ -105,7 +97,7 @@ function applyEnv(env: Readonly<Record<string, string>> | undefined): () => void
 
 async function run(batch: BatchEnvelope, options: RemoteWorkerOptions): Promise<Omit<ResultEnvelope, "batchId" | "workerId" | "workerStart" | "workerEnd">> {
   const refs = batch.setup ? [batch.fn, batch.setup.fn] : [batch.fn];
-  const hashes = await missingBundles(refs, batch, options);
+  const hashes = await importBundles(refs, batch, options);
   if (hashes.length > 0) return { status: "need-bundle", payload: new Uint8Array(0), hashes };
   const left = options.remainingMs?.();
   if ((batch.deadline !== undefined && Date.now() > batch.deadline) || (left !== undefined && left <= 0)) {

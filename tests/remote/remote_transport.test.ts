@@ -12,6 +12,7 @@ import type { ChunkOutcome } from "../../src/execution/chunk_feeder.ts";
 import { ExecutionCore } from "../../src/execution/execution_core.ts";
 import { sealResult } from "../../src/remote/envelope.ts";
 import { RemoteTransport } from "../../src/remote/remote_transport.ts";
+import { stopBundler } from "../../src/task/bundle.ts";
 import { task, type TaskFn } from "../../src/task/function_ref.ts";
 import { inMemoryChannel } from "../helpers/remote_channel.ts";
 import { fixturesUrl, makeTempDir, removeDir, timedSleep, withTimeout } from "../helpers/pool_fixtures.ts";
@@ -50,6 +51,7 @@ describe("RemoteTransport", () => {
     dir = await makeTempDir("skypool-remote-transport-");
   });
   after(async () => {
+    await stopBundler();
     config.reset();
     await removeDir(dir);
   });
@@ -119,11 +121,13 @@ describe("RemoteTransport", () => {
     });
   });
 
-  test("a module ref to a file on this machine is a clear not-bundled error", async () => {
-    await withCore(new RemoteTransport(inMemoryChannel(), { size: 1 }), async (core) => {
-      const err = failure(await run(core, task(fixturesUrl, "identity"), [1]));
-      assert.ok(err instanceof SkypoolError && /not available yet/.test(err.message) && err.message.includes(fixturesUrl));
+  test("a module ref to a file on this machine is bundled and sent inline to a worker that lacks it", async () => {
+    const channel = inMemoryChannel();
+    await withCore(new RemoteTransport(channel, { size: 1 }), async (core) => {
+      const o = await run(core, task(fixturesUrl, "mul"), [[6, 7]], false);
+      assert.deepEqual(o.ok && o.values, [42]);
     });
+    assert.ok(channel.sent.length >= 1);
   });
 
   test("stopping a running batch aborts its send and reports at once", async () => {

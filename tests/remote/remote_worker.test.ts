@@ -4,6 +4,7 @@
 // refusal.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -153,19 +154,22 @@ describe("handleBatch", () => {
   });
 
   test("a skypool: module ref resolves against this copy of skypool", async () => {
-    const ref = { kind: "module" as const, id: "m:pr", url: "skypool:src/remote/portable_ref", exportName: "notBundled" };
-    const { bytes, batchId } = sealBatch({ fn: ref, payload: encode([["file:///x.ts", "http"]]), each: false, count: 1 }, KEY);
+    const ref = { kind: "module" as const, id: "m:pr", url: "skypool:src/remote/portable_ref", exportName: "localRef" };
+    const { bytes, batchId } = sealBatch({ fn: ref, payload: encode([{ kind: "module", id: "x", url: "skypool:src/task/codec", exportName: "encode" }]), each: true, count: 1 }, KEY);
     const a = await answerOf(bytes, batchId);
     assert.ok(a.kind === "result" && a.result.status === "ok");
-    assert.match(String((decode(a.result.payload) as Error[])[0].message), /not available yet/);
+    const [resolved] = decode(a.result.payload) as { url: string }[];
+    assert.equal(resolved.url, new URL(`../../src/task/codec${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href);
   });
 
-  test("a bundle: ref without its bundle answers need-bundle; with it, runs", async () => {
-    const ref = { kind: "module" as const, id: "m:b", url: "bundle:h1", exportName: "f" };
+  test("a bundle ref without its bundle answers need-bundle; with it, runs", async () => {
+    const code = `export const f = (x) => x + 40; // ${Math.random()}`;
+    const hash = createHash("sha256").update(code).digest("hex");
+    const ref = { kind: "bundle" as const, id: "b:1", hash, exportName: "f" };
     const one = sealBatch({ fn: ref, payload: encode([2]), each: true, count: 1 }, KEY);
     const a = await answerOf(one.bytes, one.batchId);
-    assert.ok(a.kind === "result" && a.result.status === "need-bundle" && a.result.hashes?.[0] === "h1");
-    const two = sealBatch({ fn: ref, payload: encode([2]), each: true, count: 1, bundles: { h1: "export const f = (x) => x + 40;" } }, KEY);
+    assert.ok(a.kind === "result" && a.result.status === "need-bundle" && a.result.hashes?.[0] === hash);
+    const two = sealBatch({ fn: ref, payload: encode([2]), each: true, count: 1, bundles: { [hash]: code } }, KEY);
     const b = await answerOf(two.bytes, two.batchId);
     assert.ok(b.kind === "result" && b.result.status === "ok");
     assert.deepEqual(decode(b.result.payload), [42]);
