@@ -68,7 +68,7 @@ function compile() {
 }
 
 /** The package's entry modules at the repo root: `mod` is `skypool`, the others `skypool/<name>`. */
-const ENTRIES = ["mod", "testing"];
+const ENTRIES = ["mod", "lambda", "testing"];
 
 function assemblePackage() {
   const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));

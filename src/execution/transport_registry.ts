@@ -6,6 +6,7 @@
  * @module
  */
 import { InlineTransport } from "../transport/inline.ts";
+import { lambdaTransport } from "../transport/lambda.ts";
 import { defaultProcesses, LocalTransport } from "../transport/local.ts";
 import type { AnyTransport } from "../transport/transport.ts";
 import { checkTransportObject } from "../transport/transport_check.ts";
@@ -23,6 +24,7 @@ export type TransportFactory = (options: TransportFactoryOptions) => AnyTranspor
 const factories = new Map<string, TransportFactory>([
   ["inline", () => new InlineTransport()],
   ["local", (o) => new LocalTransport({ processes: o.processes ?? defaultProcesses() })],
+  ["lambda", (o) => lambdaTransport({ processes: o.processes })],
 ]);
 
 /**

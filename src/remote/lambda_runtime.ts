@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { basename, extname, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { basename, extname, join, relative, resolve, sep } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { config } from "../config.ts";
@@ -69,11 +70,19 @@ export interface RuntimeInfo {
 
 const DEPLOY_OPTIONS = ["name", "memory", "timeout", "role", "architecture", "runtime", "env", "client", "waitSeconds", "include", "entry"];
 
-/** skypool's Lambda entry (`lambda.ts` at the package root), next to this module's tree. */
-function defaultEntry(): string {
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return fileURLToPath(new URL(`../../lambda${ext}`, import.meta.url));
-}
+/** This copy of skypool's root folder and its modules' extension (`.ts` from source, `.js` in the npm build). */
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/**
+ * skypool's modules in the runtime: the handler, and the modules a worker
+ * imports by URL (`skypool:src/…` refs, the handle kinds). Split into
+ * shared chunks, so each module exists once however it is reached.
+ */
+const SKYPOOL_ENTRIES = ["lambda", "src/executor/call_runner", "src/state/all_handles"];
+
+/** The global `index.mjs` sets to the runtime's folder before skypool loads. */
+const ROOT_GLOBAL = "__skypoolRuntimeRoot";
 
 /** `npm:name@range/sub` → `name/sub`, as the npm build rewrites skypool's imports. */
 function bareOfNpm(specifier: string): string | undefined {
@@ -86,6 +95,57 @@ function isPath(spec: string): boolean {
   return spec.startsWith(".") || spec.startsWith("/") || spec.startsWith("file:");
 }
 
+/** Resolves Deno's `npm:name@range` specifiers from `node_modules`, as bare ones. */
+const npmSpecifiers = {
+  name: "skypool-npm-specifiers",
+  setup(b: import("npm:esbuild@^0.28.2").PluginBuild) {
+    b.onResolve({ filter: /^npm:/ }, (args) => {
+      const bare = bareOfNpm(args.path);
+      if (bare === undefined) return { errors: [{ text: `cannot read the npm specifier ${JSON.stringify(args.path)}` }] };
+      return b.resolve(bare, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer });
+    });
+  },
+};
+
+/**
+ * skypool's own modules ask `import.meta.url` where they are (to find
+ * siblings they import by URL); bundled, they are somewhere else: each
+ * asks instead where it sits in the runtime's folder, under the name of
+ * its output file.
+ */
+const ownLocations = {
+  name: "skypool-own-locations",
+  setup(b: import("npm:esbuild@^0.28.2").PluginBuild) {
+    b.onLoad({ filter: /\.(?:ts|js)$/ }, async (args) => {
+      if (!args.path.startsWith(ROOT) || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+      const source = await readFile(args.path, "utf8");
+      if (!source.includes("import.meta.url")) return undefined;
+      const rel = relative(ROOT, args.path).split(sep).join("/").replace(/\.ts$/, ".js");
+      const here = `new URL(${JSON.stringify(rel)}, globalThis.${ROOT_GLOBAL}).href`;
+      return { contents: source.replaceAll("import.meta.url", here), loader: args.path.endsWith(".ts") ? "ts" : "js" };
+    });
+  },
+};
+
+const COMMON: import("npm:esbuild@^0.28.2").BuildOptions & { write: false } = {
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  logLevel: "silent",
+  // esbuild's native binary is not shipped; nothing the worker runs needs it.
+  external: ["esbuild"],
+  // CommonJS packages bundled into ES output call `require` for Node builtins.
+  banner: { js: 'import { createRequire as __skypoolCreateRequire } from "node:module";\nconst require = __skypoolCreateRequire(import.meta.url);' },
+};
+
+function bundleError(what: string, err: unknown): SkypoolError {
+  const first = (err as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
+  const where = first?.location ? ` (${first.location.file}:${first.location.line})` : "";
+  return new SkypoolError(`cannot bundle ${what}: ${first ? first.text + where : String((err as Error)?.message ?? err)}`, { cause: err });
+}
+
 /**
  * One ES module bundling `entry` (a path, or a package resolved from the
  * working folder) and its imports for Node.
@@ -94,42 +154,43 @@ async function bundle(entry: string, what: string): Promise<string> {
   const { build } = await import("npm:esbuild@^0.28.2");
   try {
     const result = await build({
+      ...COMMON,
       ...(isPath(entry) ? { entryPoints: [entry.startsWith("file:") ? fileURLToPath(entry) : resolve(entry)] } : {
-        stdin: { contents: `export * from ${JSON.stringify(entry)};`, resolveDir: process.cwd(), loader: "js" },
+        stdin: { contents: `export * from ${JSON.stringify(entry)};`, resolveDir: process.cwd(), loader: "js" as const },
       }),
-      bundle: true,
-      write: false,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      logLevel: "silent",
-      // esbuild's native binary is not shipped; nothing the worker runs needs it.
-      external: ["esbuild"],
-      // CommonJS packages bundled into ES output call `require` for Node builtins.
-      banner: { js: 'import { createRequire as __skypoolCreateRequire } from "node:module";\nconst require = __skypoolCreateRequire(import.meta.url);' },
-      plugins: [{
-        name: "skypool-npm-specifiers",
-        setup(b) {
-          b.onResolve({ filter: /^npm:/ }, (args) => {
-            const bare = bareOfNpm(args.path);
-            if (bare === undefined) return { errors: [{ text: `cannot read the npm specifier ${JSON.stringify(args.path)}` }] };
-            return b.resolve(bare, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer });
-          });
-        },
-      }],
+      plugins: [npmSpecifiers],
     });
-    return result.outputFiles[0].text;
+    return result.outputFiles![0].text;
   } catch (err) {
-    const first = (err as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
-    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : "";
-    throw new SkypoolError(`cannot bundle ${what}: ${first ? first.text + where : String((err as Error)?.message ?? err)}`, { cause: err });
+    throw bundleError(what, err);
+  }
+}
+
+/** skypool's own modules, as files under `skypool/` (entries at their source paths, shared chunks). */
+async function bundleSkypool(): Promise<Record<string, string>> {
+  const { build } = await import("npm:esbuild@^0.28.2");
+  try {
+    const result = await build({
+      ...COMMON,
+      entryPoints: SKYPOOL_ENTRIES.map((e) => join(ROOT, e + EXT)),
+      outbase: ROOT,
+      outdir: join(ROOT, ".runtime-out"),
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
+      plugins: [npmSpecifiers, ownLocations],
+    });
+    const out: Record<string, string> = {};
+    for (const f of result.outputFiles!) out[`skypool/${relative(join(ROOT, ".runtime-out"), f.path).split(sep).join("/")}`] = f.text;
+    return out;
+  } catch (err) {
+    throw bundleError("the skypool Lambda handler", err);
   }
 }
 
 /**
- * Builds a runtime's zip: `index.mjs` (the handler), `skypool.mjs` (the
- * bundled handler module), and the `include`d modules; every file
- * world-readable, as Lambda requires.
+ * Builds a runtime's zip: `index.mjs` (exports the handler), skypool's
+ * bundled modules under `skypool/`, and the `include`d modules; every
+ * file world-readable, as Lambda runs code as another user.
  *
  * @example
  * ```ts
@@ -143,21 +204,23 @@ export async function buildRuntimeZip(options: RuntimeBuildOptions = {}): Promis
   const o = checkOptions<RuntimeBuildOptions>("buildRuntimeZip options", options, ["include", "entry"]);
   const include = [...(o.include ?? [])];
   if (include.some((m) => typeof m !== "string" || m === "")) throw new TypeError("include must be an array of module paths or package names");
-  const entry = o.entry === undefined ? defaultEntry() : o.entry instanceof URL ? o.entry.href : o.entry;
-  const files: Record<string, string> = { "skypool.mjs": await bundle(entry, "the skypool Lambda handler") };
-  const imports: string[] = [];
-  for (const spec of include) {
+  const files: Record<string, string> = o.entry === undefined
+    ? await bundleSkypool()
+    : { "skypool/lambda.js": await bundle(o.entry instanceof URL ? o.entry.href : o.entry, "the Lambda handler") };
+  // skypool's modules find their siblings through this (see ownLocations); imports load after it is set.
+  const imports: string[] = [`globalThis.${ROOT_GLOBAL} = new URL("./skypool/", import.meta.url).href;`];
+  for (const [i, spec] of include.entries()) {
     const code = await bundle(spec, `--include ${spec}`);
     if (isPath(spec)) {
-      const file = `include/${imports.length}_${basename(spec, extname(spec)).replace(/[^\w.-]/g, "_")}.mjs`;
+      const file = `include/${i}_${basename(spec, extname(spec)).replace(/[^\w.-]/g, "_")}.mjs`;
       files[file] = code;
-      imports.push(`import "./${file}";`);
+      imports.push(`await import("./${file}");`);
     } else {
       files[`node_modules/${spec}/index.mjs`] = code;
       files[`node_modules/${spec}/package.json`] = JSON.stringify({ name: spec, type: "module", main: "index.mjs", exports: "./index.mjs" });
     }
   }
-  files["index.mjs"] = [...imports, 'export { handler } from "./skypool.mjs";', ""].join("\n");
+  files["index.mjs"] = [...imports, 'export const { handler } = await import("./skypool/lambda.js");', ""].join("\n");
   const { strToU8, zipSync } = await import("npm:fflate@^0.8.3");
   // Unix mode 0644 in the external attributes: Lambda runs code as another user.
   const attrs = { os: 3, attrs: 0o100644 << 16 };

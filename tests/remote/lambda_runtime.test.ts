@@ -5,6 +5,7 @@ import { unzipSync } from "npm:fflate@^0.8.3";
 import { config } from "../../src/config.ts";
 import { SkypoolError } from "../../src/errors.ts";
 import { buildRuntimeZip, deployRuntime, listRuntimes, removeRuntime, updateRuntime } from "../../src/remote/lambda_runtime.ts";
+import { stopBundler } from "../../src/task/bundle.ts";
 import { type LambdaServer, startLambdaServer } from "../../src/testing/lambda_server.ts";
 import { FAKE_AWS, lambdaClient, lambdaSdk, parsePayload, TEST_ROLE } from "../helpers/lambda_fixtures.ts";
 
@@ -36,17 +37,26 @@ describe("skypool runtime (against the Lambda test server)", () => {
     config.set({ authkey: "runtime-test-key-0123456789" });
   });
   after(async () => {
+    await stopBundler();
     config.reset();
     await server?.close();
+  });
+
+  test("build of skypool's handler: its modules loaded by URL are entries next to shared chunks", T, async () => {
+    const files = unzipSync(await buildRuntimeZip());
+    for (const entry of ["skypool/lambda.js", "skypool/src/executor/call_runner.js", "skypool/src/state/all_handles.js"]) {
+      assert.ok(files[entry], `${entry} is in the zip`);
+    }
+    assert.ok(Object.keys(files).some((f) => f.startsWith("skypool/chunks/")), "shared modules are chunks");
   });
 
   test("build: index.mjs exports the handler; includes are bundled; every file world-readable", T, async () => {
     const zip = await buildRuntimeZip({ entry: STUB, include: [MARKER, "fflate"] });
     const files = unzipSync(zip);
     const text = (name: string) => new TextDecoder().decode(files[name]);
-    assert.match(text("index.mjs"), /export \{ handler \} from "\.\/skypool\.mjs"/);
-    assert.match(text("index.mjs"), /import "\.\/include\/0_include_marker\.mjs"/);
-    assert.match(text("skypool.mjs"), /stub: true/);
+    assert.match(text("index.mjs"), /export const \{ handler \} = await import\("\.\/skypool\/lambda\.js"\)/);
+    assert.match(text("index.mjs"), /await import\("\.\/include\/0_include_marker\.mjs"\)/);
+    assert.match(text("skypool/lambda.js"), /stub: true/);
     assert.ok(files["node_modules/fflate/index.mjs"].length > 1000, "the package is bundled under node_modules");
     for (const [name, mode] of modes(zip)) assert.equal(mode & 0o444, 0o444, `${name} is world-readable (mode ${mode.toString(8)})`);
   });
