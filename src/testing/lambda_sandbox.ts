@@ -175,6 +175,11 @@ export class Sandbox {
     });
   }
 
+  /** Settles when the handler has loaded: `undefined`, or the error that stopped it. */
+  get initialized(): Promise<LambdaErrorBody | undefined> {
+    return this.#init;
+  }
+
   /** Whether the child has exited (or was killed): it takes no more invocations. */
   get gone(): boolean {
     return this.#gone;

@@ -95,6 +95,8 @@ export interface LambdaServerStats {
   coldStarts: number;
   /** Execution environments started so far. */
   environments: number;
+  /** Execution environments whose handler loaded (their Init phase passed). */
+  initialized: number;
   /** The most invocations that ran at once. */
   peakConcurrency: number;
 }
@@ -197,7 +199,7 @@ type Settings = Required<Omit<LambdaServerOptions, "port" | "hostname">>;
 
 /** The functions and their execution environments; answers each API call. */
 class FunctionHost {
-  readonly stats: LambdaServerStats = { invocations: 0, throttled: 0, coldStarts: 0, environments: 0, peakConcurrency: 0 };
+  readonly stats: LambdaServerStats = { invocations: 0, throttled: 0, coldStarts: 0, environments: 0, initialized: 0, peakConcurrency: 0 };
   readonly #settings: Settings;
   readonly #root = mkdtempSync(join(tmpdir(), "skypool-lambda-"));
   readonly #bootstrap: string;
@@ -420,6 +422,9 @@ class FunctionHost {
     });
     fn.all.add(s);
     this.stats.environments++;
+    void s.initialized.then((error) => {
+      if (!error) this.stats.initialized++;
+    });
     return s;
   }
 
