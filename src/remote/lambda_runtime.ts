@@ -12,6 +12,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { config } from "../config.ts";
 import { SkypoolError } from "../errors.ts";
+import { bareOfNpm } from "../task/bundle.ts";
 import { checkOptions } from "../validate.ts";
 import { describeAwsError, type LambdaClient, type LambdaClientOptions, loadLambdaSdk, makeLambdaClient } from "./lambda_client.ts";
 
@@ -83,12 +84,6 @@ const SKYPOOL_ENTRIES = ["lambda", "src/executor/call_runner", "src/state/all_ha
 
 /** The global `index.mjs` sets to the runtime's folder before skypool loads. */
 const ROOT_GLOBAL = "__skypoolRuntimeRoot";
-
-/** `npm:name@range/sub` → `name/sub`, as the npm build rewrites skypool's imports. */
-function bareOfNpm(specifier: string): string | undefined {
-  const m = /^npm:\/?(@[^/@]+\/[^/@]+|[^/@]+)(?:@[^/]*)?(\/.*)?$/.exec(specifier);
-  return m ? m[1] + (m[2] ?? "") : undefined;
-}
 
 /** Whether `spec` names a file rather than a package. */
 function isPath(spec: string): boolean {
