@@ -115,7 +115,10 @@ describe("Lambda test server (driven by @aws-sdk/client-lambda)", () => {
       assert.equal(e.$metadata?.httpStatusCode, 413);
       return true;
     });
-    const big = await invoke({ big: 7 * 1024 * 1024 });
+    // Its own function, with room in its timeout for 7 MB to cross a loaded machine.
+    await client.send(new sdk.CreateFunctionCommand({ FunctionName: "big", Runtime: "nodejs20.x", Role: TEST_ROLE, Timeout: 60, Code: { ZipFile: zipOf(HANDLER) } }));
+    await sdk.waitUntilFunctionActiveV2({ client, maxWaitTime: 20 }, { FunctionName: "big" });
+    const big = await client.send(new sdk.InvokeCommand({ FunctionName: "big", Payload: new TextEncoder().encode(JSON.stringify({ big: 7 * 1024 * 1024 })) }));
     assert.equal(big.FunctionError, "Unhandled");
     assert.equal((parsePayload(big.Payload) as { errorType: string }).errorType, "Function.ResponseSizeTooLarge");
     await assert.rejects(invoke({ pad: "x".repeat(1024 * 1024) }, "Event"), (e: Error) => e.name === "RequestTooLargeException");
