@@ -26,7 +26,7 @@ import { startLambdaServer } from "../src/testing/lambda_server.ts";
 import { LambdaChannel } from "../src/transport/lambda.ts";
 import { median, repoRoot } from "./lib/bench_support.ts";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "1";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TASKS = 1000, TASK_MS = 50, CONCURRENCY = 100, COLD_MS = 200, TRIVIAL = 2000;
 const IDEAL_MS = COLD_MS + Math.ceil(TASKS / CONCURRENCY) * TASK_MS;
@@ -42,6 +42,8 @@ interface Run {
   retries: number;
   trivialMs: number;
   invokesPerSecond: number;
+  /** CPU (ms) this process (the caller and the test server) spent per trivial invoke. */
+  cpuPerInvokeMs: number;
 }
 
 async function oneRun(i: number): Promise<Run> {
@@ -67,12 +69,15 @@ async function oneRun(i: number): Promise<Run> {
       const sleepMs = performance.now() - t0;
       if (out.length !== TASKS || out.some((v) => v !== TASK_MS)) throw new Error("bench: wrong results");
       const coldStarts = channel.stats.coldStarts;
+      const cpu0 = process.cpuUsage();
       const t1 = performance.now();
       const trivial = await pool.map((x: number) => x, Array.from({ length: TRIVIAL }, (_, k) => k), 1);
       const trivialMs = performance.now() - t1;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuPerInvokeMs = (cpu.user + cpu.system) / 1000 / TRIVIAL;
       if (trivial.length !== TRIVIAL) throw new Error("bench: wrong trivial results");
-      const r = { sleepMs, ratio: sleepMs / IDEAL_MS, coldStarts, retries: channel.stats.retries, trivialMs, invokesPerSecond: TRIVIAL / (trivialMs / 1000) };
-      console.log(`run ${i + 1}: ${TASKS} × ${TASK_MS} ms in ${sleepMs.toFixed(0)} ms (${r.ratio.toFixed(2)} × ideal ${IDEAL_MS} ms, ${coldStarts} cold starts, ${r.retries} retries); ${TRIVIAL} trivial in ${trivialMs.toFixed(0)} ms = ${r.invokesPerSecond.toFixed(0)} invokes/s`);
+      const r = { sleepMs, ratio: sleepMs / IDEAL_MS, coldStarts, retries: channel.stats.retries, trivialMs, invokesPerSecond: TRIVIAL / (trivialMs / 1000), cpuPerInvokeMs };
+      console.log(`run ${i + 1}: ${TASKS} × ${TASK_MS} ms in ${sleepMs.toFixed(0)} ms (${r.ratio.toFixed(2)} × ideal ${IDEAL_MS} ms, ${coldStarts} cold starts, ${r.retries} retries); ${TRIVIAL} trivial in ${trivialMs.toFixed(0)} ms = ${r.invokesPerSecond.toFixed(0)} invokes/s, ${cpuPerInvokeMs.toFixed(2)} ms CPU per invoke in caller + server`);
       return r;
     } finally {
       await pool.terminate();
@@ -97,6 +102,7 @@ const result = {
     ratioToIdeal: Math.round(med((r) => r.ratio) * 100) / 100,
     trivialMs: Math.round(med((r) => r.trivialMs)),
     invokesPerSecond: Math.round(med((r) => r.invokesPerSecond)),
+    cpuPerInvokeMs: Math.round(med((r) => r.cpuPerInvokeMs) * 100) / 100,
   },
   runs,
 };
@@ -117,6 +123,9 @@ lambda transport, chunksize 1 (one invoke per task), skypool's real runtime (\`d
 | --- | --- | --- |
 | ${TASKS} × ${TASK_MS} ms sleep | ${result.median.sleepMs} ms = **${result.median.ratioToIdeal} × ideal** (${IDEAL_MS} ms = ${COLD_MS} + ${TASKS / CONCURRENCY} × ${TASK_MS}) | ${runs.map((r) => `${r.sleepMs.toFixed(0)} ms`).join(", ")} |
 | ${TRIVIAL} trivial tasks | ${result.median.trivialMs} ms = **${result.median.invokesPerSecond} invokes/s** | ${runs.map((r) => `${r.invokesPerSecond.toFixed(0)}/s`).join(", ")} |
+
+CPU of the caller and the test server (one process) per trivial invoke: ${result.median.cpuPerInvokeMs} ms (median); the
+handler processes' CPU comes on top.
 
 Cold starts per run (of ${CONCURRENCY} environments): ${runs.map((r) => r.coldStarts).join(", ")}; throttling retries: ${runs.map((r) => r.retries).join(", ")}.
 The caller, the server and its ${CONCURRENCY} Node processes share this machine's ${result.machine.cpus} cores: every invoke costs the server an HTTP

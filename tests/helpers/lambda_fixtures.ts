@@ -8,8 +8,8 @@
 import process from "node:process";
 import { strToU8, zipSync } from "npm:fflate@^0.8.3";
 
-// The SDK warns on stderr about Node versions it will drop; tests pin the range.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "1";
+// The SDK warns on stderr about Node versions it will drop (only "true" turns it off); tests pin the range.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
 export type LambdaSdk = typeof import("npm:@aws-sdk/client-lambda@~3.1178.0");
 
