@@ -60,6 +60,12 @@ export interface SkypoolConfig {
   /** Default `Storage` URL (`SKYPOOL_STORAGE`) and the S3 client settings. */
   storage: { url?: string; s3: S3Options };
   /**
+   * The `lambda` transport and `skypool runtime`: the function batches are
+   * sent to (`SKYPOOL_LAMBDA_FUNCTION`), and what `skypool runtime deploy`
+   * creates it with: memory (MB), timeout (s) and the IAM role's ARN.
+   */
+  lambda: { functionName: string; memory: number; timeout: number; role?: string };
+  /**
    * How `task(moduleUrl)` is bundled for remote transports: `external`
    * names the packages left as imports, which workers resolve from their
    * own `node_modules` (`SKYPOOL_BUNDLE_EXTERNAL`, comma-separated).
@@ -128,6 +134,23 @@ const SCHEMA: Schema<SkypoolConfig> = {
     })),
     // Passed to the S3 client as they are: every S3ClientConfig field is allowed.
     s3: recordOption({ default: {}, what: "an object of S3 client settings" }) as OptionSpec<S3Options>,
+  }),
+  // Lambda's own limits: 128 MB to 10 240 MB, 1 s to 900 s.
+  lambda: group({
+    functionName: stringOption({
+      default: "skypool",
+      env: "SKYPOOL_LAMBDA_FUNCTION",
+      pattern: /^(?:[A-Za-z0-9_-]{1,64}|arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64})$/,
+      rule: "a Lambda function name (1-64 letters, digits, '-' or '_') or its ARN",
+    }),
+    memory: integerOption({ default: 1024, env: "SKYPOOL_LAMBDA_MEMORY", min: 128, max: 10_240 }),
+    timeout: integerOption({ default: 300, env: "SKYPOOL_LAMBDA_TIMEOUT", min: 1, max: 900 }),
+    role: optional(stringOption({
+      default: "",
+      env: "SKYPOOL_LAMBDA_ROLE",
+      pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/,
+      rule: "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+    })),
   }),
   bundle: group({
     external: stringListOption({

@@ -6,6 +6,7 @@
  */
 import type { Command } from "npm:commander@^14.0.3";
 import { cleanCommand } from "./clean_command.ts";
+import { runtimeCommand } from "./runtime_command.ts";
 import { serveCommand } from "./serve_command.ts";
 
 /**
@@ -19,5 +20,6 @@ import { serveCommand } from "./serve_command.ts";
  */
 export const commands: ReadonlyArray<() => Command> = [
   serveCommand,
+  runtimeCommand,
   cleanCommand,
 ];

@@ -7,6 +7,7 @@
  */
 import { httpTransport } from "../transport/http.ts";
 import { InlineTransport } from "../transport/inline.ts";
+import { lambdaTransport } from "../transport/lambda.ts";
 import { defaultProcesses, LocalTransport } from "../transport/local.ts";
 import type { AnyTransport } from "../transport/transport.ts";
 import { checkTransportObject } from "../transport/transport_check.ts";
@@ -25,6 +26,7 @@ const factories = new Map<string, TransportFactory>([
   ["inline", () => new InlineTransport()],
   ["local", (o) => new LocalTransport({ processes: o.processes ?? defaultProcesses() })],
   ["http", (o) => httpTransport(o.processes)],
+  ["lambda", (o) => lambdaTransport({ processes: o.processes })],
 ]);
 
 /**

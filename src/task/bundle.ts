@@ -53,7 +53,7 @@ function packageName(specifier: string): string | undefined {
 }
 
 /** `npm:name@range/sub` → `name/sub` (as the npm build rewrites skypool's own imports). */
-function bareOfNpm(specifier: string): string | undefined {
+export function bareOfNpm(specifier: string): string | undefined {
   const m = /^npm:\/?(@[^/@]+\/[^/@]+|[^/@]+)(?:@[^/]*)?(\/.*)?$/.exec(specifier);
   return m ? m[1] + (m[2] ?? "") : undefined;
 }
