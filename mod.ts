@@ -40,6 +40,16 @@ export type {
   WorkerSetup,
   WorkerStats,
 } from "./src/transport/transport.ts";
+export { RemoteTransport } from "./src/remote/remote_transport.ts";
+export type { RemoteTransportOptions } from "./src/remote/remote_transport.ts";
+export type { BatchChannel, SendInfo } from "./src/remote/batch_channel.ts";
+export { HttpChannel, httpTransport } from "./src/transport/http.ts";
+export type { HttpChannelOptions } from "./src/transport/http.ts";
+export { LambdaChannel, lambdaTransport } from "./src/transport/lambda.ts";
+export type { LambdaChannelOptions, LambdaChannelStats } from "./src/transport/lambda.ts";
+export { buildRuntimeZip, deployRuntime, listRuntimes, removeRuntime, updateRuntime } from "./src/remote/lambda_runtime.ts";
+export type { RuntimeBuildOptions, RuntimeDeployOptions, RuntimeInfo } from "./src/remote/lambda_runtime.ts";
+export type { LambdaClientOptions } from "./src/remote/lambda_client.ts";
 export type { StateHandle } from "./src/state/handle.ts";
 export type { Location } from "./src/state/redis.ts";
 export { Lock, RLock } from "./src/state/lock.ts";

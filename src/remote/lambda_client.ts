@@ -13,8 +13,26 @@ import { SkypoolError } from "../errors.ts";
 export type LambdaSdk = typeof import("npm:@aws-sdk/client-lambda@~3.1178.0");
 /** A client of the SDK. */
 export type LambdaClient = InstanceType<LambdaSdk["LambdaClient"]>;
-/** Client settings: every `LambdaClientConfig` field is passed through. */
-export type LambdaClientOptions = import("npm:@aws-sdk/client-lambda@~3.1178.0").LambdaClientConfig;
+/**
+ * Settings of the Lambda client: every field of the SDK's
+ * `LambdaClientConfig` is passed through as it is (the common ones are
+ * named here; the SDK's types are not part of skypool's public types, so
+ * the SDK loads only on first use).
+ */
+export interface LambdaClientOptions {
+  /** The AWS region. @default `AWS_REGION`, else `AWS_DEFAULT_REGION`, else "us-east-1" */
+  region?: string;
+  /** An endpoint override (a test server, a VPC endpoint). @default `AWS_ENDPOINT_URL_LAMBDA`, else AWS's */
+  endpoint?: string;
+  /** Fixed credentials. @default the SDK's credential chain (env, profile, IAM role) */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** How many attempts the SDK makes per call. @default 3 */
+  maxAttempts?: number;
+  /** Any other `LambdaClientConfig` field. */
+  [setting: string]: unknown;
+}
+
+type SdkClientConfig = import("npm:@aws-sdk/client-lambda@~3.1178.0").LambdaClientConfig;
 
 let sdk: Promise<LambdaSdk> | undefined;
 
@@ -36,7 +54,7 @@ function env(name: string): string | undefined {
  */
 export async function makeLambdaClient(options: LambdaClientOptions = {}): Promise<LambdaClient> {
   const { LambdaClient } = await loadLambdaSdk();
-  return new LambdaClient({ region: env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1", ...options });
+  return new LambdaClient({ region: env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1", ...options } as SdkClientConfig);
 }
 
 /** The HTTP status of an SDK error, if it got an answer. */

@@ -38,7 +38,7 @@ export interface RuntimeBuildOptions {
 
 /** Settings of {@link deployRuntime} and {@link updateRuntime}. */
 export interface RuntimeDeployOptions extends RuntimeBuildOptions {
-  /** @default config `lambda.functionName` */
+  /** The function's name. @default config `lambda.functionName` */
   name?: string;
   /** Memory in MB (128–10 240). @default config `lambda.memory` */
   memory?: number;
@@ -46,7 +46,7 @@ export interface RuntimeDeployOptions extends RuntimeBuildOptions {
   timeout?: number;
   /** The ARN of the function's IAM role. @default config `lambda.role` */
   role?: string;
-  /** @default "x86_64" */
+  /** The instruction set the function runs on. @default "x86_64" */
   architecture?: "x86_64" | "arm64";
   /** The managed Node runtime. @default "nodejs20.x" */
   runtime?: string;
@@ -60,12 +60,19 @@ export interface RuntimeDeployOptions extends RuntimeBuildOptions {
 
 /** A deployed runtime, as `list` shows it. */
 export interface RuntimeInfo {
+  /** The function's name. */
   name: string;
+  /** The function's ARN. */
   arn: string;
+  /** The managed runtime (`nodejs20.x`…). */
   runtime: string;
+  /** Memory in MB. */
   memory: number;
+  /** Timeout in seconds. */
   timeout: number;
+  /** Lambda's state of the function (`Pending`, `Active`, `Failed`…). */
   state: string;
+  /** When its code or configuration last changed (ISO 8601). */
   lastModified: string;
 }
 

@@ -87,6 +87,9 @@ export class RemoteTransport implements Transport {
   #bundles = new Map<string, { code: string; stored: Promise<void> }>();
 
   /**
+   * A transport that sends each batch, sealed, over `channel`, with
+   * `options.size` batches in flight.
+   *
    * @throws {SkypoolError} when no authkey is configured explicitly (the message says how to set `SKYPOOL_AUTHKEY`).
    * @throws {RangeError} when `size` is not a positive integer.
    */

@@ -94,7 +94,12 @@ export class LambdaChannel implements BatchChannel {
   #client?: Promise<LambdaClient>;
   readonly #terminate = new AbortController();
 
-  /** @throws {TypeError|RangeError} on a bad option. */
+  /**
+   * A channel that invokes the function `options.functionName` (default:
+   * config `lambda.functionName`) once per batch.
+   *
+   * @throws {TypeError|RangeError} on a bad option.
+   */
   constructor(options: LambdaChannelOptions = {}) {
     this.#options = checkOptions<LambdaChannelOptions>("lambda transport options", options, ["functionName", "concurrency", "client", "throttleRetries", "serverRetries"]);
     this.#functionName = options.functionName ?? config.get().lambda.functionName;
