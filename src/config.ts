@@ -20,6 +20,7 @@ import {
   type OptionSpec,
   recordOption,
   type Schema,
+  stringListOption,
   stringOption,
 } from "./config_options.ts";
 import { MAX_TIMER_MS, show } from "./validate.ts";
@@ -64,6 +65,12 @@ export interface SkypoolConfig {
    * handed to a worker before it fails with `WorkerLostError`.
    */
   fleet: { queue: string; maxDeliveries: number };
+  /**
+   * How `task(moduleUrl)` is bundled for remote transports: `external`
+   * names the packages left as imports, which workers resolve from their
+   * own `node_modules` (`SKYPOOL_BUNDLE_EXTERNAL`, comma-separated).
+   */
+  bundle: { external: string[] };
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -120,6 +127,14 @@ const SCHEMA: Schema<SkypoolConfig> = {
     })),
     // Passed to the S3 client as they are: every S3ClientConfig field is allowed.
     s3: recordOption({ default: {}, what: "an object of S3 client settings" }) as OptionSpec<S3Options>,
+  }),
+  bundle: group({
+    external: stringListOption({
+      default: [],
+      env: "SKYPOOL_BUNDLE_EXTERNAL",
+      pattern: /^(?:@[^/@\s]+\/)?[^/@\s.][^/@\s]*$/,
+      rule: 'a package name ("pkg" or "@scope/pkg")',
+    }),
   }),
   // Lithops' retries: how many more times a call that threw or lost its worker is tried.
   retries: integerOption({ default: 0, env: "SKYPOOL_RETRIES", min: 0, max: 100 }),

@@ -177,6 +177,33 @@ export function recordOption<V = unknown>(
 }
 
 /**
+ * A list of strings, each matching `pattern` (`rule` says it in words); its
+ * variable holds them separated by commas. The value is copied.
+ *
+ * @example
+ * ```ts
+ * import { stringListOption } from "./src/config_options.ts";
+ * const external = stringListOption({ default: [], pattern: /^[a-z-]+$/, rule: "a package name" });
+ * console.assert(external.parse("sharp, canvas", "SKYPOOL_X").join() === "sharp,canvas");
+ * ```
+ */
+export function stringListOption(o: Common<string[]> & { pattern: RegExp; rule: string }): OptionSpec<string[]> {
+  const check = (value: unknown, name: string): string[] => {
+    if (!Array.isArray(value)) throw new TypeError(`${name} must be an array of strings (each ${o.rule}), got ${show(value)}`);
+    return value.map((item, i) => {
+      if (typeof item !== "string" || !o.pattern.test(item)) throw new RangeError(`${name}[${i}] must be ${o.rule}, got ${show(item)}`);
+      return item;
+    });
+  };
+  return {
+    default: o.default,
+    env: o.env,
+    check,
+    parse: (raw, name) => check(raw.split(",").map((s) => s.trim()).filter((s) => s !== ""), name),
+  };
+}
+
+/**
  * `spec`, or `undefined` (an optional setting with no default).
  *
  * @example

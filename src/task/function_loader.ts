@@ -24,7 +24,8 @@ export interface SourceOrigin {
 }
 
 /**
- * What travels to a worker: a function's source, or a module reference.
+ * What travels to a worker: a function's source, a module reference, or
+ * an export of a bundle (`bundle.ts`) the worker has imported by its hash.
  * `id` is stable for one source and helper set (or one module export), so
  * workers compile or import each function once. `helpers` names the
  * compiler helpers the source calls (`compiler_helpers.ts`); `origin` says
@@ -32,7 +33,8 @@ export interface SourceOrigin {
  */
 export type FunctionRef =
   | { kind: "source"; id: string; source: string; name?: string; helpers?: string[]; origin?: SourceOrigin }
-  | { kind: "module"; id: string; url: string; exportName: string };
+  | { kind: "module"; id: string; url: string; exportName: string }
+  | { kind: "bundle"; id: string; hash: string; exportName: string };
 
 type SourceRef = Extract<FunctionRef, { kind: "source" }>;
 
@@ -104,26 +106,40 @@ async function importModule(ref: { url: string; exportName: string }): Promise<F
       if (modules.get(ref.url) === p) modules.delete(ref.url);
     });
   }
-  const mod = await p;
-  if (!(ref.exportName in mod)) {
+  return exported(await p, ref.exportName, ref.url);
+}
+
+function exported(mod: Record<string, unknown>, exportName: string, what: string): Fn {
+  if (!(exportName in mod)) {
     const names = Object.keys(mod);
     throw new TypeError(
-      `module ${ref.url} has no export named ${JSON.stringify(ref.exportName)}` +
+      `module ${what} has no export named ${JSON.stringify(exportName)}` +
         (names.length > 0 ? ` (it exports ${names.map((n) => JSON.stringify(n)).join(", ")})` : ""),
     );
   }
-  const fn = mod[ref.exportName];
+  const fn = mod[exportName];
   if (typeof fn !== "function") {
-    throw new TypeError(`export ${JSON.stringify(ref.exportName)} of ${ref.url} is not a function (it is ${describe(fn)})`);
+    throw new TypeError(`export ${JSON.stringify(exportName)} of ${what} is not a function (it is ${describe(fn)})`);
   }
   return fn as Fn;
+}
+
+/** An export of a bundle already imported by `importBundle` (loaded lazily: it needs node:crypto). */
+async function bundleExport(ref: { hash: string; exportName: string }): Promise<Fn> {
+  const { loadedBundle } = await import("./bundle_loader.ts");
+  const mod = loadedBundle(ref.hash);
+  if (mod === undefined) {
+    throw new SerializationError(`bundle ${ref.hash} has not been imported on this worker: importBundle(hash, code) it first`);
+  }
+  return exported(await mod, ref.exportName, `bundle ${ref.hash}`);
 }
 
 /**
  * Worker side: turns a FunctionRef into a callable. A source is compiled
  * once per `id` (strict mode, no access to the worker's own scope, the
  * compiler helpers it names in its scope, at its origin's file and line);
- * a module is imported once per URL.
+ * a module is imported once per URL; a bundle's export is taken from the
+ * bundle `importBundle` imported for its hash.
  *
  * @example
  * ```ts
@@ -138,7 +154,7 @@ async function importModule(ref: { url: string; exportName: string }): Promise<F
  *   export, or an export that is not a function; whatever `import()` throws
  *   for a module that cannot be loaded.
  * @throws {SerializationError} (rejects) for a source that does not compile
- *   to a function.
+ *   to a function, or a bundle ref whose bundle was not imported.
  */
 export async function loadFunction(ref: FunctionRef): Promise<(...args: unknown[]) => unknown> {
   if (ref === null || typeof ref !== "object" || typeof ref.id !== "string") {
@@ -157,6 +173,12 @@ export async function loadFunction(ref: FunctionRef): Promise<(...args: unknown[
       throw new TypeError("loadFunction: a module ref needs a string url and exportName");
     }
     return await importModule(ref);
+  }
+  if (ref.kind === "bundle") {
+    if (typeof ref.hash !== "string" || typeof ref.exportName !== "string") {
+      throw new TypeError("loadFunction: a bundle ref needs a string hash and exportName");
+    }
+    return await bundleExport(ref);
   }
   throw new TypeError(`loadFunction: unknown ref kind ${JSON.stringify((ref as { kind?: unknown }).kind)}`);
 }
