@@ -29,6 +29,8 @@ import { config } from "../config.ts";
 import { connectionFor } from "../state/redis.ts";
 import { commandTimeoutMs } from "../state/redis_connection.ts";
 import { checkInteger } from "../validate.ts";
+import { requireRemoteAuthkey } from "./envelope.ts";
+import { handleBatch } from "./remote_worker.ts";
 import {
   ANSWER,
   bundleKey,
@@ -96,7 +98,7 @@ const RETRY_MS = 500;
  * await runFleetWorker({ redisUrl: "redis://127.0.0.1:1", signal: stop.signal, handle: async (b) => b });
  * ```
  * @throws {TypeError} for a bad option (a queue name with spaces, a concurrency below 1, …).
- * @throws {SkypoolError} when Redis cannot be reached at start.
+ * @throws {SkypoolError} when Redis cannot be reached at start, or (default handler) no authkey is configured.
  */
 export async function runFleetWorker(options: FleetWorkerOptions): Promise<void> {
   const cfg = config.get();
@@ -117,7 +119,7 @@ export async function runFleetWorker(options: FleetWorkerOptions): Promise<void>
   const consumer = options.consumer ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const workerId = consumer;
   const ttl = () => String(Math.max(1, Math.ceil(config.get().redisExpiryTime)));
-  const handle = options.handle ?? await defaultHandler(workerId, async (hash) => {
+  const handle = options.handle ?? defaultHandler(workerId, async (hash) => {
     const code = await conn.command<string | null>(["GET", bundleKey(prefix, hash)]);
     return code ?? undefined;
   });
@@ -269,9 +271,8 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The remote worker core, loaded on first use (it pulls in the codec and loaders). */
-async function defaultHandler(workerId: string, fetchBundle: (hash: string) => Promise<string | undefined>): Promise<BatchHandler> {
-  const spec = "./remote_worker.ts";
-  const { handleBatch } = await import(spec) as { handleBatch(sealed: Uint8Array, o: unknown): Promise<Uint8Array> };
+/** The remote worker core, which needs the authkey the callers seal with. */
+function defaultHandler(workerId: string, fetchBundle: (hash: string) => Promise<string | undefined>): BatchHandler {
+  requireRemoteAuthkey(`fleet worker ${workerId}`);
   return (sealed) => handleBatch(sealed, { workerId, fetchBundle });
 }

@@ -15,6 +15,7 @@
 import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
+import type { BatchChannel, SendInfo } from "../remote/batch_channel.ts";
 import { SkypoolError, TimeoutError, WorkerLostError } from "../errors.ts";
 import { connectionFor } from "../state/redis.ts";
 import { commandTimeoutMs, type RedisConnection } from "../state/redis_connection.ts";
@@ -70,7 +71,7 @@ const POP_SLICE_S = 1;
  * await channel.close();
  * ```
  */
-export class FleetChannel {
+export class FleetChannel implements BatchChannel {
   /** Always `"fleet"`. */
   readonly name = "fleet";
   /** The Redis URL batches go to. */
@@ -122,7 +123,7 @@ export class FleetChannel {
    * @throws {TimeoutError} when `info.deadline` passes first.
    * @throws {SkypoolError} when the channel is closed, or Redis cannot take the batch.
    */
-  send(sealed: Uint8Array, info: { batchId: string; deadline?: number }, signal: AbortSignal): Promise<Uint8Array> {
+  send(sealed: Uint8Array, info: SendInfo, signal: AbortSignal): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new SkypoolError("the fleet transport is closed"));
     if (signal.aborted) return Promise.reject(signal.reason);
     const { batchId } = info;
