@@ -67,11 +67,15 @@ function compile() {
   }
 }
 
+// Package entries besides the main one: `skypool/<name>` is `<name>.ts` at the repo root.
+const ENTRIES = ["worker"];
+const ENTRY_FILES = ENTRIES.flatMap((e) => [`${e}.js`, `${e}.js.map`, `${e}.d.ts`]);
+
 function assemblePackage() {
   const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   rmSync(packageDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
-  for (const entry of ["mod.js", "mod.js.map", "mod.d.ts", "src", "wasm"].filter((e) => existsSync(join(buildDir, e)))) {
+  for (const entry of ["mod.js", "mod.js.map", "mod.d.ts", ...ENTRY_FILES, "src", "wasm"].filter((e) => existsSync(join(buildDir, e)))) {
     cpSync(join(buildDir, entry), join(packageDir, entry), { recursive: true });
   }
   for (const file of ["README.md", "LICENSE"]) cpSync(join(root, file), join(packageDir, file));
@@ -82,9 +86,12 @@ function assemblePackage() {
     type: "module",
     main: "./mod.js",
     types: "./mod.d.ts",
-    exports: { ".": { types: "./mod.d.ts", import: "./mod.js" } },
+    exports: {
+      ".": { types: "./mod.d.ts", import: "./mod.js" },
+      ...Object.fromEntries(ENTRIES.map((e) => [`./${e}`, { types: `./${e}.d.ts`, import: `./${e}.js` }])),
+    },
     // ESM only: `require("skypool")` is refused by `exports` (the README says so).
-    files: ["mod.js", "mod.js.map", "mod.d.ts", "src", "wasm", "README.md", "LICENSE"],
+    files: ["mod.js", "mod.js.map", "mod.d.ts", ...ENTRY_FILES, "src", "wasm", "README.md", "LICENSE"],
     // Modules that register handle kinds and codec tags when loaded: a
     // bundler must keep them even when nothing imports a name from them.
     sideEffects: ["./mod.js", "./src/state/*.js", "./src/storage/*.js", "./src/task/codec_reader.js", "./src/task/codec_path.js"],

@@ -1,7 +1,8 @@
 /**
  * Test helper: a fleet worker process. argv[2] is the handler, argv[3] JSON
  * `{ redisUrl, queue, concurrency, leaseMs, maxDeliveries }`. The handler
- * is `"core"` (the remote worker core) or `"json"`: a plain handler for the stream
+ * is `"core"` (the remote worker core), `"cli"` (the `skypool worker`
+ * command, argv[3] being its argument list) or `"json"`: a plain handler for the stream
  * mechanics, reading `{ v, ms }` and answering `{ v, pid }` after `ms`
  * (`v: "die"` SIGKILLs the worker instead).
  * Prints `ready`, `start <v>` when a JSON batch begins, `drained` at the
@@ -10,9 +11,19 @@
  * @module
  */
 import process from "node:process";
+import { workerCommand } from "../../src/cli/worker_command.ts";
 import { runFleetWorker } from "../../src/remote/fleet_worker.ts";
 
 const handler = process.argv[2];
+if (handler === "cli") {
+  // `skypool worker …` with argv[3] as its JSON argument list; errors as main.ts shows them.
+  try {
+    await workerCommand().exitOverride().parseAsync(JSON.parse(process.argv[3]) as string[], { from: "user" });
+  } catch (err) {
+    console.error(`skypool: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
 const opts = JSON.parse(process.argv[3]) as {
   redisUrl: string;
   queue: string;
