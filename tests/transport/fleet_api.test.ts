@@ -1,12 +1,14 @@
-// Pool and FunctionExecutor on `transport: "fleet"`, and the README's
+// Pool, Process and FunctionExecutor on `transport: "fleet"`, and the README's
 // Lock/Queue/Manager example on fleet workers (the handles name the TCP
 // Redis the workers reach).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { FunctionExecutor, Lock, Manager, Pool, Queue, RawValue } from "../../mod.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { FunctionExecutor, Lock, Manager, Pool, Process, Queue, RawValue } from "../../mod.ts";
 import { config } from "../../src/config.ts";
 import { type FleetFixture, startFleet } from "../helpers/fleet_setup.ts";
-import { sqr, withTimeout } from "../helpers/pool_fixtures.ts";
+import { makeTempDir, removeDir, sleepMs, sqr, throwTypeErrorMarker, withTimeout, writeJson } from "../helpers/pool_fixtures.ts";
 
 const T = { timeout: 120_000 };
 
@@ -62,5 +64,47 @@ describe("the public API on fleet", () => {
       await scores.set(name, name.length);
     }, ["ann", "bob", "carol"].map((n) => [n, shared] as const)), 60_000, "manager dict");
     assert.deepEqual(Object.fromEntries(Object.entries(await shared.toObject()).sort()), { ann: 3, bob: 3, carol: 5 });
+  });
+});
+
+describe("Process on fleet", () => {
+  let fleet: FleetFixture;
+  let dir: string;
+  before(async () => {
+    fleet = await startFleet({ handler: "core", concurrency: 2, leaseMs: 2000 });
+    config.set({ authkey: "fleet-process-key-0123456789" });
+    await fleet.startWorker();
+    dir = await makeTempDir("skypool-fleet-process-");
+  });
+  after(async () => {
+    await fleet.stop();
+    await removeDir(dir);
+  });
+
+  test("the target runs on a worker: exitcode 0, its side effect done there", T, async () => {
+    const path = join(dir, "ran");
+    const p = new Process({ target: writeJson, args: [path, "from", "fleet"], transport: "fleet" });
+    p.start();
+    assert.equal(p.isAlive(), true);
+    await withTimeout(p.join(), 60_000, "join");
+    assert.equal(p.exitcode, 0);
+    assert.equal(p.pid, undefined);
+    assert.deepEqual(JSON.parse(readFileSync(path, "utf8")), ["from", "fleet"]);
+  });
+
+  test("a target that throws: exitcode 1 and the remote error", T, async () => {
+    const p = new Process({ target: throwTypeErrorMarker, args: ["remote boom"], transport: "fleet" });
+    p.start();
+    await withTimeout(p.join(), 60_000, "join");
+    assert.equal(p.exitcode, 1);
+    assert.ok(p.error instanceof TypeError && p.error.message === "remote boom", String(p.error));
+  });
+
+  test("terminate() stops waiting: exitcode -15", T, async () => {
+    const p = new Process({ target: sleepMs, args: [5_000], transport: "fleet" });
+    p.start();
+    await withTimeout(p.terminate(), 30_000, "terminate");
+    assert.equal(p.exitcode, -15);
+    assert.equal(p.isAlive(), false);
   });
 });
