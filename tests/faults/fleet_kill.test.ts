@@ -11,9 +11,9 @@ import { withTimeout } from "../helpers/pool_fixtures.ts";
 
 const LEASE_MS = 1500;
 
-/** Sleeps 30 ms and answers the task's index with the worker's pid. */
-const slowEcho = async (i: number): Promise<[number, number]> => {
-  await new Promise((r) => setTimeout(r, 30));
+/** Sleeps `ms` and answers the task's index with the worker's pid. */
+const slowEcho = async (i: number, ms = 30): Promise<[number, number]> => {
+  await new Promise((r) => setTimeout(r, ms));
   return [i, (await import("node:process")).default.pid];
 };
 
@@ -55,11 +55,12 @@ describe("fleet: a worker killed mid-job", () => {
     await fleet.killWorkers();
     const first = await fleet.startWorker({ concurrency: 1 });
     await using pool = new Pool({ processes: 8, transport: "fleet" });
-    const job = pool.map(slowEcho, Array.from({ length: 60 }, (_, i) => i), 1);
+    // 40 × 150 ms: 6 s on the first worker alone, longer than a worker takes to start.
+    const job = pool.starmap(slowEcho, Array.from({ length: 40 }, (_, i) => [i, 150] as [number, number]), 1);
     await new Promise((r) => setTimeout(r, 300));
     const late = await fleet.startWorker({ concurrency: 4 });
-    const results = await withTimeout(job, 90_000, "60 tasks");
-    assert.deepEqual(results.map(([i]) => i), Array.from({ length: 60 }, (_, i) => i));
+    const results = await withTimeout(job, 90_000, "40 tasks");
+    assert.deepEqual(results.map(([i]) => i), Array.from({ length: 40 }, (_, i) => i));
     const pids = new Set(results.map(([, pid]) => pid));
     assert.ok(pids.has(late.proc.pid!), "the late worker ran tasks");
     assert.ok(pids.has(first.proc.pid!));
