@@ -68,7 +68,7 @@ function compile() {
 }
 
 // Package entries besides the main one: `skypool/<name>` is `<name>.ts` at the repo root.
-const ENTRIES = ["worker"];
+const ENTRIES = ["fetch", "worker"];
 const ENTRY_FILES = ENTRIES.flatMap((e) => [`${e}.js`, `${e}.js.map`, `${e}.d.ts`]);
 
 function assemblePackage() {

@@ -71,6 +71,13 @@ export interface SkypoolConfig {
    * own `node_modules` (`SKYPOOL_BUNDLE_EXTERNAL`, comma-separated).
    */
   bundle: { external: string[] };
+  /**
+   * The `http` transport: `url` of the worker endpoint (`SKYPOOL_HTTP_URL`);
+   * `concurrency`, batches in flight when a pool gives no `processes`;
+   * `timeoutMs`, how long one call may take; `retries`, how many more times
+   * a call answered 429 or 503 is sent (after its `Retry-After`).
+   */
+  http: { url?: string; concurrency: number; timeoutMs: number; retries: number };
 }
 
 /** A partial, nested update for {@link SkypoolConfig}. */
@@ -135,6 +142,12 @@ const SCHEMA: Schema<SkypoolConfig> = {
       pattern: /^(?:@[^/@\s]+\/)?[^/@\s.][^/@\s]*$/,
       rule: 'a package name ("pkg" or "@scope/pkg")',
     }),
+  }),
+  http: group({
+    url: optional(stringOption({ default: "", env: "SKYPOOL_HTTP_URL", pattern: /^https?:\/\/./, rule: "an http:// or https:// URL" })),
+    concurrency: integerOption({ default: 16, env: "SKYPOOL_HTTP_CONCURRENCY", min: 1, max: 10_000 }),
+    timeoutMs: integerOption({ default: 900_000, env: "SKYPOOL_HTTP_TIMEOUT_MS", min: 1, max: MAX_TIMER_MS }),
+    retries: integerOption({ default: 5, env: "SKYPOOL_HTTP_RETRIES", min: 0, max: 100 }),
   }),
   // Lithops' retries: how many more times a call that threw or lost its worker is tried.
   retries: integerOption({ default: 0, env: "SKYPOOL_RETRIES", min: 0, max: 100 }),

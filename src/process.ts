@@ -8,11 +8,11 @@ import { constants } from "node:os";
 import { config } from "./config.ts";
 import { StateError } from "./errors.ts";
 import { resolveTransport } from "./execution/transport_registry.ts";
-import type { StopBatch, TransportName } from "./transport/transport.ts";
 import { checkOptions, checkTaskFn, checkTimeout, show } from "./validate.ts";
 import { outcomeFromWire, toChunkOutcome } from "./execution/outcome.ts";
 import { encode } from "./task/codec.ts";
-import { type FunctionRef, shipFunction, type TaskFn } from "./task/function_ref.ts";
+import { shipFunction, type TaskFn } from "./task/function_ref.ts";
+import type { StopBatch, TransportName } from "./transport/transport.ts";
 import { defineMsg, initMsg, Kind, Status } from "./transport/wire.ts";
 import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
 
@@ -31,17 +31,18 @@ export interface ProcessOptions {
    */
   signal?: AbortSignal;
   /**
-   * Where the target runs: `"local"` (a new process on this machine) or a
-   * remote transport (`"fleet"`, …), where it runs as a batch of one task
-   * on a worker elsewhere (`pid` is then `undefined`, and `terminate()`
-   * stops waiting for it and sets `exitcode` -15 without reaching into the
-   * worker).
-   * @default config `transport` when it names a remote transport, else `"local"`
+   * Where the target runs: `"local"` (a process of its own on this machine)
+   * or a remote transport (`"http"`, …), where it runs as one batch and
+   * `pid` stays `undefined`. @default config `transport` when it names a
+   * remote transport, else `"local"`
    */
   transport?: TransportName;
 }
 
 let counter = 0;
+
+/** Transports that run a `Process` target as a local process of its own. */
+const LOCAL = new Set(["local", "inline"]);
 
 function signalNumber(signal: string): number {
   return (constants.signals as Record<string, number>)[signal] ?? 0;
@@ -77,24 +78,24 @@ export class Process {
   #pid: number | undefined;
   #exited: Promise<void> | undefined;
   #signal: AbortSignal | undefined;
-  #transport: string;
-  #remote: { stop: StopBatch | void; exitcode?: number } | undefined;
+  #transport: string | undefined;
+  /** Ends the target's batch on a remote transport. */
+  #stopRemote: StopBatch | undefined;
 
   /**
    * A process that will run `options.target(...options.args)` in a new worker process once {@link Process.start} is called.
-   * @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, a signal that is not an `AbortSignal`, a transport that is not a name (or is `"inline"`), or an unknown option. */
+   * @throws {TypeError} for a target that is not a function or task reference, args that are not an array, a name that is not a string, a signal that is not an `AbortSignal`, or an unknown option. */
   constructor(options: ProcessOptions) {
     if (options === null || typeof options !== "object") throw new TypeError(`Process options must be an object with a target, got ${show(options)}`);
     const { target, args = [], name, signal, transport } = checkOptions<ProcessOptions>("Process options", options, ["target", "args", "name", "signal", "transport"]);
+    if (transport !== undefined && (typeof transport !== "string" || transport.length === 0)) {
+      throw new TypeError(`Process transport must be a transport name, got ${show(transport)}`);
+    }
+    this.#transport = transport;
     const fn = checkTaskFn("Process target", target);
     if (!Array.isArray(args)) throw new TypeError(`Process args must be an array, got ${show(args)}`);
     if (name !== undefined && typeof name !== "string") throw new TypeError(`Process name must be a string, got ${show(name)}`);
     if (signal != null && !(signal instanceof AbortSignal)) throw new TypeError(`Process signal must be an AbortSignal, got ${show(signal)}`);
-    if (transport !== undefined && (typeof transport !== "string" || transport === "inline")) {
-      throw new TypeError(`Process transport must be "local" or a remote transport's name, got ${show(transport)}`);
-    }
-    const configured = config.get().transport;
-    this.#transport = transport ?? (configured === "inline" ? "local" : configured);
     this.#signal = signal ?? undefined;
     counter++;
     this.name = name ?? `Process-${counter}`;
@@ -110,18 +111,20 @@ export class Process {
   /**
    * Starts the process.
    * @throws {StateError} when called twice; {SerializationError} when the target or its arguments cannot be shipped; the `signal`'s reason when it is already aborted.
+   * @throws {SkypoolError} when a remote `transport` cannot start (no `SKYPOOL_AUTHKEY`).
    */
   start(): void {
     if (this.#exited) throw new StateError("cannot start a process twice");
     this.#signal?.throwIfAborted();
     const ref = shipFunction(this.#target);
-    // A batch of one task: the list of its one argument list.
-    const payload = encode(this.#transport === "local" ? this.#args : [this.#args]);
+    const payload = encode(this.#args);
+    const configured = config.get().transport;
+    const where = this.#transport ?? (LOCAL.has(configured) ? "local" : configured);
+    if (where !== "local") return this.#startRemote(where, ref);
     let resolveExit!: () => void;
     this.#exited = new Promise<void>((resolve) => {
       resolveExit = resolve;
     });
-    if (this.#transport !== "local") return this.#startRemote(ref, payload, resolveExit);
     this.#proc = new WorkerProcess({
       onConnect: () => {},
       onMessages: (frames) => {
@@ -154,36 +157,35 @@ export class Process {
     this.#proc.post(initMsg(Kind.RUN, 0, payload));
   }
 
-  // The target as one batch of one task on a remote transport: its outcome
-  // sets exitcode and error as a local process's exit would.
-  #startRemote(ref: FunctionRef, payload: Uint8Array, resolveExit: () => void): void {
-    let transport;
-    try {
-      transport = resolveTransport(this.#transport, { processes: 1 }, "Process transport");
-      if (transport.kind !== "remote") throw new TypeError(`Process transport must ship its target to workers; ${JSON.stringify(this.#transport)} runs it in this thread`);
-      transport.start({});
-    } catch (err) {
-      // Not started: start() may be called again once the setting is fixed.
-      this.#exited = undefined;
-      throw err;
-    }
-    const remote: { stop: StopBatch | void; exitcode?: number } = { stop: undefined };
-    this.#remote = remote;
-    const onAbort = () => remote.stop?.(this.#signal!.reason);
-    remote.stop = transport.submit({ fn: ref, payload, count: 1 }, (outcome) => {
-      this.#signal?.removeEventListener("abort", onAbort);
-      if (outcome.status === "ok") this.exitcode = 0;
-      else {
-        const chunk = toChunkOutcome(outcome);
-        this.exitcode = remote.exitcode ?? 1;
-        this.error = chunk.ok ? undefined : chunk.error;
+  /** Runs the target as one batch of a remote transport of its own. */
+  #startRemote(name: string, ref: ReturnType<typeof shipFunction>): void {
+    const transport = resolveTransport(name, { processes: 1 }, "Process transport");
+    if (transport.kind !== "remote") throw new TypeError(`Process transport must be "local" or a remote transport, got ${show(name)}`);
+    transport.start({});
+    let resolveExit!: () => void;
+    this.#exited = new Promise<void>((resolve) => (resolveExit = resolve));
+    const onAbort = () => void this.#endRemote(-15, this.#signal!.reason);
+    this.#signal?.addEventListener("abort", onAbort, { once: true });
+    // One task: the argument list of the target.
+    const payload = encode([this.#args]);
+    this.#stopRemote = transport.submit({ fn: ref, payload, count: 1 }, (o) => {
+      const outcome = toChunkOutcome(o);
+      if (this.exitcode === null) {
+        this.exitcode = outcome.ok ? 0 : 1;
+        if (!outcome.ok) this.error = outcome.error;
       }
-      transport.terminate().catch(() => {}).finally(resolveExit);
-    });
-    this.#signal?.addEventListener("abort", () => {
-      remote.exitcode = -signalNumber("SIGTERM");
-      onAbort();
-    }, { once: true });
+      this.#signal?.removeEventListener("abort", onAbort);
+      transport.close().finally(resolveExit);
+    }) ?? undefined;
+  }
+
+  /** Ends a remote target: `exitcode` as a signal would set it locally. */
+  async #endRemote(exitcode: number, error?: unknown): Promise<void> {
+    if (this.exitcode !== null) return;
+    this.exitcode = exitcode;
+    if (error !== undefined) this.error = error;
+    this.#stopRemote?.(new StateError(`process ${this.name} was stopped (exit code ${exitcode})`));
+    await this.#exited;
   }
 
   /** Whether it has started and not yet ended. */
@@ -206,7 +208,7 @@ export class Process {
 
   /** Sends SIGTERM and waits for the process to end (`exitcode` -15). A process not started is left alone. */
   async terminate(): Promise<void> {
-    if (this.#remote && this.exitcode === null) return await this.#stopRemote("SIGTERM");
+    if (this.#stopRemote) return await this.#endRemote(-15);
     if (!this.#proc || this.exitcode !== null) return;
     this.#proc.kill("SIGTERM");
     await this.#exited;
@@ -214,17 +216,9 @@ export class Process {
 
   /** Sends SIGKILL and waits for the process to end (`exitcode` -9). */
   async kill(): Promise<void> {
-    if (this.#remote && this.exitcode === null) return await this.#stopRemote("SIGKILL");
+    if (this.#stopRemote) return await this.#endRemote(-9);
     if (!this.#proc || this.exitcode !== null) return;
     this.#proc.kill("SIGKILL");
-    await this.#exited;
-  }
-
-  // A remote worker cannot be signalled from here: the batch is given up
-  // (the caller stops waiting; a fleet entry not yet taken is removed).
-  async #stopRemote(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
-    this.#remote!.exitcode = -signalNumber(signal);
-    this.#remote!.stop?.(new StateError(`${this.name} was ${signal === "SIGTERM" ? "terminated" : "killed"}`));
     await this.#exited;
   }
 }

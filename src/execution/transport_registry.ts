@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { RemoteTransport } from "../remote/remote_transport.ts";
-import { FleetChannel } from "../transport/fleet.ts";
+import { fleetTransport } from "../transport/fleet.ts";
+import { httpTransport } from "../transport/http.ts";
 import { InlineTransport } from "../transport/inline.ts";
 import { defaultProcesses, LocalTransport } from "../transport/local.ts";
 import type { AnyTransport } from "../transport/transport.ts";
@@ -19,20 +19,14 @@ export interface TransportFactoryOptions {
   processes?: number;
 }
 
-/**
- * Batches a `fleet` transport keeps in flight when the pool names no
- * `processes`: the workers are elsewhere and their number unknown here, so
- * enough to keep a few machines busy.
- */
-const FLEET_IN_FLIGHT = 16;
-
 /** Makes a transport; registered under a name with {@link registerTransport}. */
 export type TransportFactory = (options: TransportFactoryOptions) => AnyTransport;
 
 const factories = new Map<string, TransportFactory>([
   ["inline", () => new InlineTransport()],
   ["local", (o) => new LocalTransport({ processes: o.processes ?? defaultProcesses() })],
-  ["fleet", (o) => new RemoteTransport(new FleetChannel(), { size: o.processes ?? FLEET_IN_FLIGHT })],
+  ["http", (o) => httpTransport(o.processes)],
+  ["fleet", (o) => fleetTransport(o.processes)],
 ]);
 
 /**

@@ -355,6 +355,26 @@ export function sealRefusal(message: string, batchId?: string): Uint8Array {
   return envelope(Type.REFUSAL, bodyOf({ kind: "refusal", message, ...(batchId !== undefined ? { batchId } : {}) }, []), undefined);
 }
 
+/**
+ * Whether `bytes` look like an envelope (magic and version): a peer's
+ * answer worth opening, as against an error page from something in between.
+ *
+ * @example
+ * ```ts
+ * import { isEnvelope, isRefusal, sealRefusal } from "./src/remote/envelope.ts";
+ * console.assert(isEnvelope(sealRefusal("no")) && isRefusal(sealRefusal("no")));
+ * console.assert(!isEnvelope(new TextEncoder().encode("<html>")));
+ * ```
+ */
+export function isEnvelope(bytes: Uint8Array): boolean {
+  return bytes.length >= PREFIX && MAGIC.every((b, i) => bytes[i] === b) && bytes[4] === VERSION;
+}
+
+/** Whether `bytes` are a refusal (see {@link isEnvelope}). */
+export function isRefusal(bytes: Uint8Array): boolean {
+  return isEnvelope(bytes) && bytes[5] === Type.REFUSAL;
+}
+
 const STATUSES: readonly string[] = ["ok", "threw", "unserializable", "need-bundle", "init-failed"];
 
 /**

@@ -79,18 +79,29 @@ function initialize(setup: NonNullable<BatchEnvelope["setup"]>): Promise<BatchRe
   return done;
 }
 
-/** Sets `env` in this process's environment; returns what undoes it. */
+/**
+ * Variables set for running batches, with the value each had before and
+ * how many running batches set it: batches overlap in one worker process,
+ * and the first to finish must not take a variable from one still running.
+ */
+const applied = new Map<string, { saved: string | undefined; users: number }>();
+
+/** Sets `env` in this process's environment; returns what undoes it once no running batch needs it. */
 function applyEnv(env: Readonly<Record<string, string>> | undefined): () => void {
   if (env === undefined) return () => {};
-  const saved = new Map<string, string | undefined>();
   for (const [k, v] of Object.entries(env)) {
-    saved.set(k, process.env[k]);
+    let entry = applied.get(k);
+    if (entry === undefined) applied.set(k, entry = { saved: process.env[k], users: 0 });
+    entry.users++;
     process.env[k] = v;
   }
   return () => {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
+    for (const k of Object.keys(env)) {
+      const entry = applied.get(k)!;
+      if (--entry.users > 0) continue;
+      applied.delete(k);
+      if (entry.saved === undefined) delete process.env[k];
+      else process.env[k] = entry.saved;
     }
   };
 }

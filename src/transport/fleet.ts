@@ -16,6 +16,7 @@ import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
 import type { BatchChannel, SendInfo } from "../remote/batch_channel.ts";
+import { RemoteTransport } from "../remote/remote_transport.ts";
 import { SkypoolError, TimeoutError, WorkerLostError } from "../errors.ts";
 import { connectionFor } from "../state/redis.ts";
 import { commandTimeoutMs, type RedisConnection } from "../state/redis_connection.ts";
@@ -238,4 +239,30 @@ export class FleetChannel implements BatchChannel {
       this.#reading = false;
     })();
   }
+}
+
+/**
+ * Batches a `fleet` transport keeps in flight when the pool names no
+ * `processes`: the workers are elsewhere and their number unknown here, so
+ * enough to keep a few machines busy.
+ */
+const FLEET_IN_FLIGHT = 16;
+
+/**
+ * The `fleet` transport: a {@link RemoteTransport} over a {@link FleetChannel}.
+ *
+ * @param processes batches in flight (default 16).
+ * @example
+ * ```ts
+ * import { fleetTransport } from "./src/transport/fleet.ts";
+ * import { config } from "./src/config.ts";
+ * config.set({ authkey: "a-doc-key-of-16-chars", redis: { url: "redis://127.0.0.1:6379" } });
+ * const t = fleetTransport(4);
+ * console.assert(t.name === "fleet" && t.size === 4);
+ * config.reset();
+ * ```
+ * @throws {SkypoolError} when no authkey is configured explicitly, or no Redis URL.
+ */
+export function fleetTransport(processes?: number, options: FleetChannelOptions = {}): RemoteTransport {
+  return new RemoteTransport(new FleetChannel(options), { size: processes ?? FLEET_IN_FLIGHT });
 }

@@ -17,7 +17,7 @@
 import type { FunctionRef, TaskFn } from "../task/function_ref.ts";
 
 /** Names of the transports skypool knows. */
-export type TransportName = "local" | "inline" | "fleet";
+export type TransportName = "local" | "inline" | "http" | "fleet";
 
 /** One chunk of work: a function and the encoded list of its argument lists. */
 export interface TaskBatch {

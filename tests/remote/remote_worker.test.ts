@@ -145,6 +145,20 @@ describe("handleBatch", () => {
     assert.equal(process.env.SKYPOOL_REMOTE_TEST_VAR, undefined, "env is restored after the batch");
   });
 
+  test("a variable stays set until the last overlapping batch that set it ends", async () => {
+    const readLater = async (name: string, ms: number) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return (await import("node:process")).default.env[name];
+    };
+    const seal = (ms: number) => sealBatch({ fn: shipFunction(readLater), payload: encode([["SKYPOOL_REMOTE_OVERLAP", ms]]), each: false, count: 1, env: { SKYPOOL_REMOTE_OVERLAP: "set" } }, KEY);
+    const quick = seal(0), slow = seal(200);
+    // The quick one sets the variable first and ends first.
+    const [a, b] = await Promise.all([answerOf(quick.bytes, quick.batchId), answerOf(slow.bytes, slow.batchId)]);
+    assert.ok(a.kind === "result" && b.kind === "result");
+    assert.deepEqual([decode(a.result.payload), decode(b.result.payload)], [["set"], ["set"]]);
+    assert.equal(process.env.SKYPOOL_REMOTE_OVERLAP, undefined);
+  });
+
   test("an initializer that throws fails the batch as init-failed", async () => {
     const setup = { fn: shipFunction((m: string) => { throw new Error(m); }), args: encode(["init broke"]) };
     const { bytes, batchId } = sealBatch({ fn: shipFunction((x: number) => x), payload: encode([1]), each: true, count: 1, setup }, KEY);
