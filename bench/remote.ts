@@ -3,7 +3,8 @@
 // processes started here.
 //
 // (a) 10 000 trivial items via `Pool.map`: fleet (2 workers) against local
-//     (2 worker processes), and http when `src/transport/http.ts` exists.
+//     (2 worker processes) and http (one `serveHttp` process), each with 2
+//     batches in flight (so the same chunks), and fleet with 16 in flight.
 // (b) 200 tasks of a 20 ms sleep, chunksize 1, on 2 fleet workers ×
 //     concurrency 8, against the ideal 200 × 20 ms / 16.
 // (c) Redis commands per batch on the fleet path: `INFO commandstats`
@@ -14,7 +15,7 @@
 // Writes bench/results/remote.{md,json}. Run as `--worker URL QUEUE N`,
 // this file is a fleet worker (how the orchestrator starts its workers).
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -73,7 +74,9 @@ async function orchestrate(): Promise<void> {
   const server = await startRedisServer();
   const queue = "bench";
   const { Pool, config }: typeof Skypool = await import("../mod.ts");
-  config.set({ redis: { url: server.url }, fleet: { queue }, authkey: KEY });
+  const { startChildWorker } = await import("../tests/helpers/http_worker.ts");
+  const http = await startChildWorker({ SKYPOOL_AUTHKEY: KEY });
+  config.set({ redis: { url: server.url }, fleet: { queue }, authkey: KEY, http: { url: http.url } });
   const workers: ChildProcess[] = [];
   const rows: Row[] = [];
   const samples: Record<string, number[]> = {};
@@ -89,8 +92,8 @@ async function orchestrate(): Promise<void> {
       ["local (2 processes)", new Pool({ processes: 2, transport: "local" })],
       [`fleet (${WORKERS} workers × ${WORKER_CONCURRENCY})`, new Pool({ processes: WORKERS * WORKER_CONCURRENCY, transport: "fleet" })],
       [`fleet (${WORKERS} workers, ${WORKERS} in flight)`, new Pool({ processes: WORKERS, transport: "fleet" })],
+      [`http (1 server process, ${WORKERS} in flight)`, new Pool({ processes: WORKERS, transport: "http" })],
     ];
-    const hasHttp = existsSync(join(root, "src", "transport", "http.ts"));
     try {
       // (a)
       const caseA = `(a) map of ${ITEMS} trivial items`;
@@ -135,7 +138,6 @@ async function orchestrate(): Promise<void> {
         }
       }
       perBatch = { batches: SLEEP_TASKS, commands: commands / SLEEP_TASKS, byCommand };
-      if (hasHttp) console.error("bench remote: src/transport/http.ts exists but this bench does not start an http server yet");
     } finally {
       for (const [, pool] of pools) await pool.terminate();
     }
@@ -145,10 +147,13 @@ async function orchestrate(): Promise<void> {
     const { closeAllConnections } = await import("../src/state/redis.ts");
     await closeAllConnections();
     await server.stop();
+    await http.stop();
   }
   const get = (c: string, i: string) => rows.find((r) => r.case.startsWith(c) && r.impl.startsWith(i))!.ms;
   const ratios = [
-    { name: "fleet ÷ local, (a)", value: get("(a)", "fleet") / get("(a)", "local"), target: 3 },
+    { name: "fleet (2 in flight) ÷ local, (a)", value: get("(a)", "fleet (2 workers, 2") / get("(a)", "local"), target: 3 },
+    { name: "fleet (16 in flight) ÷ local, (a)", value: get("(a)", "fleet (2 workers ×") / get("(a)", "local"), target: 3 },
+    { name: "http (2 in flight) ÷ local, (a)", value: get("(a)", "http") / get("(a)", "local"), target: 3 },
     { name: "fleet ÷ ideal, (b)", value: get("(b)", "fleet") / get("(b)", "ideal"), target: 1.3 },
   ].map((r) => ({ ...r, pass: r.value <= r.target }));
   const json = {
