@@ -89,6 +89,8 @@ export class FleetChannel implements BatchChannel {
   readonly #pending = new Map<string, Pending>();
   #reading = false;
   #closed = false;
+  // Whether a batch was ever sent (else closing has nothing to clean in Redis).
+  #used = false;
   #settled?: () => void;
 
   /**
@@ -154,6 +156,7 @@ export class FleetChannel implements BatchChannel {
       if (info.deadline !== undefined) {
         timer = setTimeout(() => end(new TimeoutError(`fleet batch ${batchId} had no answer by its deadline`)), Math.max(0, info.deadline - Date.now()));
       }
+      this.#used = true;
       this.#read();
       runFleetScript<string | Buffer>(this.#conn, ENQUEUE, [this.#stream], [
         this.#ttl(),
@@ -194,6 +197,7 @@ export class FleetChannel implements BatchChannel {
   }
 
   async #finish(): Promise<void> {
+    if (!this.#used) return;
     // A reader blocked in its pop returns at once on a wake frame.
     if (this.#reading) await runFleetScript(this.#conn, PUSH, [this.#results], [this.#ttl(), encodeFrame(FRAME.wake, "", new Uint8Array())]).catch(() => {});
     await this.#conn.command(["DEL", this.#results]).catch(() => {});
