@@ -90,7 +90,7 @@ async function orchestrate(): Promise<void> {
     };
     const pools: [string, InstanceType<typeof Pool>][] = [
       ["local (2 processes)", new Pool({ processes: 2, transport: "local" })],
-      [`fleet (${WORKERS} workers × ${WORKER_CONCURRENCY})`, new Pool({ processes: WORKERS * WORKER_CONCURRENCY, transport: "fleet" })],
+      [`fleet (${WORKERS} workers × ${WORKER_CONCURRENCY}, ${WORKERS * WORKER_CONCURRENCY} in flight)`, new Pool({ processes: WORKERS * WORKER_CONCURRENCY, transport: "fleet" })],
       [`fleet (${WORKERS} workers, ${WORKERS} in flight)`, new Pool({ processes: WORKERS, transport: "fleet" })],
       [`http (1 server process, ${WORKERS} in flight)`, new Pool({ processes: WORKERS, transport: "http" })],
     ];
@@ -110,23 +110,31 @@ async function orchestrate(): Promise<void> {
 
       // (b)
       const caseB = `(b) ${SLEEP_TASKS} tasks × ${SLEEP_MS} ms sleep, chunksize 1`;
-      const fleetPool = pools[1][1];
       const nap = (ms: number) => new Promise<number>((r) => setTimeout(() => r(ms), ms));
       const naps = Array.from({ length: SLEEP_TASKS }, () => SLEEP_MS);
-      await fleetPool.map(nap, naps, 1);
-      const key = `${caseB} / ${pools[1][0]}`;
-      samples[key] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        const t = performance.now();
-        await fleetPool.map(nap, naps, 1);
-        samples[key].push(performance.now() - t);
+      // 16 in flight fill the workers' 16 slots exactly, so a slot idles for
+      // a round trip through the caller between batches; 32 keep a backlog
+      // in the stream that a freed slot takes at once.
+      const prefetch = new Pool({ processes: 2 * WORKERS * WORKER_CONCURRENCY, transport: "fleet" });
+      pools.push([`fleet (${WORKERS} workers × ${WORKER_CONCURRENCY}, ${2 * WORKERS * WORKER_CONCURRENCY} in flight)`, prefetch]);
+      const casePools = [pools[1], pools[pools.length - 1]];
+      for (const [name, pool] of casePools) {
+        await pool.map(nap, naps, 1);
+        samples[`${caseB} / ${name}`] = [];
       }
-      rows.push({ case: caseB, impl: pools[1][0], ms: median(samples[key]) });
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const [name, pool] of r % 2 ? [...casePools].reverse() : casePools) {
+          const t = performance.now();
+          await pool.map(nap, naps, 1);
+          samples[`${caseB} / ${name}`].push(performance.now() - t);
+        }
+      }
+      for (const [name] of casePools) rows.push({ case: caseB, impl: name, ms: median(samples[`${caseB} / ${name}`]) });
       rows.push({ case: caseB, impl: "ideal (200 × 20 ms / 16)", ms: (SLEEP_TASKS * SLEEP_MS) / (WORKERS * WORKER_CONCURRENCY) });
 
       // (c)
       const before = commandCalls(await server.command<string>(["INFO", "commandstats"]));
-      await fleetPool.map(nap, naps, 1);
+      await pools[1][1].map(nap, naps, 1);
       const afterStats = commandCalls(await server.command<string>(["INFO", "commandstats"]));
       const byCommand: Record<string, number> = {};
       let commands = 0;
@@ -150,11 +158,14 @@ async function orchestrate(): Promise<void> {
     await http.stop();
   }
   const get = (c: string, i: string) => rows.find((r) => r.case.startsWith(c) && r.impl.startsWith(i))!.ms;
+  const fleet16 = `fleet (${WORKERS} workers × ${WORKER_CONCURRENCY}, 16`;
+  const fleet32 = `fleet (${WORKERS} workers × ${WORKER_CONCURRENCY}, 32`;
   const ratios = [
     { name: "fleet (2 in flight) ÷ local, (a)", value: get("(a)", "fleet (2 workers, 2") / get("(a)", "local"), target: 3 },
-    { name: "fleet (16 in flight) ÷ local, (a)", value: get("(a)", "fleet (2 workers ×") / get("(a)", "local"), target: 3 },
+    { name: "fleet (16 in flight) ÷ local, (a)", value: get("(a)", fleet16) / get("(a)", "local"), target: 3 },
     { name: "http (2 in flight) ÷ local, (a)", value: get("(a)", "http") / get("(a)", "local"), target: 3 },
-    { name: "fleet ÷ ideal, (b)", value: get("(b)", "fleet") / get("(b)", "ideal"), target: 1.3 },
+    { name: "fleet (16 in flight) ÷ ideal, (b)", value: get("(b)", fleet16) / get("(b)", "ideal"), target: 1.3 },
+    { name: "fleet (32 in flight) ÷ ideal, (b)", value: get("(b)", fleet32) / get("(b)", "ideal"), target: 1.3 },
   ].map((r) => ({ ...r, pass: r.value <= r.target }));
   const json = {
     generated: new Date().toISOString(),
