@@ -92,6 +92,7 @@ export class FleetChannel implements BatchChannel {
   // Whether a batch was ever sent (else closing has nothing to clean in Redis).
   #used = false;
   #settled?: () => void;
+  #drained?: Promise<void>;
 
   /**
    * @throws {SkypoolError} when no Redis URL is configured (a fleet needs a Redis every machine reaches).
@@ -185,7 +186,8 @@ export class FleetChannel implements BatchChannel {
   /** Waits for every batch in flight, then stops reading and removes the result list. */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#pending.size > 0) await new Promise<void>((resolve) => (this.#settled = resolve));
+    this.#drained ??= this.#pending.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#settled = resolve));
+    await this.#drained;
     await this.#finish();
   }
 

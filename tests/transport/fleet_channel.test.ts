@@ -191,6 +191,16 @@ describe("fleet channel", () => {
     }
   });
 
+  test("close() called twice while a batch is in flight: both wait for its answer", T, async () => {
+    const worker = await fleet.startWorker();
+    const channel = new FleetChannel();
+    const answer = sendJson(channel, "c0", "closing", 300);
+    const [a] = await withTimeout(Promise.all([answer, channel.close(), channel.close()]), 30_000, "two closes");
+    assert.equal(a.v, "closing");
+    await assert.rejects(sendJson(channel, "c1", "late"), /closed/);
+    await worker.kill();
+  });
+
   test("a stream entry nobody can be answered for is dropped, and the worker keeps serving", T, async () => {
     const worker = await fleet.startWorker();
     const channel = new FleetChannel();
