@@ -66,6 +66,12 @@ export interface SkypoolConfig {
    */
   lambda: { functionName: string; memory: number; timeout: number; role?: string };
   /**
+   * The `fleet` transport: `queue`, the Redis Stream its batches go to
+   * (workers serve one queue); `maxDeliveries`, how many times a batch is
+   * handed to a worker before it fails with `WorkerLostError`.
+   */
+  fleet: { queue: string; maxDeliveries: number };
+  /**
    * How `task(moduleUrl)` is bundled for remote transports: `external`
    * names the packages left as imports, which workers resolve from their
    * own `node_modules` (`SKYPOOL_BUNDLE_EXTERNAL`, comma-separated).
@@ -168,6 +174,11 @@ const SCHEMA: Schema<SkypoolConfig> = {
   }),
   // Lithops' retries: how many more times a call that threw or lost its worker is tried.
   retries: integerOption({ default: 0, env: "SKYPOOL_RETRIES", min: 0, max: 100 }),
+  fleet: group({
+    queue: stringOption({ default: "default", env: "SKYPOOL_FLEET_QUEUE", pattern: /^[^\s*?[\]\\]+$/, rule: "a non-empty string without spaces or glob characters (*?[]\\)" }),
+    // A batch that killed every worker it reached must not go round forever.
+    maxDeliveries: integerOption({ default: 3, env: "SKYPOOL_FLEET_MAX_DELIVERIES", min: 1, max: 1000 }),
+  }),
   // Shorter keys are too easy to guess for a MAC to mean anything; the key
   // itself never appears in a message.
   authkey: optional(stringOption({

@@ -8,6 +8,7 @@ import type { Command } from "npm:commander@^14.0.3";
 import { cleanCommand } from "./clean_command.ts";
 import { runtimeCommand } from "./runtime_command.ts";
 import { serveCommand } from "./serve_command.ts";
+import { workerCommand } from "./worker_command.ts";
 
 /**
  * Every subcommand's factory.
@@ -19,6 +20,7 @@ import { serveCommand } from "./serve_command.ts";
  * ```
  */
 export const commands: ReadonlyArray<() => Command> = [
+  workerCommand,
   serveCommand,
   runtimeCommand,
   cleanCommand,

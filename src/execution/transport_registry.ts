@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fleetTransport } from "../transport/fleet.ts";
 import { httpTransport } from "../transport/http.ts";
 import { InlineTransport } from "../transport/inline.ts";
 import { lambdaTransport } from "../transport/lambda.ts";
@@ -27,6 +28,7 @@ const factories = new Map<string, TransportFactory>([
   ["local", (o) => new LocalTransport({ processes: o.processes ?? defaultProcesses() })],
   ["http", (o) => httpTransport(o.processes)],
   ["lambda", (o) => lambdaTransport({ processes: o.processes })],
+  ["fleet", (o) => fleetTransport(o.processes)],
 ]);
 
 /**

@@ -27,10 +27,10 @@ export interface Child {
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const script = fileURLToPath(new URL(`./state_child${ext}`, import.meta.url));
 
-/** Starts a child running `scenario` with `payload` (JSON). */
-export function runChild(scenario: string, payload: unknown, env: Record<string, string> = {}): Child {
+/** Starts a child running `scenario` with `payload` (JSON), in `helper` (a script of this folder, by default `state_child`). */
+export function runChild(scenario: string, payload: unknown, env: Record<string, string> = {}, helper = "state_child"): Child {
+  const script = fileURLToPath(new URL(`./${helper}${ext}`, import.meta.url));
   const exe = isDeno ? (globalThis as unknown as { Deno: { execPath(): string } }).Deno.execPath() : process.execPath;
   const args = isDeno ? ["run", "-A", "--no-check", script] : [script];
   const proc = spawn(exe, [...args, scenario, JSON.stringify(payload)], {
