@@ -49,7 +49,7 @@ export { LambdaChannel, lambdaTransport } from "./src/transport/lambda.ts";
 export type { LambdaChannelOptions, LambdaChannelStats } from "./src/transport/lambda.ts";
 export { buildRuntimeZip, deployRuntime, listRuntimes, removeRuntime, updateRuntime } from "./src/remote/lambda_runtime.ts";
 export type { RuntimeBuildOptions, RuntimeDeployOptions, RuntimeInfo } from "./src/remote/lambda_runtime.ts";
-export type { LambdaClientOptions } from "./src/remote/lambda_client.ts";
+export type { AwsCredentials, LambdaClientOptions } from "./src/remote/lambda_client.ts";
 export type { StateHandle } from "./src/state/handle.ts";
 export type { Location } from "./src/state/redis.ts";
 export { Lock, RLock } from "./src/state/lock.ts";

@@ -24,12 +24,22 @@ export interface LambdaClientOptions {
   region?: string;
   /** An endpoint override (a test server, a VPC endpoint). @default `AWS_ENDPOINT_URL_LAMBDA`, else AWS's */
   endpoint?: string;
-  /** Fixed credentials. @default the SDK's credential chain (env, profile, IAM role) */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Credentials, or a function that provides them. @default the SDK's credential chain (env, profile, IAM role) */
+  credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
   /** How many attempts the SDK makes per call. @default 3 */
   maxAttempts?: number;
   /** Any other `LambdaClientConfig` field. */
   [setting: string]: unknown;
+}
+
+/** An AWS access key (and session token, for temporary credentials). */
+export interface AwsCredentials {
+  /** The access key id. */
+  accessKeyId: string;
+  /** The secret access key. */
+  secretAccessKey: string;
+  /** The session token of temporary credentials. */
+  sessionToken?: string;
 }
 
 type SdkClientConfig = import("npm:@aws-sdk/client-lambda@~3.1178.0").LambdaClientConfig;
