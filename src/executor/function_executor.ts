@@ -315,17 +315,17 @@ export class FunctionExecutor {
       for (let i = 0; i < batch.size; i++) if (except === undefined || except[i] !== Status.OK) this.#failed(job, items[i], futures[at + i], batch, i, errorOf(i));
       notifySettled(batch);
     };
-    let ticket: BatchTicket | undefined;
     const dispatched = () => {
       batch.dispatched = true;
       const ms = job.call.timeout;
       if (ms === undefined) return;
       // Past its timeout the batch is stopped (the transport kills and
       // replaces a worker still running it) and its calls fail, or are
-      // retried, through the outcome below.
-      timer = setTimeout(() => ticket?.stop(new TimeoutError(`the batch was still running ${ms} ms after it started`)), ms);
+      // retried, through the outcome below. (`dispatched` may run inside
+      // `submit`, before `ticket` is set; the timer fires after.)
+      timer = setTimeout(() => ticket.stop(new TimeoutError(`the batch was still running ${ms} ms after it started`)), ms);
     };
-    ticket = job.submit([[job.spec, items]], false, (outcome) => {
+    const ticket: BatchTicket = job.submit([[job.spec, items]], false, (outcome) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
