@@ -30,11 +30,16 @@ export interface BatchReport {
   workerStartTime: number;
   workerEndTime: number;
   /**
-   * Call boundaries: call i ran from `bounds[i]` to `bounds[i + 1]` (one
-   * call ends when the next starts; see {@link runCalls} for how precise
-   * they are).
+   * The clock readings taken while the calls ran: reading k was taken
+   * when `at[k]` calls had finished (`at[0]` = 0, at the start). One call
+   * ends when the next starts; {@link expandBounds} gives each call's
+   * times (see {@link runCalls} for how precise they are). Readings, not a
+   * time per call: a map of tiny calls shares one reading among many, and
+   * the report stays the size of its results.
    */
-  bounds: Float64Array;
+  marks: Float64Array;
+  /** See {@link BatchReport.marks}. */
+  at: Uint32Array;
   /** Per call: its status byte (`Status`). */
   statuses: Uint8Array;
   /**
@@ -85,11 +90,28 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as PromiseLike<unknown>).then === "function";
 }
 
-/** Spreads the calls `from..to-1`, run between readings `t0` and `t1`, evenly over that time. */
-function spread(bounds: Float64Array, from: number, to: number, t0: number, t1: number): void {
-  const step = (t1 - t0) / (to - from);
-  for (let j = from + 1; j < to; j++) bounds[j] = t0 + step * (j - from);
-  bounds[to] = t1;
+/**
+ * The boundaries of a batch's `n` calls from its readings: call i ran from
+ * `bounds[i]` to `bounds[i + 1]`; calls that shared readings share the
+ * time between them evenly.
+ *
+ * @example
+ * ```ts
+ * import { expandBounds } from "./src/executor/call_runner.ts";
+ * const b = expandBounds(new Float64Array([100, 104]), new Uint32Array([0, 4]), 4);
+ * console.assert(b.join() === "100,101,102,103,104");
+ * ```
+ */
+export function expandBounds(marks: Float64Array, at: Uint32Array, n: number): Float64Array {
+  const bounds = new Float64Array(n + 1);
+  bounds[0] = marks[0];
+  for (let k = 1; k < marks.length; k++) {
+    const from = at[k - 1], to = at[k], t0 = marks[k - 1];
+    const step = (marks[k] - t0) / (to - from);
+    for (let j = from + 1; j < to; j++) bounds[j] = t0 + step * (j - from);
+    bounds[to] = marks[k];
+  }
+  return bounds;
 }
 
 /**
@@ -120,11 +142,11 @@ export async function runCalls(fn: Fn, spec: CallSpec, items: unknown[], id = th
 async function callEach(fn: Fn, extra: unknown[], items: unknown[], id: string): Promise<BatchReport> {
   const workerStartTime = now();
   const n = items.length;
-  const bounds = new Float64Array(n + 1);
   const statuses = new Uint8Array(n);
   const results = new Array<unknown>(n);
   let t = workerStartTime;
-  bounds[0] = t;
+  const marks = [t];
+  const at = [0];
   // Calls from `from` on ran since reading `t`; the next reading is due after `run` of them.
   let from = 0;
   let run = 1;
@@ -136,7 +158,8 @@ async function callEach(fn: Fn, extra: unknown[], items: unknown[], id: string):
         // An awaited call is timed on its own: close the run of quick calls before it.
         if (from < i) {
           const t1 = now();
-          spread(bounds, from, i, t, t1);
+          marks.push(t1);
+          at.push(i);
           t = t1;
           from = i;
         }
@@ -151,13 +174,14 @@ async function callEach(fn: Fn, extra: unknown[], items: unknown[], id: string):
     }
     if (exact || i + 1 - from >= run || i + 1 === n) {
       const t1 = now();
-      spread(bounds, from, i + 1, t, t1);
+      marks.push(t1);
+      at.push(i + 1);
       run = !exact && t1 === t ? Math.min(run * 2, MAX_RUN) : 1;
       t = t1;
       from = i + 1;
     }
   }
-  return { workerId: id, workerStartTime, workerEndTime: t, bounds, statuses, results };
+  return { workerId: id, workerStartTime, workerEndTime: t, marks: Float64Array.from(marks), at: Uint32Array.from(at), statuses, results };
 }
 
 /**

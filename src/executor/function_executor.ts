@@ -345,7 +345,7 @@ export class FunctionExecutor {
       batch.workerId = report.workerId;
       batch.workerStartTime = report.workerStartTime;
       batch.workerEndTime = report.workerEndTime;
-      batch.bounds = report.bounds;
+      batch.marks = { marks: report.marks, at: report.at };
       const { statuses, results } = report;
       succeedOk(batch, results, statuses);
       failAll((i) =>

@@ -7,6 +7,7 @@
  */
 import { TimeoutError } from "../errors.ts";
 import { checkTimeout } from "../validate.ts";
+import { expandBounds } from "./call_runner.ts";
 import type { FutureStats } from "./future_stats.ts";
 
 /** Where a call is: not yet on a worker, on one, or finished. */
@@ -43,7 +44,9 @@ export interface CallBatch {
   workerStartTime?: number;
   workerEndTime?: number;
   hostResultTime?: number;
-  /** Call boundaries: call i ran from `bounds[i]` to `bounds[i + 1]`. */
+  /** The worker's clock readings and where they were taken (see `BatchReport.marks`). */
+  marks?: { marks: Float64Array; at: Uint32Array };
+  /** Call boundaries, made from `marks` when first read. */
   bounds?: Float64Array;
   /** Each call's share of the batch's encoded results. */
   resultSize?: number;
@@ -213,6 +216,7 @@ export class ResponseFuture<T = unknown> {
   get stats(): FutureStats {
     const b = this.#batch;
     const i = this.#index;
+    if (b.bounds === undefined && b.marks !== undefined) b.bounds = expandBounds(b.marks.marks, b.marks.at, b.size);
     return {
       hostSubmitTime: b.hostSubmitTime,
       workerStartTime: b.workerStartTime,
