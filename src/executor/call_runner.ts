@@ -9,7 +9,7 @@
  */
 import { hostname } from "node:os";
 import process from "node:process";
-import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
+import { compiledFunction, type FunctionRef, loadFunction } from "../task/function_loader.ts";
 import { Status } from "../transport/batch_status.ts";
 import { decode, encode } from "../task/codec.ts";
 import { encodeThrown } from "../worker/run_batch.ts";
@@ -128,46 +128,101 @@ export function expandBounds(marks: Float64Array, at: Uint32Array, n: number): F
  * right after a stretch of quick ones: its time is shared with the (at
  * most `MAX_RUN - 1`) others of its run.
  */
-export async function runCalls(fn: Fn, spec: CallSpec, items: unknown[], id = thisWorker()): Promise<BatchReport> {
+export function runCalls(fn: Fn, spec: CallSpec, items: unknown[], id = thisWorker()): BatchReport | Promise<BatchReport> {
   const restore = setEnv(spec.env);
-  if (restore === undefined) return await callEach(fn, spec.extraArgs, items, id);
+  if (restore === undefined) return callEach(fn, spec.extraArgs, items, id);
+  let report: BatchReport | Promise<BatchReport>;
   try {
-    return await callEach(fn, spec.extraArgs, items, id);
-  } finally {
+    report = callEach(fn, spec.extraArgs, items, id);
+  } catch (err) {
     restore();
+    throw err;
   }
+  if (!(report instanceof Promise)) {
+    restore();
+    return report;
+  }
+  return report.finally(restore);
 }
 
-// Apart from runCalls' try/finally: V8 ran this loop at half speed inside one.
-async function callEach(fn: Fn, extra: unknown[], items: unknown[], id: string): Promise<BatchReport> {
-  const workerStartTime = now();
+/** Where a batch's loop is: what {@link callFrom} needs to go on after an awaited call. */
+interface Progress {
+  fn: Fn;
+  extra: unknown[];
+  items: unknown[];
+  id: string;
+  workerStartTime: number;
+  statuses: Uint8Array;
+  results: unknown[];
+  marks: number[];
+  at: number[];
+  /** The last reading. */
+  t: number;
+  /** Calls from `from` on ran since reading `t`... */
+  from: number;
+  /** ...and the next reading is due after `run` of them. */
+  run: number;
+}
+
+function callEach(fn: Fn, extra: unknown[], items: unknown[], id: string): BatchReport | Promise<BatchReport> {
+  const t = now();
   const n = items.length;
-  const statuses = new Uint8Array(n);
-  const results = new Array<unknown>(n);
-  let t = workerStartTime;
-  const marks = [t];
-  const at = [0];
-  // Calls from `from` on ran since reading `t`; the next reading is due after `run` of them.
-  let from = 0;
-  let run = 1;
-  for (let i = 0; i < n; i++) {
+  return callFrom({
+    fn,
+    extra,
+    items,
+    id,
+    workerStartTime: t,
+    statuses: new Uint8Array(n),
+    results: new Array<unknown>(n),
+    marks: [t],
+    at: [0],
+    t,
+    from: 0,
+    run: 1,
+  }, 0);
+}
+
+/**
+ * Runs the calls from `start` on: synchronously while they return at once
+ * (a batch of synchronous calls costs no microtask), and on from an
+ * awaited call's settlement when one returns a promise.
+ */
+function callFrom(p: Progress, start: number): BatchReport | Promise<BatchReport> {
+  const { fn, extra, items, statuses, results, marks, at } = p;
+  const n = items.length;
+  let { t, from, run } = p;
+  for (let i = start; i < n; i++) {
     let exact = false;
     try {
-      let value = extra.length === 0 ? fn(items[i]) : fn(items[i], ...extra);
+      const value = extra.length === 0 ? fn(items[i]) : fn(items[i], ...extra);
       if (isThenable(value)) {
         // An awaited call is timed on its own: close the run of quick calls before it.
         if (from < i) {
-          const t1 = now();
-          marks.push(t1);
+          t = now();
+          marks.push(t);
           at.push(i);
-          t = t1;
-          from = i;
         }
-        exact = true;
-        value = await value;
+        p.t = t;
+        p.from = i;
+        p.run = 1;
+        return Promise.resolve(value).then(
+          (v) => void (results[i] = v),
+          (err) => {
+            statuses[i] = Status.THREW;
+            results[i] = err;
+          },
+        ).then(() => {
+          p.t = now();
+          marks.push(p.t);
+          at.push(i + 1);
+          p.from = i + 1;
+          return callFrom(p, i + 1);
+        });
       }
       results[i] = value;
     } catch (err) {
+      // The call threw, or its `then` getter did (as awaiting it would).
       statuses[i] = Status.THREW;
       results[i] = err;
       exact = true;
@@ -181,7 +236,7 @@ async function callEach(fn: Fn, extra: unknown[], items: unknown[], id: string):
       from = i + 1;
     }
   }
-  return { workerId: id, workerStartTime, workerEndTime: t, marks: Float64Array.from(marks), at: Uint32Array.from(at), statuses, results };
+  return { workerId: p.id, workerStartTime: p.workerStartTime, workerEndTime: t, marks: Float64Array.from(marks), at: Uint32Array.from(at), statuses, results };
 }
 
 /**
@@ -214,8 +269,13 @@ export function encodeReport(report: BatchReport): Uint8Array {
  * loads the shipped function, runs the calls, and returns the encoded
  * {@link BatchReport}.
  */
-export async function runShippedCalls(spec: CallSpec, items: unknown[]): Promise<Uint8Array> {
+export function runShippedCalls(spec: CallSpec, items: unknown[]): Uint8Array | Promise<Uint8Array> {
   if (!spec.fn) throw new TypeError("runShippedCalls: the batch carries no function");
-  const fn = await loadFunction(spec.fn) as Fn;
-  return encodeReport(await runCalls(fn, spec, items));
+  const fn = compiledFunction(spec.fn);
+  // Synchronous when it can be: the worker core then answers a batch of
+  // synchronous calls without a microtask, and holds its result back to
+  // share one write with the next ones (it flushes before awaiting a batch).
+  if (fn === undefined) return loadFunction(spec.fn).then((f) => runCalls(f as Fn, spec, items)).then(encodeReport);
+  const report = runCalls(fn as Fn, spec, items);
+  return report instanceof Promise ? report.then(encodeReport) : encodeReport(report);
 }
