@@ -54,6 +54,8 @@ interface Relay {
 }
 
 let relay: Promise<Relay> | undefined;
+/** Who asked for the target (pools, executors, transports) and has not released it yet. */
+const holders = new Set<object>();
 
 /** Writes one published line to this process's stdout. */
 function printLine(message: Uint8Array): void {
@@ -93,7 +95,9 @@ async function subscribe(): Promise<Relay> {
  * With `STREAM_STDOUT` on (`config.setParameter(config.STREAM_STDOUT,
  * true)`), subscribes this process to its workers' stdout channel (once;
  * later calls share it) and returns where workers publish; `undefined`
- * when it is off.
+ * when it is off. A `holder` (the execution core of a pool or an
+ * executor, a transport) keeps the relay until it calls
+ * {@link releaseStdoutRelay}; the last release closes it.
  *
  * @example
  * ```ts
@@ -102,8 +106,9 @@ async function subscribe(): Promise<Relay> {
  * ```
  * @throws (rejects) {SkypoolError} when no Redis is configured and none can be started here; what connecting to Redis throws.
  */
-export async function stdoutTarget(): Promise<StdoutTarget | undefined> {
+export async function stdoutTarget(holder?: object): Promise<StdoutTarget | undefined> {
   if (!config.get().streamStdout) return undefined;
+  if (holder !== undefined) holders.add(holder);
   const pending = relay ??= subscribe();
   try {
     return (await pending).target;
@@ -112,6 +117,21 @@ export async function stdoutTarget(): Promise<StdoutTarget | undefined> {
     if (relay === pending) relay = undefined;
     throw err;
   }
+}
+
+/**
+ * `holder` no longer needs the relay (a pool or executor closing or
+ * terminating); the relay is closed once no holder is left. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import { releaseStdoutRelay } from "./src/execution/stdout_relay.ts";
+ * await releaseStdoutRelay({});
+ * ```
+ */
+export async function releaseStdoutRelay(holder: object): Promise<void> {
+  if (!holders.delete(holder) || holders.size > 0) return;
+  await closeStdoutRelay();
 }
 
 /**
@@ -127,6 +147,7 @@ export async function stdoutTarget(): Promise<StdoutTarget | undefined> {
  * ```
  */
 export async function closeStdoutRelay(): Promise<void> {
+  holders.clear();
   const pending = relay;
   relay = undefined;
   if (pending === undefined) return;

@@ -11,8 +11,10 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { createClient } from "npm:redis@^5.8.0";
 import { config } from "../../src/config.ts";
-import { closeStdoutRelay, STDOUT_TARGET_KIND, type StdoutTarget, stdoutTarget, stdoutTargetFields } from "../../src/execution/stdout_relay.ts";
+import { closeStdoutRelay, releaseStdoutRelay, STDOUT_TARGET_KIND, type StdoutTarget, stdoutTarget, stdoutTargetFields } from "../../src/execution/stdout_relay.ts";
+import { ExecutionCore } from "../../src/execution/execution_core.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
+import { InlineTransport } from "../../src/transport/inline.ts";
 import { authkeyEnvironment, sign, verify } from "../../src/task/authkey.ts";
 import { withWorkerStdout } from "../../src/worker/stdout_stream.ts";
 import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
@@ -126,5 +128,42 @@ describe("STREAM_STDOUT", () => {
     const clients = await server.command<string>(["CLIENT", "LIST"]);
     assert.doesNotMatch(clients, /name=skypool-stdout/);
     await closeStdoutRelay(); // idempotent
+  });
+});
+
+describe("STREAM_STDOUT relay holders", () => {
+  let server: TestRedisServer;
+  before(async () => {
+    server = await startRedisServer();
+  });
+  after(async () => {
+    config.reset();
+    await closeStdoutRelay();
+    await server.stop();
+  });
+
+  test("the relay stays while a holder has it and closes at the last release (a pool's or executor's core closing)", T, async () => {
+    config.set({ redis: { url: server.url }, streamStdout: true });
+    const first = {};
+    const second = {};
+    const { channel } = (await stdoutTarget(first))!;
+    assert.equal((await stdoutTarget(second))!.channel, channel);
+    const subscribers = async () => (await server.command<[string, number]>(["PUBSUB", "NUMSUB", channel]))[1];
+    await releaseStdoutRelay(first);
+    assert.equal(await subscribers(), 1, "closed while another holder still had it");
+    await releaseStdoutRelay(first); // idempotent
+    await releaseStdoutRelay(second);
+    assert.equal(await subscribers(), 0);
+  });
+
+  test("an execution core holds the relay it asked for until it terminates", T, async () => {
+    config.set({ redis: { url: server.url }, streamStdout: true });
+    const core = new ExecutionCore(new InlineTransport());
+    core.start({});
+    const { channel } = (await core.stdoutTarget())!;
+    const subscribers = async () => (await server.command<[string, number]>(["PUBSUB", "NUMSUB", channel]))[1];
+    assert.equal(await subscribers(), 1);
+    await core.terminate();
+    assert.equal(await subscribers(), 0);
   });
 });
