@@ -21,7 +21,8 @@ import type * as Skypool from "../mod.ts";
 import { repoRoot } from "./lib/bench_support.ts";
 
 const PREFIX = "@@bench ";
-const ROUNDS = 15;
+const ROUNDS = 40;
+const WARMUP = 10;
 const ITEMS = 10_000;
 
 interface Row {
@@ -58,7 +59,7 @@ async function runner(): Promise<void> {
   const samples = new Map<string, number[]>(impls.map(([name]) => [name, []]));
   // Not `await using`: the npm build's downlevelled form hides the dynamic import above from its .ts → .js rewrite.
   try {
-    for (const [, run] of impls) for (let w = 0; w < 3; w++) await run();
+    for (const [, run] of impls) for (let w = 0; w < WARMUP; w++) await run();
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 ? [...impls].reverse() : impls;
       for (const [name, run] of order) {
@@ -120,7 +121,7 @@ function orchestrate(): void {
     "",
     `Machine: ${cpus().length} cores; load average before ${loadBefore.map(f).join(" ")}, after ${loadavg().map(f).join(" ")} (a shared, noisy machine: compare ratios, not times).`,
     "",
-    `Method: one runner per runtime times both implementations alternately (order reversed every round), ${ROUNDS} rounds after 3 warm-up runs each; figures are medians.`,
+    `Method: one runner per runtime times both implementations alternately (order reversed every round), ${ROUNDS} rounds after ${WARMUP} warm-up runs each; figures are medians.`,
     "",
     "| case | impl | ms |",
     "| --- | --- | ---: |",

@@ -14,6 +14,7 @@ import type { FunctionRef, TaskFn } from "../task/function_ref.ts";
 import type { AnyTransport, StopBatch } from "../transport/transport.ts";
 import type { ChunkOutcome } from "./chunk_feeder.ts";
 import { FunctionShipper } from "./function_shipper.ts";
+import { releaseStdoutRelay, type StdoutTarget, stdoutTarget } from "./stdout_relay.ts";
 import { toChunkOutcome } from "./outcome.ts";
 import { RunStats } from "./run_stats.ts";
 
@@ -295,9 +296,19 @@ export class ExecutionCore {
     }
   }
 
+  /**
+   * Where workers publish their stdout for this core's batches
+   * (`STREAM_STDOUT`; `undefined` when it is off). The relay it opens is
+   * held until this core closes or terminates.
+   * @throws (rejects) as `stdoutTarget`.
+   */
+  stdoutTarget(): Promise<StdoutTarget | undefined> {
+    return stdoutTarget(this);
+  }
+
   /** Lets queued and running batches finish, then stops the transport. Idempotent. */
   close(): Promise<void> {
-    return this.#stopped ??= this.#whenDrained().then(() => this.transport.close());
+    return this.#stopped ??= this.#whenDrained().then(() => this.transport.close()).finally(() => releaseStdoutRelay(this));
   }
 
   /**
@@ -310,7 +321,7 @@ export class ExecutionCore {
     this.#queueHead = 0;
     this.#queuedCount = 0;
     for (const resolve of this.#drainWaiters.splice(0)) resolve();
-    this.#stopped = this.transport.terminate();
+    this.#stopped = this.transport.terminate().finally(() => releaseStdoutRelay(this));
     const error = new StateError("the transport was terminated before the batch started");
     for (const e of queued) {
       e.dropped = true;

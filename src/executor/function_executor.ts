@@ -9,7 +9,7 @@ import process from "node:process";
 import { config } from "../config.ts";
 import { SerializationError, StateError, TimeoutError } from "../errors.ts";
 import { defaultChunksize } from "../execution/chunk_feeder.ts";
-import { ExecutionCore, type SubmitChunk } from "../execution/execution_core.ts";
+import { type BatchTicket, ExecutionCore, type SubmitChunk } from "../execution/execution_core.ts";
 import { resolveTransport } from "../execution/transport_registry.ts";
 import { checkTimeout } from "../validate.ts";
 import { decode } from "../task/codec.ts";
@@ -32,7 +32,21 @@ import type { ObjectsInput } from "../storage/objects.ts";
 import { groupByUrl } from "./reduce_groups.ts";
 import { writePlots } from "./plot.ts";
 import { startProgress } from "./progress_bar.ts";
-import { type Attempt, onSettled, readSettled, ResponseFuture, resubmitted, settleFuture, startAttempt, whenSettled } from "./response_future.ts";
+import {
+  batchOf,
+  type CallBatch,
+  futuresOf,
+  newBatch,
+  notifySettled,
+  onSettled,
+  readSettled,
+  ResponseFuture,
+  retryBatch,
+  settleCall,
+  settleFuture,
+  succeedOk,
+  whenSettled,
+} from "./response_future.ts";
 import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type WaitResult } from "./wait.ts";
 import { logger } from "../log.ts";
 
@@ -99,8 +113,8 @@ const CALL_RUNNER = task(new URL(`./call_runner${import.meta.url.endsWith(".ts")
 /** Executors made by this process, for the names of their exported plots. */
 let executors = 0;
 
-/** The clock of every stats time (the worker side reads the same one). */
-const now = Date.now;
+/** The clock of every stats time (the worker side reads the same one); `Date.now()` called as a method is the fast form. */
+const now = () => Date.now();
 
 function checkFn(fn: unknown, what: string): void {
   if (typeof fn !== "function" && !(fn instanceof TaskRef)) {
@@ -190,8 +204,8 @@ export class FunctionExecutor {
     checkFn(fn, "callAsync");
     const call = checkCallOptions(options, "callAsync");
     const job = this.#job(fn as TaskFn, [], call);
-    const [f] = this.#newFutures(1);
-    this.#run(job, [data], [f]);
+    const [f] = this.#newFutures(1, 1);
+    this.#run(job, [data], batchOf(f), [f], 0);
     return f as ResponseFuture<R>;
   }
 
@@ -232,7 +246,8 @@ export class FunctionExecutor {
       groups = checked.objReduceByKey ? groupByUrl(items, "mapReduce") : [items.map((_, i) => i)];
       reduceJob = this.#job(reduceFn as TaskFn, [], checked);
     });
-    const reducers = this.#newFutures(groups.length);
+    // One batch per reducer: each is submitted (and timed) on its own.
+    const reducers = this.#newFutures(groups.length, 1);
     groups.forEach((group, k) => this.#reduceWhenMapped(reduceJob!, group.map((i) => futures[i]), reducers[k]));
     return [...futures, ...reducers];
   }
@@ -256,10 +271,10 @@ export class FunctionExecutor {
     const job = this.#job(fn, checked.extraArgs, checked);
     beforeSubmit?.(items, checked);
     this.#checkRunning();
-    const futures = this.#newFutures(items.length);
     const size = checked.chunksize ?? defaultChunksize(items.length, this.workers);
+    const futures = this.#newFutures(items.length, size);
     for (let at = 0; at < items.length; at += size) {
-      this.#run(job, items.slice(at, at + size), futures.slice(at, at + size));
+      this.#run(job, items.slice(at, at + size), batchOf(futures[at]), futures, at);
     }
     return futures;
   }
@@ -280,82 +295,83 @@ export class FunctionExecutor {
     return { submit: this.#core.submitter(CALL_RUNNER), spec, call: withRetries, remote: true };
   }
 
-  #newFutures(n: number): ResponseFuture[] {
+  /** The futures of a new job of `n` calls, in batches of `size`. */
+  #newFutures(n: number, size: number): ResponseFuture[] {
     const jobId = this.#jobs++;
     const t = now();
     const out = new Array<ResponseFuture>(n);
-    for (let i = 0; i < n; i++) out[i] = new ResponseFuture(jobId, i, t);
+    for (let at = 0; at < n; at += size) futuresOf(newBatch(jobId, at, Math.min(size, n - at), t), out, at);
     this.#jobFutures.push(out);
     return out;
   }
 
-  /** Runs one batch of calls; each failed call is retried on its own while it has tries left. */
-  #run(job: Job, items: unknown[], futures: ResponseFuture[]): void {
-    const attempt: Attempt = { dispatched: false };
-    for (let i = 0; i < futures.length; i++) startAttempt(futures[i], attempt, i);
+  /**
+   * Runs one batch of calls (`futures[at..]` are its futures); each failed
+   * call is retried on its own while it has tries left.
+   */
+  #run(job: Job, items: unknown[], batch: CallBatch, futures: readonly ResponseFuture[], at: number): void {
+    batch.attempts++;
     let finished = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Settles (or retries) every call of the batch that did not succeed, then wakes the waiters once.
+    const failAll = (errorOf: (i: number) => unknown, except?: Uint8Array) => {
+      for (let i = 0; i < batch.size; i++) if (except === undefined || except[i] !== Status.OK) this.#failed(job, items[i], futures[at + i], batch, i, errorOf(i));
+      notifySettled(batch);
+    };
     const dispatched = () => {
-      attempt.dispatched = true;
+      batch.dispatched = true;
       const ms = job.call.timeout;
       if (ms === undefined) return;
-      timer = setTimeout(() => {
-        if (finished) return;
-        finished = true;
-        const error = new TimeoutError(`the batch was still running ${ms} ms after it started`);
-        futures.forEach((f, i) => this.#failed(job, items[i], f, error));
-      }, ms);
+      // Past its timeout the batch is stopped (the transport kills and
+      // replaces a worker still running it) and its calls fail, or are
+      // retried, through the outcome below. (`dispatched` may run inside
+      // `submit`, before `ticket` is set; the timer fires after.)
+      timer = setTimeout(() => ticket.stop(new TimeoutError(`the batch was still running ${ms} ms after it started`)), ms);
     };
-    job.submit([[job.spec, items]], false, (outcome) => {
+    const ticket: BatchTicket = job.submit([[job.spec, items]], false, (outcome) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      attempt.hostResultTime = now();
-      if (!outcome.ok) {
-        futures.forEach((f, i) => this.#failed(job, items[i], f, outcome.error));
-        return;
-      }
+      batch.hostResultTime = now();
+      if (!outcome.ok) return failAll(() => outcome.error);
       let report: BatchReport;
       if (job.remote) {
         const bytes = outcome.values[0] as Uint8Array;
         try {
           report = decode(bytes) as BatchReport;
         } catch (error) {
-          futures.forEach((f, i) => this.#failed(job, items[i], f, error));
-          return;
+          return failAll(() => error);
         }
         // One encoding for the whole batch: each call is charged an equal share (exact for a batch of one).
-        attempt.resultSize = Math.ceil(bytes.length / futures.length);
+        batch.resultSize = Math.ceil(bytes.length / batch.size);
       } else report = outcome.values[0] as BatchReport;
-      attempt.workerId = report.workerId;
-      attempt.workerStartTime = report.workerStartTime;
-      attempt.workerEndTime = report.workerEndTime;
-      attempt.times = report.times;
+      batch.workerId = report.workerId;
+      batch.workerStartTime = report.workerStartTime;
+      batch.workerEndTime = report.workerEndTime;
+      batch.marks = { marks: report.marks, at: report.at };
       const { statuses, results } = report;
-      for (let i = 0; i < futures.length; i++) {
-        const status = statuses[i];
-        if (status === Status.OK) settleFuture(futures[i], true, results[i]);
-        else if (status === Status.THREW) this.#failed(job, items[i], futures[i], results[i]);
-        else {
-          const f = futures[i];
-          this.#failed(job, items[i], f, new SerializationError(`the result of call ${f.jobId}/${f.callId} cannot be serialized: ${String(results[i])}`));
-        }
-      }
+      succeedOk(batch, results, statuses);
+      failAll((i) =>
+        statuses[i] === Status.THREW
+          ? results[i]
+          : new SerializationError(`the result of call ${batch.jobId}/${batch.firstCall + i} cannot be serialized: ${String(results[i])}`), statuses);
     }, { dispatched, units: items.length });
   }
 
-  #failed(job: Job, item: unknown, f: ResponseFuture, error: unknown): void {
-    const tries = f.stats.attempts;
+  /** Call `index` of `batch` failed: tries it again in a batch of its own while it has tries left, else settles it (waiters are woken by the caller). */
+  #failed(job: Job, item: unknown, f: ResponseFuture, batch: CallBatch, index: number, error: unknown): void {
+    const tries = batch.attempts;
     if (tries <= job.call.retries && retryable(error) && !this.#stopped) {
       const delay = Math.min(RETRY_BACKOFF_MS * 2 ** (tries - 1), RETRY_BACKOFF_MAX_MS);
       if (log.enabled) log("call %s/%s failed (try %d of %d): %s; retrying in %d ms", f.jobId, f.callId, tries, job.call.retries + 1, (error as Error)?.message ?? String(error), delay);
+      const next = retryBatch(f);
       setTimeout(() => {
         if (this.#stopped) settleFuture(f, false, error);
-        else this.#run(job, [item], [f]);
+        else this.#run(job, [item], next, [f], 0);
       }, delay);
       return;
     }
-    settleFuture(f, false, error);
+    settleCall(batch, index, false, error);
   }
 
   #reduceWhenMapped(job: Job, mapped: ResponseFuture[], reducer: ResponseFuture): void {
@@ -367,8 +383,9 @@ export class FunctionExecutor {
         results[i] = readSettled(f);
       }
       if (this.#stopped) return settleFuture(reducer, false, new StateError("the executor was disposed before the reducer started"));
-      resubmitted(reducer, now());
-      this.#run(job, [results], [reducer]);
+      const batch = batchOf(reducer);
+      batch.hostSubmitTime = now();
+      this.#run(job, [results], batch, [reducer], 0);
     });
   }
 
@@ -441,7 +458,8 @@ export class FunctionExecutor {
     }
     const only = o.fs === undefined ? undefined : new Set(this.#futuresArg(o.fs, "clean"));
     const forget = (f: ResponseFuture) => f.done() && (only === undefined || only.has(f));
-    this.#jobFutures = this.#jobFutures.map((fs) => (fs.some(forget) ? fs.filter((f) => !forget(f)) : fs)).filter((fs) => fs.length > 0);
+    // A job whose futures all go is dropped whole (the common case: cleaning after getResult).
+    this.#jobFutures = this.#jobFutures.filter((fs) => !fs.every(forget)).map((fs) => (fs.some(forget) ? fs.filter((f) => !forget(f)) : fs));
   }
 
   /** Counts over this executor's futures (see {@link JobSummary}). */
@@ -492,9 +510,9 @@ export class FunctionExecutor {
     if (fs === undefined || fs === null) return this.#jobFutures.flat();
     if (fs instanceof ResponseFuture) return [fs];
     if (!Array.isArray(fs)) throw new TypeError(`${what}: fs must be a ResponseFuture or an array of them, got ${typeof fs}`);
-    fs.forEach((f, i) => {
-      if (!(f instanceof ResponseFuture)) throw new TypeError(`${what}: fs[${i}] is not a ResponseFuture`);
-    });
+    for (let i = 0; i < fs.length; i++) {
+      if (!(fs[i] instanceof ResponseFuture)) throw new TypeError(`${what}: fs[${i}] is not a ResponseFuture`);
+    }
     return fs;
   }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { TimeoutError } from "../errors.ts";
-import { onSettled, readSettled, type ResponseFuture } from "./response_future.ts";
+import { onSettled, readAll, type ResponseFuture } from "./response_future.ts";
 
 /** `wait` returns as soon as one future is done. */
 export const ANY_COMPLETED = "ANY_COMPLETED";
@@ -72,15 +72,7 @@ function allSettled(fs: readonly ResponseFuture[]): Promise<void> {
  * error of the first done future (in the given order) that failed.
  */
 export async function waitFutures(fs: readonly ResponseFuture[], returnWhen: ReturnWhen, ms: number | undefined, throwExcept: boolean): Promise<WaitResult> {
-  if (returnWhen !== ALWAYS && fs.length > 0) {
-    const reached = returnWhen === ANY_COMPLETED ? anySettled(fs) : allSettled(fs);
-    if (ms === undefined) await reached;
-    else {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([reached, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-      clearTimeout(timer);
-    }
-  }
+  if (returnWhen !== ALWAYS && fs.length > 0) await reachedOrTimeout(returnWhen === ANY_COMPLETED ? anySettled(fs) : allSettled(fs), ms);
   const done: ResponseFuture[] = [];
   const notDone: ResponseFuture[] = [];
   for (const f of fs) (f.done() ? done : notDone).push(f);
@@ -91,6 +83,14 @@ export async function waitFutures(fs: readonly ResponseFuture[], returnWhen: Ret
   return { done, notDone };
 }
 
+/** Waits for `reached`, or `ms` at most. */
+async function reachedOrTimeout(reached: Promise<void>, ms: number | undefined): Promise<void> {
+  if (ms === undefined) return await reached;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([reached, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /**
  * Every future's value, in order, once all are done. With `throwExcept`,
  * rejects with the first failed future's error; without, its slot holds
@@ -98,13 +98,11 @@ export async function waitFutures(fs: readonly ResponseFuture[], returnWhen: Ret
  * @throws (rejects) {TimeoutError} when they are not all done within `ms`; the futures stay usable.
  */
 export async function collectResults(fs: readonly ResponseFuture[], ms: number | undefined, throwExcept: boolean): Promise<unknown[]> {
-  const { notDone } = await waitFutures(fs, ALL_COMPLETED, ms, throwExcept);
-  if (notDone.length > 0) throw new TimeoutError(`${notDone.length} of ${fs.length} calls did not finish within ${ms} ms`);
+  if (fs.length > 0) await reachedOrTimeout(allSettled(fs), ms);
+  // One pass over the batches' arrays (no done/notDone lists: a map makes many futures).
   const out = new Array<unknown>(fs.length);
-  for (let i = 0; i < fs.length; i++) {
-    const f = fs[i];
-    if (throwExcept && f.status === "error") throw f.error;
-    out[i] = readSettled(f);
-  }
+  const { notDone, failed } = readAll(fs, out);
+  if (throwExcept && failed !== undefined) throw failed.error;
+  if (notDone > 0) throw new TimeoutError(`${notDone} of ${fs.length} calls did not finish within ${ms} ms`);
   return out;
 }

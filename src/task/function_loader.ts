@@ -139,6 +139,21 @@ async function bundleExport(ref: { hash: string; exportName: string }): Promise<
 }
 
 /**
+ * The function of a source ref already compiled in this process, without
+ * waiting (`undefined` if it is not: use {@link loadFunction}). Lets a
+ * batch of synchronous calls run without a microtask.
+ *
+ * @example
+ * ```ts
+ * import { compiledFunction } from "./src/task/function_loader.ts";
+ * console.assert(compiledFunction({ kind: "module", id: "m", url: "file:///x.js", exportName: "f" }) === undefined);
+ * ```
+ */
+export function compiledFunction(ref: FunctionRef): ((...args: unknown[]) => unknown) | undefined {
+  return ref !== null && typeof ref === "object" && ref.kind === "source" ? compiled.get(ref.id) : undefined;
+}
+
+/**
  * Worker side: turns a FunctionRef into a callable. A source is compiled
  * once per `id` (strict mode, no access to the worker's own scope, the
  * compiler helpers it names in its scope, at its origin's file and line);

@@ -3,7 +3,10 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { FunctionExecutor, RemoteError, ResponseFuture, StateError, TimeoutError } from "../../mod.ts";
-import { doubleButNotThree, readEnv } from "../helpers/executor_fixtures.ts";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { doubleButNotThree, readEnv, sleepThenMark } from "../helpers/executor_fixtures.ts";
 import { errorSummary, sleepMs, withTimeout } from "../helpers/pool_fixtures.ts";
 
 const T = { timeout: 120_000 };
@@ -92,6 +95,25 @@ for (const transport of ["inline", "local"] as const) {
       assert.equal(fast, 1);
       assert.ok(slow instanceof TimeoutError, errorSummary(slow));
     });
+
+    if (transport === "local") {
+      test("a call past its timeout is stopped on its worker, not only failed", T, async () => {
+        const dir = mkdtempSync(join(tmpdir(), "skypool-timeout-"));
+        try {
+          const path = join(dir, "marker");
+          const f = await fexec.callAsync(sleepThenMark, { ms: 2000, path }, { timeout: 300 });
+          const error: unknown = await withTimeout(f.result({ throwExcept: false }), 60_000, "callAsync");
+          assert.ok(error instanceof TimeoutError, errorSummary(error));
+          // Past the time the call would have written its marker had it kept running.
+          await new Promise((r) => setTimeout(r, 2500));
+          assert.equal(existsSync(path), false, "the timed-out call kept running and wrote its marker");
+          // The executor's workers still serve calls.
+          assert.equal(await withTimeout((await fexec.callAsync((x: number) => x + 1, 1)).result(), 60_000, "after"), 2);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
 
     test("a map over no items gives no futures", T, async () => {
       assert.deepEqual(await fexec.map((x: number) => x, []), []);

@@ -48,3 +48,11 @@ export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /** Reads an environment variable in the worker. */
 export const readEnv = (name: string): string | undefined => process.env[name];
+
+/** Sleeps `item.ms` (a timer, so an in-process runner cannot be stopped either), then writes `item.path`. */
+export const sleepThenMark = async (item: { ms: number; path: string }): Promise<string> => {
+  const fs = await import("node:fs");
+  await new Promise((r) => setTimeout(r, item.ms));
+  fs.writeFileSync(item.path, "ran to the end");
+  return "finished";
+};
