@@ -22,6 +22,7 @@ import { messageOf } from "../worker/untrusted.ts";
 import type { BatchChannel } from "./batch_channel.ts";
 import { type BatchContents, openAnswer, requireRemoteAuthkey, type ResultEnvelope, sealBatch } from "./envelope.ts";
 import { portableRef } from "./portable_ref.ts";
+import { releaseStdoutRelay, stdoutTarget } from "../execution/stdout_relay.ts";
 
 /** Options of {@link RemoteTransport}. */
 export interface RemoteTransportOptions {
@@ -173,6 +174,9 @@ export class RemoteTransport implements Transport {
     this.#refuseEmbeddedHandles(batch.payload);
     if (init) this.#refuseEmbeddedHandles(init.args);
     const envVars = config.get().envVars;
+    // STREAM_STDOUT: workers publish their lines where this process listens
+    // (held until this transport closes).
+    const stdout = await stdoutTarget(this);
     return {
       fn: await this.#remoteRef(batch.fn),
       payload: batch.payload,
@@ -180,6 +184,7 @@ export class RemoteTransport implements Transport {
       count: batch.count,
       ...(init ? { setup: { fn: await this.#remoteRef(init.fn), args: init.args } } : {}),
       ...(Object.keys(envVars).length > 0 ? { env: envVars } : {}),
+      ...(stdout ? { stdout } : {}),
     };
   }
 
@@ -254,6 +259,7 @@ export class RemoteTransport implements Transport {
       await this.#started?.catch(() => {});
       if (this.#terminated) return await this.#terminated;
       await this.#channel.close();
+      await releaseStdoutRelay(this);
     })();
   }
 
@@ -270,6 +276,7 @@ export class RemoteTransport implements Transport {
       for (const resolve of this.#idle.splice(0)) resolve();
       await this.#started?.catch(() => {});
       await this.#channel.terminate();
+      await releaseStdoutRelay(this);
     })();
   }
 }

@@ -22,6 +22,8 @@ import { importBundle, loadedBundle } from "../task/bundle_loader.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
 import { STATUS_NAMES } from "../transport/batch_status.ts";
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "../worker/run_batch.ts";
+import type { StdoutTarget } from "../execution/stdout_relay.ts";
+import { withWorkerStdout } from "../worker/stdout_stream.ts";
 import { messageOf } from "../worker/untrusted.ts";
 import { type BatchEnvelope, openBatch, type ResultEnvelope, type ResultStatus, sealRefusal, sealResult } from "./envelope.ts";
 import { localRef } from "./portable_ref.ts";
@@ -123,7 +125,9 @@ async function run(batch: BatchEnvelope, options: RemoteWorkerOptions): Promise<
     }
     let r: BatchResult;
     try {
-      r = await runBatch(await load(batch.fn), batch.payload, batch.each);
+      const fn = await load(batch.fn);
+      // STREAM_STDOUT: the batch's lines also go to its caller as they are written.
+      r = await withWorkerStdout(batch.stdout as StdoutTarget | undefined, () => runBatch(fn, batch.payload, batch.each));
     } catch (err) {
       r = encodeThrown(err);
     }
