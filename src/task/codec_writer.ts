@@ -145,6 +145,21 @@ function ensure(n: number): void {
   if (pos + n > buf.length - SLACK) grow(n);
 }
 
+/**
+ * A copy of `buf[from, to)` in memory of its own. On Node, into uninitialised
+ * memory: `slice` zero-fills a fresh allocation (calloc) whose pages a large
+ * output then faults in, which took a fifth of the encode time of 10 000
+ * table rows on Node 20, while malloc reuses freed memory. On Deno `slice`
+ * measured faster (its `Buffer` is the Node-compatibility layer's).
+ */
+const copyOut: (from: number, to: number) => Uint8Array = typeof (globalThis as { Deno?: unknown }).Deno === "undefined"
+  ? (from, to) => {
+    const out = allocate(to - from);
+    out.set(buf.subarray(from, to));
+    return out;
+  }
+  : (from, to) => Uint8Array.prototype.slice.call(buf, from, to);
+
 /** The bytes written from `from`, handed out without a copy when that wastes little. */
 function takeOutput(from: number): Uint8Array {
   const size = buf.length;
@@ -155,10 +170,7 @@ function takeOutput(from: number): Uint8Array {
     safeEnd = buf.length - SLACK;
     return out;
   }
-  // Not `slice`: it zero-fills a fresh allocation (calloc), whose pages a
-  // large output then faults in; uninitialised memory is reused by malloc.
-  const out = allocate(pos - from);
-  out.set(buf.subarray(from, pos));
+  const out = copyOut(from, pos);
   if (size > KEEP_BUFFER_MAX) {
     buf = allocate(INITIAL_SIZE);
     view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
