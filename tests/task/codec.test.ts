@@ -320,7 +320,7 @@ describe("codec: shared references and cycles", () => {
 });
 
   test("sharing is found among tens of thousands of rows, wherever the two references sit", () => {
-    // The writer keeps the rows it met in sets of a few thousand each (and
+    // On Node the writer keeps the rows it met in sets of a few thousand each (and
     // past some count, in one that grows): pair a row with one in every such
     // set, first and last ones included.
     const n = 80_000;
