@@ -29,14 +29,29 @@ const ROOT = repoRoot(import.meta.url);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Runs a command to its end; its wall time and the `@@name` line it printed, if any. */
-function run(cmd: string, args: string[], env?: Record<string, string>): { ms: number; out: string } {
+/** GNU time, when installed: the CPU time of a whole process tree (workers included, once reaped). */
+const TIME = "/usr/bin/time";
+const CPU_MARK = "@@cpu ";
+
+/**
+ * Runs a command to its end; its wall time, the `@@name` line it printed,
+ * if any, and, with `cpu`, the CPU milliseconds (user + system) of the
+ * process and the children it waited for, which other sessions' load on
+ * this shared machine disturbs far less than wall time.
+ */
+function run(cmd: string, args: string[], cpu = false): { ms: number; out: string; cpuMs?: number } {
+  const timed = cpu && existsSync(TIME);
+  const [file, argv] = timed ? [TIME, ["-f", `${CPU_MARK}%U %S`, cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
   // From the repo root, where `node -e` resolves packages (node_modules).
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
+  const r = spawnSync(file, argv, { cwd: ROOT, encoding: "utf8", maxBuffer: 16 << 20 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.error}): ${r.stderr}`);
-  return { ms, out: r.stdout };
+  if (!timed) return { ms, out: r.stdout };
+  const line = r.stderr.split("\n").reverse().find((l) => l.startsWith(CPU_MARK));
+  if (line === undefined) throw new Error(`bench: ${TIME} printed no CPU line: ${r.stderr.slice(-400)}`);
+  const [user, sys] = line.slice(CPU_MARK.length).split(" ").map(Number);
+  return { ms, out: r.stdout, cpuMs: (user + sys) * 1000 };
 }
 
 function reported(out: string, name: string): string {
@@ -79,7 +94,10 @@ function main(): void {
   const wall = (id: string, label: string, cmd: string, args: string[]): Probe => ({
     id,
     label,
-    sample: () => ({ ms: run(cmd, args).ms }),
+    sample: (): Record<string, number> => {
+      const { ms, cpuMs } = run(cmd, args, true);
+      return cpuMs === undefined ? { ms } : { ms, cpu: cpuMs };
+    },
   });
   const maps = (id: string, label: string, cmd: string, args: string[]): Probe => ({
     id,
@@ -126,7 +144,8 @@ function main(): void {
   rmSync(scratch, { recursive: true, force: true });
 
   const fig = (key: string) => round1(median(samples[key]));
-  const paired = (a: string, b: string) => round2(median(samples[a].map((x, i) => x / samples[b][i])));
+  const paired = (a: string, b: string) =>
+    samples[a] === undefined || samples[b] === undefined ? NaN : round2(median(samples[a].map((x, i) => x / samples[b][i])));
   const figures: Record<string, { label: string; median_ms: number; samples_ms: number[] }> = {};
   for (const p of probes) {
     for (const key of Object.keys(samples).filter((k) => k.startsWith(p.id + "."))) {
@@ -149,6 +168,8 @@ function main(): void {
     { id: "import_deno_noredis_cpu", what: "import (Deno) without redis, CPU ms", value: fig("import_deno_noredis.cpu"), target: "info" },
     { id: "oneshot_node_vs_python", what: "one-shot script, Node ÷ CPython", value: paired("oneshot_node.ms", "oneshot_python.ms"), target: "≤ 2" },
     { id: "oneshot_deno_vs_python", what: "one-shot script, Deno ÷ CPython", value: paired("oneshot_deno.ms", "oneshot_python.ms"), target: "≤ 1.5" },
+    { id: "oneshot_node_vs_python_cpu", what: "one-shot script, Node ÷ CPython, CPU time", value: paired("oneshot_node.cpu", "oneshot_python.cpu"), target: "info (≤ 2 in wall time)" },
+    { id: "oneshot_deno_vs_python_cpu", what: "one-shot script, Deno ÷ CPython, CPU time", value: paired("oneshot_deno.cpu", "oneshot_python.cpu"), target: "info (≤ 1.5 in wall time)" },
     { id: "oneshot_node_vs_bare", what: "one-shot script (Node) ÷ node -e 0", value: paired("oneshot_node.ms", "bare_node.ms"), target: "info" },
     { id: "oneshot_deno_vs_bare", what: "one-shot script (Deno) ÷ deno run empty.js", value: paired("oneshot_deno.ms", "bare_deno.ms"), target: "info" },
     { id: "oneshot_python_vs_bare", what: "one-shot script (CPython) ÷ python3 -c pass", value: paired("oneshot_python.ms", "bare_python.ms"), target: "info" },
@@ -180,7 +201,8 @@ function main(): void {
     "",
     `${ROUNDS} rounds after one untimed pass; each round samples every figure once, in an order that rotates each round. ` +
     "Figures are medians over rounds; ratios are medians of the per-round ratios (both samples of a ratio come from the same round). " +
-    "Figures named CPU time are the process's CPU time (all threads), which the load of other processes disturbs less than wall time. " +
+    "Figures named CPU time are the process's CPU time (all threads; for whole processes, with the children it reaped: " +
+    "the pool's workers), which the load of other processes disturbs less than wall time. " +
     "`import` is measured inside the process (the built package on Node, `mod.ts` on Deno); the one-shot script and the bare starts " +
     "as whole processes.",
     "",

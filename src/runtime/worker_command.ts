@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { workerPermissionFlags, type WorkerNeeds } from "./deno_permissions.ts";
 
@@ -15,10 +16,20 @@ declare const Deno: unknown;
 /** True when this code runs under Deno. */
 export const isDeno: boolean = typeof Deno !== "undefined";
 
-/** The worker entry next to this module, with this module's own extension (.ts or .js). */
+let entry: URL | undefined;
+
+/**
+ * The worker entry next to this module: `subprocess_main.ts` in the
+ * sources; in the npm build, `subprocess_bundle.js`, the same entry with the
+ * modules it loads bundled into one file by `npm/build.mjs` (or
+ * `subprocess_main.js`, where a build made none).
+ */
 export function workerEntryUrl(): URL {
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return new URL(`../worker/subprocess_main${ext}`, import.meta.url);
+  if (entry !== undefined) return entry;
+  if (import.meta.url.endsWith(".ts")) return entry = new URL("../worker/subprocess_main.ts", import.meta.url);
+  const bundle = new URL("../worker/subprocess_bundle.js", import.meta.url);
+  const found = bundle.protocol === "file:" && existsSync(fileURLToPath(bundle));
+  return entry = found ? bundle : new URL("../worker/subprocess_main.js", import.meta.url);
 }
 
 /**

@@ -3,7 +3,7 @@
 // SPEC "Errors", "Shipping functions").
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Pool, RemoteError, SerializationError, SkypoolError } from "../../mod.ts";
+import { Pool, RemoteError, SerializationError, SkypoolError, StateError, task } from "../../mod.ts";
 import {
   errorSummary,
   identity,
@@ -65,6 +65,18 @@ describe("errors from tasks", () => {
         return true;
       });
     }
+  });
+
+  test("a skypool error thrown by a task module that imports skypool itself comes back as that class", T, async () => {
+    // On Node the worker runs a bundle of skypool's modules: this proves the
+    // task's skypool and the worker's share the error classes.
+    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+    const ref = task(new URL(`./fixtures/skypool_errors${ext}`, import.meta.url), "throwStateError");
+    await assert.rejects(withTimeout(pool.apply(ref, ["held elsewhere"]), 20_000, "apply"), (err: unknown) => {
+      assert.ok(err instanceof StateError, `expected StateError, got ${errorSummary(err)}`);
+      assert.equal((err as Error).message, "held elsewhere");
+      return true;
+    });
   });
 
   test("a custom error class comes back as RemoteError keeping name, message and stack", T, async () => {

@@ -319,6 +319,23 @@ describe("codec: shared references and cycles", () => {
   });
 });
 
+  test("sharing is found among tens of thousands of rows, wherever the two references sit", () => {
+    // On Node the writer keeps the rows it met in sets of a few thousand each (and
+    // past some count, in one that grows): pair a row with one in every such
+    // set, first and last ones included.
+    const n = 80_000;
+    for (const [first, second] of [[0, n - 1], [4095, 4096], [0, 4096], [5000, 70_000], [n - 2, n - 1], [70_000, 79_999]]) {
+      const rows = Array.from({ length: n }, (_, i) => ({ i, tags: [i] }));
+      rows[second] = rows[first];
+      const back = roundTrip(rows);
+      assert.equal(back.length, n);
+      assert.equal(back[second], back[first], `rows ${first} and ${second} should be one object`);
+      assert.equal(back[second].i, first);
+      assert.equal(new Set(back).size, n - 1, "every other row is its own object");
+      assert.deepEqual(back.map((r) => r.i), rows.map((r) => r.i));
+    }
+  });
+
 describe("codec: errors", () => {
   test("built-in classes come back as themselves with the remote stack", () => {
     for (const C of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError]) {
