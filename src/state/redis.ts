@@ -247,8 +247,8 @@ export class RedisContext {
   readonly connection: RedisConnection;
 
   constructor(location: Location) {
-    if (/[:\s]/.test(location.session) || location.session === "") {
-      throw new TypeError(`session must be a non-empty string without ':' or spaces, got ${JSON.stringify(location.session)}`);
+    if (/[:\s{}]/.test(location.session) || location.session === "") {
+      throw new TypeError(`session must be a non-empty string without ':', spaces or braces, got ${JSON.stringify(location.session)}`);
     }
     this.location = Object.freeze({ ...location });
     this.connection = connectionFor(location.url);
