@@ -24,7 +24,12 @@ export function onCluster(): boolean {
 /** Starts a server (or a 3+3 node cluster, see {@link onCluster}) and points skypool at it. */
 export async function setUpRedis(): Promise<TestRedisServer> {
   const server = onCluster() ? await startRedisCluster() : await startRedisServer();
-  config.set({ redis: { url: server.url } });
+  try {
+    config.set({ redis: { url: server.url } });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
   return server;
 }
 

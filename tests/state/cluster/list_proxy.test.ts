@@ -1,3 +1,0 @@
-// The list_proxy suite against a Redis Cluster of 3 masters + 3 replicas.
-import "../../helpers/on_cluster.ts";
-import "../list_proxy.test.ts";

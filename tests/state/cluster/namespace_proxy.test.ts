@@ -1,3 +1,0 @@
-// The namespace_proxy suite against a Redis Cluster of 3 masters + 3 replicas.
-import "../../helpers/on_cluster.ts";
-import "../namespace_proxy.test.ts";

@@ -1,3 +1,0 @@
-// The shared_array suite against a Redis Cluster of 3 masters + 3 replicas.
-import "../../helpers/on_cluster.ts";
-import "../shared_array.test.ts";

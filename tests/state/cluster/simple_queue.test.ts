@@ -1,3 +1,0 @@
-// The simple_queue suite against a Redis Cluster of 3 masters + 3 replicas.
-import "../../helpers/on_cluster.ts";
-import "../simple_queue.test.ts";
