@@ -16,7 +16,8 @@
 // - the throughput of one Lock contended by 4 processes (`--child contender`).
 // It also counts, with MONITOR, the commands each operation sends (round
 // trips) and runs inside its scripts, which is where a missed criterion
-// is diagnosed. It writes bench/results/state.{md,json}.
+// is diagnosed. It writes bench/results/state.{md,json}. Then it runs the
+// Redis Cluster part (bench/lib/state_cluster.ts: state_cluster.{md,json}).
 //
 // Child protocol: one JSON command per stdin line; one `@@bench {json}`
 // line per answer on stdout.
@@ -34,6 +35,7 @@ import { closeAllConnections, contextFor, type RedisContext } from "../src/state
 import { SEM_RELEASE } from "../src/state/lua/semaphore.ts";
 import { startRedisServer, type TestRedisServer } from "../tests/helpers/redis_server.ts";
 import { median, repoRoot } from "./lib/bench_support.ts";
+import { benchCluster } from "./lib/state_cluster.ts";
 
 const PREFIX = "@@bench ";
 const isDeno = "Deno" in globalThis;
@@ -538,5 +540,6 @@ if (roleAt >= 0) {
   await child(process.argv[roleAt + 1]);
 } else {
   await orchestrate();
+  await benchCluster();
   process.exit(0);
 }
