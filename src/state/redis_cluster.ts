@@ -135,6 +135,7 @@ export function routingKey(args: ReadonlyArray<string | Buffer>): string | Buffe
 export class ClusterClient implements RawClient {
   readonly #cluster: RawCluster;
   readonly #seeds: string[];
+  readonly #retryMs: number;
   #refd = true;
   #closed = false;
   /** A drop does not end this client: the next command finds the slot's current master. */
@@ -145,9 +146,11 @@ export class ClusterClient implements RawClient {
    * @param url the cluster URL.
    * @param nodeOptions client options for every node (socket timeouts, name…).
    * @param minimizeConnections connect to a node only when a command needs it (dedicated connections).
+   * @param retryMs how long a command that could not be sent keeps being tried (a failover's length).
    */
-  constructor(createCluster: CreateCluster, url: string, nodeOptions: Record<string, unknown>, minimizeConnections: boolean) {
+  constructor(createCluster: CreateCluster, url: string, nodeOptions: Record<string, unknown>, minimizeConnections: boolean, retryMs: number) {
     this.#seeds = clusterSeeds(url);
+    this.#retryMs = retryMs;
     const socket = {
       ...(nodeOptions.socket as Record<string, unknown>),
       // A node's client tries again until the slot map no longer lists the
@@ -179,12 +182,6 @@ export class ClusterClient implements RawClient {
     return this;
   }
 
-  /** How long commands that could not be sent keep being tried (`SKYPOOL_REDIS_TIMEOUT_MS`). */
-  static retryMs = (): number => {
-    const raw = Number(globalThis.process?.env?.SKYPOOL_REDIS_TIMEOUT_MS);
-    return Number.isFinite(raw) && raw > 0 ? raw : 10_000;
-  };
-
   async sendCommand<T>(args: ReadonlyArray<string | Buffer>, options?: unknown): Promise<T> {
     const key = routingKey(args);
     const since = performance.now();
@@ -194,7 +191,7 @@ export class ClusterClient implements RawClient {
       } catch (err) {
         const unsent = matches(err, UNSENT);
         if (!unsent && !matches(err, DROPPED)) throw err;
-        if (this.#closed || !unsent || performance.now() - since > ClusterClient.retryMs()) {
+        if (this.#closed || !unsent || performance.now() - since > this.#retryMs) {
           void this.#rediscover();
           throw err;
         }

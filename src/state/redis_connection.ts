@@ -213,7 +213,7 @@ export class RedisConnection {
       },
     };
     const client = this.cluster
-      ? new ClusterClient(driver.createCluster, this.url, { socket, name: `skypool-${purpose}`, disableClientInfo: true }, purpose === "block")
+      ? new ClusterClient(driver.createCluster, this.url, { socket, name: `skypool-${purpose}`, disableClientInfo: true }, purpose === "block", timeout)
       : driver.createClient({
         ...this.#options,
         socket,
