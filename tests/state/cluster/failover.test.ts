@@ -69,20 +69,25 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
   let overlaps = 0;
   let acquired = 0;
   let lockErrors = 0;
+  const lockErrorMessages = new Set<string>();
+  const lockError = (err: unknown) => {
+    lockErrors++;
+    lockErrorMessages.add(String((err as Error)?.message ?? err).slice(0, 160));
+  };
   const lockers = Array.from({ length: 3 }, () =>
     (async () => {
       while (!stop) {
         try {
           if (!(await lock.acquire({ timeout: 8000 }))) continue;
-        } catch {
-          lockErrors++;
+        } catch (err) {
+          lockError(err);
           continue;
         }
         if (inside++ > 0) overlaps++;
         acquired++;
         await sleep(2);
         inside--;
-        await lock.release().catch(() => lockErrors++);
+        await lock.release().catch(lockError);
       }
     })());
   // Waiters blocked on the victim through the failover: each must end, by
@@ -126,6 +131,7 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
     lockAcquired: acquired,
     lockOverlaps: overlaps,
     lockErrors,
+    lockErrorMessages: [...lockErrorMessages],
     waiters: waited.map((w) => `${w.outcome} after ${Math.round(w.ms)} ms`),
   };
   console.log("failover:", JSON.stringify(report));
