@@ -118,13 +118,17 @@ function matches(err: unknown, pattern: RegExp): boolean {
 const KEYLESS = new Set(["PING", "INFO", "TIME", "SCAN", "WAIT", "CLUSTER", "SCRIPT", "CONFIG", "DBSIZE", "CLIENT", "READONLY"]);
 
 /**
- * The key a command is routed by: a script's first key, else the first
- * argument (`undefined` for keyless commands).
+ * The key a command is routed by: a script's first key, a stream read's
+ * first stream, else the first argument (`undefined` for keyless commands).
  * @internal
  */
 export function routingKey(args: ReadonlyArray<string | Buffer>): string | Buffer | undefined {
   const name = String(args[0]).toUpperCase();
   if (name === "EVALSHA" || name === "EVAL") return Number(args[2]) > 0 ? args[3] : undefined;
+  if (name === "XREAD" || name === "XREADGROUP") {
+    const at = args.findIndex((a, i) => i > 0 && String(a).toUpperCase() === "STREAMS");
+    return at > 0 ? args[at + 1] : undefined;
+  }
   return KEYLESS.has(name) ? undefined : args[1];
 }
 
