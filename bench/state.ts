@@ -31,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "npm:redis@^5.8.0";
 import { config, Event, Lock, Queue, Semaphore } from "../mod.ts";
 import { handleFromRecord, handleRecord, type HandleRecord } from "../src/state/handle.ts";
+import { authkeyEnvironment } from "../src/task/authkey.ts";
 import { closeAllConnections, contextFor, type RedisContext } from "../src/state/redis.ts";
 import { SEM_RELEASE } from "../src/state/lua/semaphore.ts";
 import { startRedisServer, type TestRedisServer } from "../tests/helpers/redis_server.ts";
@@ -109,7 +110,8 @@ function startChild(role: string, redisUrl: string): Child {
   const args = isDeno ? ["run", "-A", self, "--child", role] : [self, "--child", role];
   const proc = spawn(process.execPath, args, {
     stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, SKYPOOL_REDIS_URL: redisUrl, SKYPOOL_NO_EMBEDDED: "1" },
+    // The children rebuild handles from signed records: they need our authkey.
+    env: { ...process.env, ...authkeyEnvironment(), SKYPOOL_REDIS_URL: redisUrl, SKYPOOL_NO_EMBEDDED: "1" },
   });
   const waiting: Array<(r: Record<string, unknown>) => void> = [];
   const failed: Array<(e: Error) => void> = [];
