@@ -12,8 +12,7 @@
  *
  * @module
  */
-import type { ChildProcess } from "node:child_process";
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +83,25 @@ function parseNodes(text: string): NodeLine[] {
   });
 }
 
+/**
+ * Removes the cluster's folder (and kills its nodes, again) when the pipe
+ * from this process closes: each node's own watchdog kills it if the test
+ * runner is killed, but leaves the folder, which this one removes.
+ */
+function watchFolder(dir: string, pids: number[]): ChildProcess | undefined {
+  try {
+    const dog = spawn("/bin/sh", ["-c", `trap '' INT TERM HUP QUIT; read -r _; kill -9 ${pids.join(" ")} 2>/dev/null; sleep 0.5; rm -rf '${dir}'`], {
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    dog.on("error", () => {});
+    dog.unref();
+    (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return dog;
+  } catch {
+    return undefined;
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -98,12 +116,14 @@ function sleep(ms: number): Promise<void> {
 export async function startRedisCluster(): Promise<TestRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), "skypool-cluster-"));
   const children = new Map<number, ChildProcess>();
+  let dog: ChildProcess | undefined;
   const stopAll = async () => {
     const all = [...children.values()];
     children.clear();
     for (const c of all) c.kill("SIGKILL");
     await Promise.all(all.map(waitExit));
     rmSync(dir, { recursive: true, force: true });
+    dog?.kill("SIGKILL");
   };
   const ports: number[] = [];
   try {
@@ -124,6 +144,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
         // The port was taken between the probe and the bind: take another.
       }
     }
+    dog = watchFolder(dir, [...children.values()].map((c) => c.pid!).filter((pid) => pid !== undefined));
     await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"]);
   } catch (err) {
     await stopAll();
