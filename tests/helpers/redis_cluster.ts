@@ -16,7 +16,8 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient, createCluster } from "npm:redis@^5.8.0";
+import { Buffer } from "node:buffer";
+import { createClient, createCluster, RESP_TYPES } from "npm:redis@^5.8.0";
 import { freePort, spawnServer, type TestRedisServer, waitExit } from "./redis_server.ts";
 
 /** One node of the test cluster. */
@@ -35,6 +36,8 @@ export interface TestRedisCluster extends TestRedisServer {
   masterPortOf(key: string): Promise<number>;
   /** The port of a replica of the master on `port`. */
   replicaPortOf(port: number): Promise<number>;
+  /** Sends commands in order on one connection to the node on `port` (e.g. `READONLY`, then a read on a replica); resolves the last reply, bulk strings as Buffers. */
+  commandOn<T = unknown>(port: number, ...commands: string[][]): Promise<T>;
   /** SIGKILLs the node on `port`. */
   killNode(port: number): Promise<void>;
   /** Waits until every live node reports `cluster_state:ok` and every slot has a live master. */
@@ -53,12 +56,19 @@ function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
   });
 }
 
-async function nodeCommand<T>(port: number, args: string[]): Promise<T> {
-  const c = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+async function nodeCommand<T>(port: number, ...commands: string[][]): Promise<T> {
+  return await nodeCommands<T>(port, false, commands);
+}
+
+async function nodeCommands<T>(port: number, binary: boolean, commands: string[][]): Promise<T> {
+  const plain = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+  const c = binary ? plain.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) : plain;
   c.on("error", () => {});
   await c.connect();
   try {
-    return await c.sendCommand(args) as T;
+    let reply: unknown;
+    for (const args of commands) reply = await c.sendCommand(args);
+    return reply as T;
   } finally {
     c.destroy();
   }
@@ -249,6 +259,9 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       await waitExit(c);
     },
     waitHealthy,
+    commandOn<T>(port: number, ...commands: string[][]) {
+      return nodeCommands<T>(port, true, commands);
+    },
     kill: unsupported("kill()"),
     freeze: unsupported("freeze()"),
     thaw: unsupported("thaw()"),

@@ -10,6 +10,8 @@ import { Queue } from "../../../src/state/queue.ts";
 import { closeAllConnections, contextFor } from "../../../src/state/redis.ts";
 import { startRedisCluster, type TestRedisCluster } from "../../helpers/redis_cluster.ts";
 import { sleep } from "../../helpers/state_setup.ts";
+import type { Buffer } from "node:buffer";
+import { decode } from "../../../src/task/codec.ts";
 
 let cluster: TestRedisCluster;
 before(async () => {
@@ -103,8 +105,19 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
   // Traffic in full flow before the kill (bounded: a slow machine starts slowly).
   for (const until = performance.now() + 15_000; (acked.length < 100 || acquired < 5) && performance.now() < until;) await sleep(50);
   const ackedBeforeKill = acked.length;
+  const replica = await cluster.replicaPortOf(victim);
+  const itemsKey = contextFor(q.location).key("queue", q.id, "items");
   await cluster.killNode(victim);
   const killedAt = performance.now();
+  // What the replica had when its master died: it can receive nothing more.
+  // (Redis replicates asynchronously: a put the master acknowledged in its
+  // last moments may never have reached it, and dies with the master.)
+  const onReplica = (await cluster.commandOn<Buffer[]>(replica, ["READONLY"], ["LRANGE", itemsKey, "0", "-1"])).map((raw) => String(decode(raw)));
+  // Whether the replica knew the lock's holder of that moment (if any): if
+  // not, the new master may grant the lock to another contender while the
+  // first still runs (at most once: the holder's release then fails).
+  const heldAtKill = inside > 0;
+  const ownerOnReplica = await cluster.commandOn<Buffer | null>(replica, ["READONLY"], ["GET", contextFor(lock.location).key("lock", lock.id, "owner")]);
   await cluster.waitHealthy(20_000);
   const healthyAfter = performance.now() - killedAt;
   const ackedAtFailover = acked.length;
@@ -118,6 +131,7 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
   const received = new Set(got);
   const duplicated = got.length - received.size;
   const lost = acked.filter((item) => !received.has(item));
+  const lostFromReplica = onReplica.filter((item) => !received.has(item));
   const report = {
     victim,
     failoverMs: Math.round(healthyAfter),
@@ -126,10 +140,14 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
     ackedAfterFailover: acked.length - ackedAtFailover,
     received: got.length,
     lost: lost.length,
+    lostThatTheReplicaHad: lostFromReplica.length,
+    onReplicaAtKill: onReplica.length,
     duplicated,
     putErrors,
     lockAcquired: acquired,
     lockOverlaps: overlaps,
+    lockHeldAtKill: heldAtKill,
+    lockOwnerOnReplica: ownerOnReplica !== null,
     lockErrors,
     lockErrorMessages: [...lockErrorMessages],
     waiters: waited.map((w) => `${w.outcome} after ${Math.round(w.ms)} ms`),
@@ -138,9 +156,10 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
 
   assert.ok(ackedBeforeKill > 0 && acked.length > ackedAtFailover, "puts go through before and after the failover");
   assert.equal(duplicated, 0, "no item is received twice");
-  assert.deepEqual(lost, [], "no acknowledged item is lost");
+  assert.deepEqual(lostFromReplica, [], "nothing the replica had is lost");
   assert.equal(putErrors, 0, "no put fails: the client finds the new master");
-  assert.equal(overlaps, 0, "the lock is never held twice at once");
+  if (heldAtKill && ownerOnReplica === null) assert.ok(overlaps <= 1, "an unreplicated holder overlaps with at most one other");
+  else assert.equal(overlaps, 0, "the lock is never held twice at once");
   assert.ok(acquired > 0);
   for (const [i, w] of waited.entries()) {
     assert.equal(w.outcome, "timeout", `blocked waiter ${i} times out (nothing was put)`);
