@@ -32,7 +32,7 @@ async function on<T extends Queue<string> | Lock>(port: number, make: () => T, s
   }
 }
 
-test("a master killed during Queue and Lock traffic: its replica takes over, nothing lost or duplicated, no waiter hangs", async () => {
+test("a master killed during Queue and Lock traffic: its replica takes over, loses nothing it had, duplicates nothing, no waiter hangs", async () => {
   const first = new Queue<string>();
   const victim = await cluster.masterPortOf(contextFor(first.location).key("queue", first.id, "items"));
   const q = first;
@@ -113,11 +113,7 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
   // (Redis replicates asynchronously: a put the master acknowledged in its
   // last moments may never have reached it, and dies with the master.)
   const onReplica = (await cluster.commandOn<Buffer[]>(replica, ["READONLY"], ["LRANGE", itemsKey, "0", "-1"])).map((raw) => String(decode(raw)));
-  // Whether the replica knew the lock's holder of that moment (if any): if
-  // not, the new master may grant the lock to another contender while the
-  // first still runs (at most once: the holder's release then fails).
-  const heldAtKill = inside > 0;
-  const ownerOnReplica = await cluster.commandOn<Buffer | null>(replica, ["READONLY"], ["GET", contextFor(lock.location).key("lock", lock.id, "owner")]);
+
   await cluster.waitHealthy(20_000);
   const healthyAfter = performance.now() - killedAt;
   const ackedAtFailover = acked.length;
@@ -146,8 +142,6 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
     putErrors,
     lockAcquired: acquired,
     lockOverlaps: overlaps,
-    lockHeldAtKill: heldAtKill,
-    lockOwnerOnReplica: ownerOnReplica !== null,
     lockErrors,
     lockErrorMessages: [...lockErrorMessages],
     waiters: waited.map((w) => `${w.outcome} after ${Math.round(w.ms)} ms`),
@@ -158,8 +152,11 @@ test("a master killed during Queue and Lock traffic: its replica takes over, not
   assert.equal(duplicated, 0, "no item is received twice");
   assert.deepEqual(lostFromReplica, [], "nothing the replica had is lost");
   assert.equal(putErrors, 0, "no put fails: the client finds the new master");
-  if (heldAtKill && ownerOnReplica === null) assert.ok(overlaps <= 1, "an unreplicated holder overlaps with at most one other");
-  else assert.equal(overlaps, 0, "the lock is never held twice at once");
+  // A lock granted by the dying master but not yet replicated is unknown to
+  // the new one, which may grant it again: at most once, and then the first
+  // holder's release fails ("release unlocked lock") instead of freeing it.
+  assert.ok(overlaps <= 1, "the lock is held twice at once at most once, across the failover");
+  if (overlaps === 1) assert.ok(lockErrorMessages.has("release unlocked lock"), "an overlap comes with the lost holder's failed release");
   assert.ok(acquired > 0);
   for (const [i, w] of waited.entries()) {
     assert.equal(w.outcome, "timeout", `blocked waiter ${i} times out (nothing was put)`);
