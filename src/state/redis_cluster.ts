@@ -201,7 +201,7 @@ export class ClusterClient implements RawClient {
         }
         await new Promise((r) => setTimeout(r, Math.min(25 * 2 ** attempt, 250)));
         await this.#rediscover();
-      } finally {
+        // The slot map may name new nodes: their clients get our ref state.
         this.#applyRef();
       }
     }
@@ -236,7 +236,9 @@ export class ClusterClient implements RawClient {
     return this.#cluster.unsubscribe(channel, listener, bufferMode);
   }
 
-  // Node clients appear as commands need them: each gets the current state.
+  // Node clients appear as commands need them: each gets the current state
+  // at the next ref()/unref(), which `RedisConnection` calls around every
+  // command (ref before the first one waits, unref after the last).
   #applyRef(): void {
     const c = this.#cluster;
     for (const n of [...c.masters, ...c.replicas]) {
