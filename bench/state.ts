@@ -16,7 +16,8 @@
 // - the throughput of one Lock contended by 4 processes (`--child contender`).
 // It also counts, with MONITOR, the commands each operation sends (round
 // trips) and runs inside its scripts, which is where a missed criterion
-// is diagnosed. It writes bench/results/state.{md,json}.
+// is diagnosed. It writes bench/results/state.{md,json}. Then it runs the
+// Redis Cluster part (bench/lib/state_cluster.ts: state_cluster.{md,json}).
 //
 // Child protocol: one JSON command per stdin line; one `@@bench {json}`
 // line per answer on stdout.
@@ -30,10 +31,12 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "npm:redis@^5.8.0";
 import { config, Event, Lock, Queue, Semaphore } from "../mod.ts";
 import { handleFromRecord, handleRecord, type HandleRecord } from "../src/state/handle.ts";
+import { authkeyEnvironment } from "../src/task/authkey.ts";
 import { closeAllConnections, contextFor, type RedisContext } from "../src/state/redis.ts";
 import { SEM_RELEASE } from "../src/state/lua/semaphore.ts";
 import { startRedisServer, type TestRedisServer } from "../tests/helpers/redis_server.ts";
 import { median, repoRoot } from "./lib/bench_support.ts";
+import { benchCluster } from "./lib/state_cluster.ts";
 
 const PREFIX = "@@bench ";
 const isDeno = "Deno" in globalThis;
@@ -107,7 +110,8 @@ function startChild(role: string, redisUrl: string): Child {
   const args = isDeno ? ["run", "-A", self, "--child", role] : [self, "--child", role];
   const proc = spawn(process.execPath, args, {
     stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, SKYPOOL_REDIS_URL: redisUrl, SKYPOOL_NO_EMBEDDED: "1" },
+    // The children rebuild handles from signed records: they need our authkey.
+    env: { ...process.env, ...authkeyEnvironment(), SKYPOOL_REDIS_URL: redisUrl, SKYPOOL_NO_EMBEDDED: "1" },
   });
   const waiting: Array<(r: Record<string, unknown>) => void> = [];
   const failed: Array<(e: Error) => void> = [];
@@ -538,5 +542,6 @@ if (roleAt >= 0) {
   await child(process.argv[roleAt + 1]);
 } else {
   await orchestrate();
+  await benchCluster();
   process.exit(0);
 }

@@ -104,15 +104,16 @@ const SCHEMA: Schema<SkypoolConfig> = {
     url: optional(stringOption({
       default: "",
       env: "SKYPOOL_REDIS_URL",
-      pattern: /^(?:rediss?|unix|redis\+unix):\/\/./,
-      rule: "a redis://, rediss:// or unix:// URL",
+      pattern: /^(?:rediss?|unix|redis\+unix|rediss?\+cluster):\/\/./,
+      rule: "a redis://, rediss://, unix:// or redis+cluster:// URL",
       redact: redactPassword,
     })),
     prefix: stringOption({
       default: "skypool",
-      // It starts every key and the SCAN pattern that finds them.
-      pattern: /^[^:\s*?[\]\\]+$/,
-      rule: "a non-empty string without ':', spaces or glob characters (*?[]\\)",
+      // It starts every key and the SCAN pattern that finds them; braces
+      // would move the Redis Cluster hash tag off the object's name.
+      pattern: /^[^:\s*?[\]\\{}]+$/,
+      rule: "a non-empty string without ':', spaces, braces or glob characters (*?[]\\)",
     }),
     // How long a command may wait for its reply before the connection is
     // taken as dead (a frozen server, a peer that never answers).

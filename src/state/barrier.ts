@@ -115,7 +115,7 @@ export class Barrier extends StateHandle {
     const ctx = this.ctx;
     const keys = this.#keys();
     const wake = this.key(`w:${newToken()}`);
-    const arrived = await ctx.run<number[]>(BARRIER_ARRIVE, keys, [this.#parties, wake]);
+    const arrived = await ctx.run<number[]>(BARRIER_ARRIVE, [...keys, wake], [this.#parties, wake]);
     if (arrived[0] === -1) throw new BrokenBarrierError("the barrier is broken");
     const [index, gen, last] = arrived;
     if (last === 1) {
@@ -135,7 +135,7 @@ export class Barrier extends StateHandle {
       const got = await waitForWake(ctx, wake, t, keys);
       if (got !== null) message = String(got);
     } finally {
-      message ??= await ctx.run<string>(BARRIER_TIMEOUT, keys, [gen, wake]);
+      message ??= await ctx.run<string>(BARRIER_TIMEOUT, [...keys, wake], [gen, wake]);
     }
     if (message !== "ok") throw new BrokenBarrierError(t !== undefined ? `the barrier broke (timeout ${t} ms, abort or reset)` : "the barrier broke (abort or reset)");
     return index;

@@ -79,7 +79,7 @@ export class Condition extends StateHandle {
     const ctx = this.ctx;
     const keys = this.#keys();
     const wake = this.key(`w:${newToken()}`);
-    await ctx.run(COND_REGISTER, keys, [wake, ctx.leaseMs]);
+    await ctx.run(COND_REGISTER, [...keys, wake], [wake, ctx.leaseMs]);
     const stopLease = keepLease(ctx, keys[1], wake, undefined, [keys[0]]);
     let depth: number | undefined;
     try {
@@ -90,7 +90,7 @@ export class Condition extends StateHandle {
       } finally {
         // A waiter that gives up leaves the queue at once, so it cannot
         // swallow a later notify; if a notify reached it first, it counts.
-        if (!notified) notified = (await ctx.run<number>(COND_CANCEL, keys, [wake])) === 1;
+        if (!notified) notified = (await ctx.run<number>(COND_CANCEL, [...keys, wake], [wake])) === 1;
       }
       return notified;
     } finally {

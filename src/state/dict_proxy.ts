@@ -89,11 +89,13 @@ export abstract class ManagedProxy extends StateHandle {
   }
 
   /**
-   * The manager's tombstone key, passed last to every script.
+   * The container's tombstone key, passed last to every script: the
+   * manager's shutdown writes one per container, in the container's own
+   * slot, so that each script touches one slot of a Redis Cluster.
    * @ignore
    */
   protected tombKey(): string {
-    return this.ctx.key("manager", this.managerId, "down");
+    return this.key("down");
   }
 
   /**

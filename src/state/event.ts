@@ -59,12 +59,12 @@ export class Event extends StateHandle {
     const keys = this.#keys();
     if (t === 0) return await this.isSet();
     const wake = this.key(`w:${newToken()}`);
-    if ((await ctx.run<number>(EVENT_WAIT, keys, [wake])) === 1) return true;
+    if ((await ctx.run<number>(EVENT_WAIT, [...keys, wake], [wake])) === 1) return true;
     let woken = false;
     try {
       woken = (await waitForWake(ctx, wake, t, keys)) !== null;
     } finally {
-      if (!woken) woken = (await ctx.run<number>(EVENT_CANCEL, keys, [wake])) === 1;
+      if (!woken) woken = (await ctx.run<number>(EVENT_CANCEL, [...keys, wake], [wake])) === 1;
     }
     return woken;
   }

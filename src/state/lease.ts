@@ -10,7 +10,7 @@
 import { TimeoutError } from "../errors.ts";
 import { RENEW_LEASES, RENEW_OWNER } from "./lua/lease.ts";
 import type { Buffer } from "node:buffer";
-import type { RedisContext } from "./redis.ts";
+import { isConnectionDrop, type RedisContext } from "./redis.ts";
 import { checkBoolean, checkOptions, checkTimeout } from "../validate.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
@@ -210,7 +210,7 @@ export async function acquireLoop(
       // A very long wait is sliced at half the key expiry: the next attempt
       // refreshes the primitive's keys.
       wait = Math.min(wait ?? Infinity, (ctx.expirySeconds * 1000) / 2);
-      await ctx.blpop([wakeKey], Math.max(1, wait), { deadline: attemptBy });
+      await blpopSurvivingDrops(ctx, wakeKey, Math.max(1, wait), attemptBy);
     }
   } catch (err) {
     if (err instanceof TimeoutError && timeout !== undefined) return false;
@@ -238,12 +238,35 @@ export async function waitForWake(
     const slice = (ctx.expirySeconds * 1000) / 2;
     const left = deadline === undefined ? undefined : deadline - performance.now();
     if (left !== undefined && left <= slice) {
-      const got = await ctx.blpop([wakeKey], left);
+      const got = await blpopSurvivingDrops(ctx, wakeKey, left);
+      if (got === DROPPED) continue;
       return got === null ? null : got[1];
     }
-    const got = await ctx.blpop([wakeKey], slice);
-    if (got !== null) return got[1];
+    const got = await blpopSurvivingDrops(ctx, wakeKey, slice);
+    if (got !== null && got !== DROPPED) return got[1];
     await ctx.touch(keep);
+  }
+}
+
+const DROPPED = Symbol("dropped");
+
+/**
+ * BLPOP on one wake key, where a connection that drops under the wait (a
+ * Redis restart, a cluster master that died) ends it as {@link DROPPED}
+ * instead of failing the caller, whose loop then checks the state again
+ * and waits anew (on a cluster, on the replica that took over).
+ */
+async function blpopSurvivingDrops(
+  ctx: RedisContext,
+  wakeKey: string,
+  timeoutMs: number,
+  deadline?: number,
+): Promise<[string, string | Buffer] | null | typeof DROPPED> {
+  try {
+    return await ctx.blpop([wakeKey], timeoutMs, deadline === undefined ? {} : { deadline });
+  } catch (err) {
+    if (!isConnectionDrop(err)) throw err;
+    return DROPPED;
   }
 }
 

@@ -27,8 +27,8 @@ import { show } from "../validate.ts";
 /** The oldest Redis the containers work on (`LPOS`, fractional blocking timeouts). */
 const MIN_REDIS = [6, 0, 6] as const;
 
-/** How many keys one shutdown script call deletes. */
-const SHUTDOWN_BATCH = 500;
+/** How many containers are shut down at once (one script each: its keys share a slot). */
+const SHUTDOWN_BATCH = 64;
 
 type State = "initial" | "starting" | "started" | "shutdown";
 
@@ -80,7 +80,8 @@ export class Manager {
   #ctx?: RedisContext;
   // What shutdown deletes, kept as key names and `kind:id` strings, not
   // as the objects, so that unused proxies and handles can be collected.
-  #containerKeys: string[] = [];
+  // One entry per container: its tombstone, then its data keys.
+  #containers: string[][] = [];
   #objects = new Set<string>();
   #writes = new Set<Promise<unknown>>();
 
@@ -144,15 +145,14 @@ export class Manager {
     if (this.#state === "shutdown") return;
     this.#state = "shutdown";
     const ctx = this.#ctx;
-    const keys = this.#containerKeys;
+    const containers = this.#containers;
     const objects = this.#objects;
-    this.#containerKeys = [];
+    this.#containers = [];
     this.#objects = new Set();
     if (ctx === undefined) return;
     await Promise.allSettled([...this.#writes]);
-    const tomb = ctx.key("manager", this.id, "down");
-    for (let i = 0; i === 0 || i < keys.length; i += SHUTDOWN_BATCH) {
-      await ctx.run(MANAGER_SHUTDOWN, [tomb, ...keys.slice(i, i + SHUTDOWN_BATCH)]);
+    for (let i = 0; i < containers.length; i += SHUTDOWN_BATCH) {
+      await Promise.all(containers.slice(i, i + SHUTDOWN_BATCH).map((keys) => ctx.run(MANAGER_SHUTDOWN, keys)));
     }
     if (objects.size > 0) await deleteObjects(ctx, objects);
   }
@@ -206,7 +206,7 @@ export class Manager {
     const record = this.#record();
     const args = init === undefined ? [] : encodePairs(init, "dict");
     const proxy = new DictProxy<V>(PROXY_GATE, record);
-    this.#containerKeys.push(...dataKeys(this.#ctx!, proxy));
+    this.#containers.push(shutdownKeys(this.#ctx!, proxy));
     if (args.length > 0) this.#seed(proxy, DICT_SEED, dictKeys(this.#ctx!, proxy), args);
     return proxy;
   }
@@ -222,7 +222,7 @@ export class Manager {
     const record = this.#record();
     const items = init === undefined ? [] : encodeItems(init, "list");
     const proxy = new ListProxy<V>(PROXY_GATE, record);
-    this.#containerKeys.push(...dataKeys(this.#ctx!, proxy));
+    this.#containers.push(shutdownKeys(this.#ctx!, proxy));
     if (items.length > 0) this.#seed(proxy, LIST_SEED, listKeys(this.#ctx!, proxy), items);
     return proxy;
   }
@@ -242,7 +242,7 @@ export class Manager {
     const args = init === undefined ? [] : encodePairs(init, "Namespace");
     if (Object.keys(init ?? {}).includes("")) throw new TypeError("a Namespace name must not be empty");
     const proxy = new NamespaceProxy(PROXY_GATE, record);
-    this.#containerKeys.push(...dataKeys(this.#ctx!, proxy));
+    this.#containers.push(shutdownKeys(this.#ctx!, proxy));
     if (args.length > 0) this.#seed(proxy, DICT_SEED, dictKeys(this.#ctx!, proxy), args);
     return proxy;
   }
@@ -329,35 +329,31 @@ export class Manager {
 // The layouts of `lua/manager.ts`: data keys, `ready`, then the tombstone.
 function dictKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
   const k = (sub: string) => ctx.key(proxy.kind, proxy.id, sub);
-  return [k("data"), k("order"), k("ready"), ctx.key("manager", proxy.managerId, "down")];
+  return [k("data"), k("order"), k("ready"), k("down")];
 }
 
 function listKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
-  return [ctx.key(proxy.kind, proxy.id, "items"), ctx.key(proxy.kind, proxy.id, "ready"), ctx.key("manager", proxy.managerId, "down")];
+  return [ctx.key(proxy.kind, proxy.id, "items"), ctx.key(proxy.kind, proxy.id, "ready"), ctx.key(proxy.kind, proxy.id, "down")];
 }
 
-/** Every key of a container but the tombstone. */
-function dataKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
-  return (proxy instanceof ListProxy ? listKeys(ctx, proxy) : dictKeys(ctx, proxy)).slice(0, -1);
+/** A container's tombstone, then its other keys (what `MANAGER_SHUTDOWN` takes). */
+function shutdownKeys(ctx: RedisContext, proxy: ManagedProxy): string[] {
+  const keys = proxy instanceof ListProxy ? listKeys(ctx, proxy) : dictKeys(ctx, proxy);
+  return [keys[keys.length - 1], ...keys.slice(0, -1)];
 }
 
 /**
  * Deletes every key of the given objects: one pass over the namespace,
  * since the primitives keep sub-keys (leases, wake lists, waiters) whose
- * names only they know; all of them start with `{kind}:{id}`.
+ * names only they know; all of them start with `{{kind}:{id}}` (their hash tag).
  */
 async function deleteObjects(ctx: RedisContext, owned: ReadonlySet<string>): Promise<void> {
-  const head = `${ctx.namespace}:`;
-  let cursor = "0";
-  do {
-    const [next, keys] = await ctx.command<[string, string[]]>(["SCAN", cursor, "MATCH", ctx.pattern, "COUNT", 1000]);
-    cursor = next;
-    const mine = keys.filter((k) => {
-      const [kind, id] = k.slice(head.length).split(":", 2);
-      return owned.has(`${kind}:${id}`);
-    });
-    if (mine.length > 0) await ctx.command(["UNLINK", ...mine]);
-  } while (cursor !== "0");
+  const head = `${ctx.namespace}:{`;
+  const mine = (await ctx.connection.scan(ctx.pattern)).filter((k) => {
+    const end = k.indexOf("}", head.length);
+    return k.startsWith(head) && end > 0 && owned.has(k.slice(head.length, end));
+  });
+  await ctx.unlink(mine);
 }
 
 /** Checks that Redis answers, and its version when the server tells it. */

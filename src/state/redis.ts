@@ -197,7 +197,7 @@ const contexts = new Map<string, RedisContext>();
  * ```ts
  * import { contextFor } from "./src/state/redis.ts";
  * const ctx = contextFor({ url: "redis://127.0.0.1:6379", prefix: "skypool", session: "s1" });
- * console.assert(ctx.key("lock", "a1") === "skypool:s1:lock:a1");
+ * console.assert(ctx.key("lock", "a1") === "skypool:s1:{lock:a1}");
  * ```
  */
 export function contextFor(location: Location): RedisContext {
@@ -247,8 +247,8 @@ export class RedisContext {
   readonly connection: RedisConnection;
 
   constructor(location: Location) {
-    if (/[:\s]/.test(location.session) || location.session === "") {
-      throw new TypeError(`session must be a non-empty string without ':' or spaces, got ${JSON.stringify(location.session)}`);
+    if (/[:\s{}]/.test(location.session) || location.session === "") {
+      throw new TypeError(`session must be a non-empty string without ':', spaces or braces, got ${JSON.stringify(location.session)}`);
     }
     this.location = Object.freeze({ ...location });
     this.connection = connectionFor(location.url);
@@ -260,12 +260,14 @@ export class RedisContext {
   }
 
   /**
-   * Builds a key `{prefix}:{session}:{kind}:{id}[:{sub}]`.
+   * Builds a key `{prefix}:{session}:{{kind}:{id}}[:{sub}]`: the braces
+   * are a Redis Cluster hash tag, so every key of one object lives in one
+   * slot (its scripts touch one slot) and different objects spread.
    * @throws {TypeError} for an empty kind or id.
    */
   key(kind: string, id: string, sub?: string): string {
     if (!kind || !id) throw new TypeError("key needs a kind and an id");
-    return sub === undefined ? `${this.namespace}:${kind}:${id}` : `${this.namespace}:${kind}:${id}:${sub}`;
+    return sub === undefined ? `${this.namespace}:{${kind}:${id}}` : `${this.namespace}:{${kind}:${id}}:${sub}`;
   }
 
   /** A SCAN pattern matching every key of this namespace. */
@@ -309,15 +311,21 @@ export class RedisContext {
     // e.g. `leaseMs` in an acquire) will do, which saves a config read.
     const expiry = script.touchKeys || this.#expiry === 0 ? this.expirySeconds : this.#expiry;
     const nk = keys.length;
-    const acks = this.#acks.length > 0 ? this.#acks.splice(0, MAX_ACKS) : this.#acks;
-    const op = this.#newOp();
+    // The run's record and the acks share the slot of the script's keys.
+    const tag = nk > 0 ? hashTagOf(keys[0]) : "";
+    const pending = this.#acks.get(tag);
+    const acks = pending === undefined ? NO_ACKS : pending.length > MAX_ACKS ? pending.splice(0, MAX_ACKS) : pending;
+    if (acks === pending) this.#acks.delete(tag);
+    const op = this.#newOp(tag);
     let touchedAt = -1;
-    const argv: (string | Buffer)[] = new Array(3 + nk + SCRIPT_HEADER + acks.length + args.length);
+    const argv: (string | Buffer)[] = new Array(3 + nk + acks.length + 1 + SCRIPT_HEADER + args.length);
     argv[0] = "EVALSHA";
     argv[1] = script.sha;
-    argv[2] = String(nk);
+    argv[2] = String(nk + acks.length + 1);
     for (let i = 0; i < nk; i++) argv[3 + i] = keys[i];
     let at = 3 + nk;
+    for (let i = 0; i < acks.length; i++) argv[at++] = acks[i];
+    argv[at++] = op;
     if (script.lazy) {
       argv[at++] = String(Math.ceil(expiry * LAZY_SLACK));
       if (this.#touchDue(keys, expiry)) touchedAt = performance.now();
@@ -326,13 +334,13 @@ export class RedisContext {
       argv[at++] = String(expiry);
       argv[at++] = "1";
     }
-    argv[at++] = op;
     argv[at++] = this.#opTtl;
     argv[at++] = String(acks.length);
-    for (let i = 0; i < acks.length; i++) argv[at++] = acks[i];
+    argv[at++] = this.connection.cluster ? "0" : "1";
     for (let i = 0; i < args.length; i++) argv[at + i] = toArg(args[i]);
     const binary = options.binary ?? false;
     const limits: SendLimits = { resend: true, deadline: options.deadline };
+    const undo = options.undo === undefined || !script.wakes ? options.undo : this.#wakeThen(options.undo);
     try {
       let reply: T;
       try {
@@ -344,21 +352,56 @@ export class RedisContext {
         reply = await this.connection.commandArgs<T>(argv, binary, limits);
       }
       if (touchedAt >= 0) this.#noteTouched(keys, touchedAt);
-      this.#acks.push(op);
+      this.#ack(tag, op);
+      if (script.wakes) {
+        const [result, wakes] = reply as unknown as [T, (string | Buffer)[]];
+        if (wakes.length > 0) await this.#deliver(wakes);
+        return result;
+      }
       return reply;
     } catch (err) {
       const e = translateError(err, script.name);
       if (!isErrorReply(err)) {
         // No answer (a timeout, a stall, a drop past every resend): whether
         // the run happened is unknown, so make it certain and undo it.
-        if (options.undo !== undefined && !wasNeverSent(err)) this.#fence(op, binary, options.undo);
+        if (undo !== undefined && !wasNeverSent(err)) this.#fence(op, binary, undo);
       } else if (e instanceof StateError) {
         // The refresh runs after the body even when it returns a STATE error.
         if (touchedAt >= 0) this.#noteTouched(keys, touchedAt);
-        this.#acks.push(op);
+        this.#ack(tag, op);
       }
       throw e;
     }
+  }
+
+  // A waking script's late reply: its wake-ups still go out, then `undo`.
+  #wakeThen(undo: (reply: unknown) => void): (reply: unknown) => void {
+    return (reply) => {
+      const [result, wakes] = reply as [unknown, (string | Buffer)[]];
+      const delivered = wakes.length > 0 ? this.#deliver(wakes) : Promise.resolve();
+      delivered.catch(() => {}).then(() => undo(result));
+    };
+  }
+
+  /** Pushes the wake-ups a script returned (`[key, message, …]`; see `ScriptDefinition.wakes`). */
+  #deliver(wakes: readonly (string | Buffer)[]): Promise<unknown> {
+    const keys: string[] = [];
+    const messages: (string | Buffer)[] = [];
+    for (let i = 0; i < wakes.length; i += 2) {
+      keys.push(String(wakes[i]));
+      messages.push(wakes[i + 1]);
+    }
+    return this.run(WAKE, keys, messages);
+  }
+
+  #ack(tag: string, op: string): void {
+    let list = this.#acks.get(tag);
+    if (list === undefined) {
+      // Acks of objects not used again are left to expire with their records.
+      if (this.#acks.size >= MAX_ACK_TAGS) this.#acks.delete(this.#acks.keys().next().value!);
+      this.#acks.set(tag, list = []);
+    }
+    list.push(op);
   }
 
   /**
@@ -383,9 +426,10 @@ export class RedisContext {
     attempt();
   }
 
-  // Operation ids of script runs whose reply arrived: the next runs delete
-  // them (their record is only needed while a resend is possible).
-  #acks: string[] = [];
+  // Operation ids of script runs whose reply arrived, by hash tag: the next
+  // runs on the same slot delete them (a record is only needed while a
+  // resend is possible).
+  #acks = new Map<string, string[]>();
   #opCount = 0;
   #opPrefix = "";
   #opTtlFor = -1;
@@ -394,9 +438,11 @@ export class RedisContext {
   // Operation records are bookkeeping, not state of any object: they live
   // beside the namespace (`{prefix}:op:{session}:…`), so that a scan of the
   // namespace sees only what primitives made, and expire by themselves.
-  #newOp(): string {
+  // Each carries the hash tag of the keys of its run, so that it lives in
+  // their slot on a Redis Cluster.
+  #newOp(tag: string): string {
     if (this.#opPrefix === "") this.#opPrefix = `${this.location.prefix}:op:${this.location.session}:${newId().slice(0, 12)}.`;
-    return this.#opPrefix + (++this.#opCount).toString(36);
+    return `${this.#opPrefix}${(++this.#opCount).toString(36)}${tag}`;
   }
 
   // A run's record outlives every resend of it: those happen within a
@@ -565,14 +611,23 @@ export class RedisContext {
 
   /** Deletes every key of this namespace (tests; `Manager.shutdown`). */
   async deleteAll(): Promise<number> {
-    let cursor = "0";
-    let n = 0;
-    do {
-      const [next, keys] = await this.command<[string, string[]]>(["SCAN", cursor, "MATCH", this.pattern, "COUNT", 1000]);
-      cursor = next;
-      if (keys.length > 0) n += await this.command<number>(["UNLINK", ...keys]);
-    } while (cursor !== "0");
-    return n;
+    return await this.unlink(await this.connection.scan(this.pattern));
+  }
+
+  /**
+   * Deletes keys, one UNLINK per object (its keys share a slot, which a
+   * Redis Cluster asks of one command's keys); resolves how many existed.
+   */
+  async unlink(keys: readonly string[]): Promise<number> {
+    const byTag = new Map<string, string[]>();
+    for (const k of keys) {
+      const tag = hashTagOf(k);
+      const group = byTag.get(tag);
+      if (group === undefined) byTag.set(tag, [k]);
+      else group.push(k);
+    }
+    const counts = await Promise.all([...byTag.values()].map((group) => this.command<number>(["UNLINK", ...group])));
+    return counts.reduce((a, b) => a + b, 0);
   }
 }
 
@@ -601,6 +656,42 @@ const FENCE_RETRY_MS = 250;
 
 /** How many acknowledged operation ids one script run deletes. */
 const MAX_ACKS = 16;
+
+/** How many hash tags keep acknowledged operation ids waiting for a run on their slot. */
+const MAX_ACK_TAGS = 1024;
+
+const NO_ACKS: string[] = [];
+
+/** Delivers wake-ups (see `ScriptDefinition.wakes`): KEYS: wake lists; ARGV: one message each. */
+const WAKE = defineScript({
+  name: "redis.wake",
+  keys: ["wake..."],
+  lua: `
+for i = 1, #KEYS do redis.call('RPUSH', KEYS[i], ARGV[i]) end
+return #KEYS
+`,
+});
+
+/**
+ * The hash tag of a key as Redis Cluster reads it (`{…}`, braces included,
+ * the first non-empty one), or the whole key braced when it has none: a
+ * key ending in it hashes to the same slot.
+ *
+ * @example
+ * ```ts
+ * import { hashTagOf } from "./src/state/redis.ts";
+ * console.assert(hashTagOf("p:s:{lock:a}:owner") === "{lock:a}");
+ * console.assert(hashTagOf("plain") === "{plain}");
+ * ```
+ */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf("{");
+  if (open >= 0) {
+    const close = key.indexOf("}", open + 1);
+    if (close > open + 1) return key.slice(open, close + 1);
+  }
+  return `{${key}}`;
+}
 
 /**
  * How long after the end of a bounded blocking wait Redis may take to end

@@ -20,6 +20,8 @@ export interface RawClient {
   unsubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<void>;
   ref(): void;
   unref(): void;
+  /** A client that finds its way to a live node by itself after a drop (a cluster): it is kept, not discarded. */
+  readonly routesAround?: boolean;
   destroy(): void;
   close(): Promise<void>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
@@ -28,6 +30,8 @@ export interface RawClient {
 /** What the rest of the package needs from node-redis once it is loaded. @internal */
 export interface RedisDriver {
   createClient(options: Record<string, unknown>): RawClient;
+  /** node-redis' `createCluster` (see `redis_cluster.ts`). */
+  createCluster(options: Record<string, unknown>): unknown;
   /** The per-command option that returns bulk strings as Buffers. */
   binary: unknown;
 }
@@ -41,6 +45,7 @@ let driver: Promise<RedisDriver> | undefined;
 export function loadDriver(): Promise<RedisDriver> {
   driver ??= import("npm:redis@^5.8.0").then((m) => ({
     createClient: m.createClient as unknown as RedisDriver["createClient"],
+    createCluster: m.createCluster as unknown as RedisDriver["createCluster"],
     binary: { typeMapping: { [m.RESP_TYPES.BLOB_STRING]: Buffer } },
   }));
   return driver;
@@ -56,6 +61,8 @@ export function redactUrl(url: string): string {
  * Accepted: `redis://[user[:pass]@]host[:port][/db]`, `rediss://…` (TLS),
  * and unix sockets as `unix:///path/to.sock[?db=N&password=…&username=…]`
  * (also `redis+unix://` and `redis:///path.sock` style paths ending in `.sock`).
+ * A Redis Cluster URL (`redis+cluster://…`) gives `{ cluster: true }`: its
+ * nodes are set up by `redis_cluster.ts`.
  *
  * @throws {TypeError} for a URL with another scheme.
  * @example
@@ -79,5 +86,8 @@ export function clientOptions(url: string): Record<string, unknown> {
     return out;
   }
   if (/^rediss?:\/\//.test(url)) return { url };
-  throw new TypeError(`unsupported Redis URL ${JSON.stringify(redactUrl(url))}: use redis://, rediss:// or unix:///path/to/socket`);
+  if (/^rediss?\+cluster:\/\//.test(url)) return { cluster: true };
+  throw new TypeError(
+    `unsupported Redis URL ${JSON.stringify(redactUrl(url))}: use redis://, rediss://, unix:///path/to/socket or redis+cluster://host:port,…`,
+  );
 }

@@ -24,6 +24,7 @@ import { config } from "../config.ts";
 import { CommandTimeoutError, SkypoolError, StateError, TimeoutError } from "../errors.ts";
 import { currentEmbeddedServer } from "./embedded_server.ts";
 import { clientOptions, loadDriver, type RawClient, redactUrl } from "./redis_client.ts";
+import { ClusterClient, clusterSeeds } from "./redis_cluster.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { logger } from "../log.ts";
 
@@ -163,6 +164,8 @@ export function toArgs(args: readonly RedisArg[]): (string | Buffer)[] {
 export class RedisConnection {
   /** The URL this connection talks to. */
   readonly url: string;
+  /** Whether {@link url} names a Redis Cluster (`redis+cluster://…`). */
+  readonly cluster: boolean;
   #options: Record<string, unknown>;
   #binary: unknown;
   #command?: RawClient;
@@ -181,6 +184,8 @@ export class RedisConnection {
   constructor(url: string) {
     this.#options = clientOptions(url);
     this.url = url;
+    this.cluster = this.#options.cluster === true;
+    if (this.cluster) clusterSeeds(url); // a malformed one fails here, not on first use
   }
 
   async #open(purpose: string, keepReconnecting = false): Promise<RawClient> {
@@ -211,13 +216,15 @@ export class RedisConnection {
         return Math.min(25 * 2 ** retries, 500);
       },
     };
-    const client = driver.createClient({
-      ...this.#options,
-      socket,
-      disableOfflineQueue: !keepReconnecting,
-      name: `skypool-${purpose}`,
-      disableClientInfo: true,
-    });
+    const client = this.cluster
+      ? new ClusterClient(driver.createCluster, this.url, { socket, name: `skypool-${purpose}`, disableClientInfo: true }, purpose === "block", timeout)
+      : driver.createClient({
+        ...this.#options,
+        socket,
+        disableOfflineQueue: !keepReconnecting,
+        name: `skypool-${purpose}`,
+        disableClientInfo: true,
+      });
     client.on("error", (err) => {
       lastError = err;
     });
@@ -430,7 +437,7 @@ export class RedisConnection {
         return byDeadline(new Promise<never>(() => {}), deadline, `Redis ${String(args[0])}`);
       }
       if (!isConnectionDrop(err)) throw err;
-      this.#discard(client);
+      if (!client.routesAround) this.#discard(client);
       if (!limits?.resend) {
         throw new StateError(
           `the connection to Redis at ${redactUrl(this.url)} dropped during ${String(args[0])}, which may or may not have been applied ` +
@@ -469,6 +476,28 @@ export class RedisConnection {
       if (ok && c.isReady && !this.#closed && this.#idle.length < RedisConnection.maxIdleBlocking) this.#idle.push(c);
       else this.#discard(c);
     }
+  }
+
+  /**
+   * Every key matching `pattern`: SCAN over the server, or over each
+   * master of a cluster (a SCAN sees one node's keys).
+   * @internal
+   */
+  async scan(pattern: string): Promise<string[]> {
+    const client = await this.#commandClient();
+    const send: ((args: string[]) => Promise<[string, string[]]>)[] = client instanceof ClusterClient
+      ? (await client.masterClients()).map((node) => (args) => node.sendCommand(args))
+      : [(args) => this.command(args, false, { resend: true })];
+    const found: string[] = [];
+    for (const scan of send) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await scan(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"]);
+        cursor = next;
+        found.push(...keys);
+      } while (cursor !== "0");
+    }
+    return found;
   }
 
   #subscriberClient(): Promise<RawClient> {

@@ -41,6 +41,16 @@ export interface ScriptDefinition {
   /** Refresh the TTL of every key in KEYS after the body (default `true`). */
   touchKeys?: boolean;
   /**
+   * The body wakes waiters with `wake(key, message)`: pushes `message` to
+   * a waiter's own wake list, whose name the script read from its state.
+   * On a single server that happens inside the script; on a Redis Cluster,
+   * where a script may only touch the keys it is given, the script returns
+   * the wake-ups and `RedisContext.run` delivers them in a second script
+   * whose KEYS are those lists (the same slot: a waiter's list carries its
+   * object's hash tag). Default `false`.
+   */
+  wakes?: boolean;
+  /**
    * `"always"` (the default): refresh every key in KEYS after the body, in
    * every call. `"lazy"`: refresh them only in calls where this process has
    * not refreshed one of them for `redisExpiryTime / 10`; such a body MUST
@@ -64,8 +74,11 @@ export interface Script extends Readonly<ScriptDefinition> {
 }
 
 /**
- * How many ARGV entries precede the acks and the caller's arguments:
- * TTL, touch flag, operation id, its expiry in ms, the number of acks.
+ * How many ARGV entries precede the caller's arguments: TTL, touch flag,
+ * the operation record's expiry in ms, the number of acks, the inline-wake
+ * flag. The acks and the operation id travel last in KEYS (a Redis Cluster
+ * lets a script touch only the keys it is given), so the body sees KEYS
+ * without them.
  * @internal
  */
 export const SCRIPT_HEADER = 5;
@@ -76,13 +89,27 @@ const PRELUDE = `
 local __argv = ARGV
 local TTL = tonumber(__argv[1])
 local TOUCH = __argv[2] == '1'
-local __op = __argv[3]
-local __acks = tonumber(__argv[5])
-for i = 1, __acks do redis.call('DEL', __argv[5 + i]) end
+local __opTtl = __argv[3]
+local __acks = tonumber(__argv[4])
+local __inline = __argv[5] == '1'
+local __nk = #KEYS - 1 - __acks
+local __op = KEYS[#KEYS]
+for i = __nk + 1, __nk + __acks do redis.call('DEL', KEYS[i]) end
 local __seen = redis.call('GET', __op)
 if __seen then return cmsgpack.unpack(__seen)[1] end
 local ARGV = {}
-for i = 6 + __acks, #__argv do ARGV[#ARGV + 1] = __argv[i] end
+for i = 6, #__argv do ARGV[#ARGV + 1] = __argv[i] end
+local KEYS = {unpack(KEYS, 1, __nk)}
+local __wakes = {}
+local function wake(key, msg)
+  if __inline then
+    redis.call('RPUSH', key, msg)
+    redis.call('EXPIRE', key, TTL)
+  else
+    __wakes[#__wakes + 1] = key
+    __wakes[#__wakes + 1] = msg
+  end
+end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -92,7 +119,10 @@ local function touch(key)
 end
 `;
 
-const RECORD = `redis.call('SET', __op, cmsgpack.pack({__r}), 'PX', __argv[4])\nreturn __r\n`;
+const RECORD = `redis.call('SET', __op, cmsgpack.pack({__r}), 'PX', __opTtl)\nreturn __r\n`;
+
+// A waking script's reply travels with its wake-ups (an error reply as is).
+const WITH_WAKES = `if not (type(__r) == 'table' and __r.err) then __r = {__r, __wakes} end\n`;
 
 /**
  * Declares a Lua script. Call it at module level in
@@ -126,9 +156,12 @@ export function defineScript(def: ScriptDefinition): Script {
     : touchKeys
     ? `for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], TTL) end\n`
     : "";
-  const source = `-- skypool script ${def.name}\n${PRELUDE}\nlocal function __body()\n${def.lua}\nend\nlocal __r = __body()\n${refresh}${RECORD}`;
+  const wakes = def.wakes ?? false;
+  const source = `-- skypool script ${def.name}\n${PRELUDE}\nlocal function __body()\n${def.lua}\nend\nlocal __r = __body()\n${refresh}${
+    wakes ? WITH_WAKES : ""
+  }${RECORD}`;
   const sha = createHash("sha1").update(source).digest("hex");
-  return Object.freeze({ ...def, touchKeys, touch, lazy, source, sha });
+  return Object.freeze({ ...def, touchKeys, touch, wakes, lazy, source, sha });
 }
 
 /**

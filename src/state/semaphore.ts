@@ -101,7 +101,7 @@ export abstract class SemLock extends StateHandle {
       }
     };
     const run = (m: string, waitMs: number, deadline = by) =>
-      ctx.run<[number, number]>(SEM_ACQUIRE, keys, [this.initialValue, me, leaseMs, m, waitMs], { deadline, undo });
+      ctx.run<[number, number]>(SEM_ACQUIRE, [...keys, me], [this.initialValue, me, leaseMs, m, waitMs], { deadline, undo });
     let ok = false;
     try {
       ok = await this.#waitLoop(run, mode, me, deadline, waitFor, by);

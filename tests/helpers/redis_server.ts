@@ -99,7 +99,12 @@ function watch(server: ChildProcess): ChildProcess | undefined {
   }
 }
 
-function spawnServer(port: number, dir: string | undefined): Promise<ChildProcess> {
+/**
+ * Spawns `redis-server` on `port` (in memory, or with an AOF in `dir`;
+ * `extra` arguments last) under the watchdog, and waits until it accepts
+ * connections. @throws {Error} when it exits or does not come up.
+ */
+export function spawnServer(port: number, dir: string | undefined, extra: readonly string[] = []): Promise<ChildProcess> {
   const persistence = dir === undefined
     ? ["--appendonly", "no"]
     : ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir];
@@ -110,6 +115,7 @@ function spawnServer(port: number, dir: string | undefined): Promise<ChildProces
     ...persistence,
     "--daemonize", "no",
     "--loglevel", "warning",
+    ...extra,
   ], { stdio: ["ignore", "ignore", "pipe"] });
   live.add(child);
   const watchdog = watch(child);
@@ -143,7 +149,8 @@ function spawnServer(port: number, dir: string | undefined): Promise<ChildProces
   });
 }
 
-function waitExit(child: ChildProcess): Promise<void> {
+/** Resolves when `child` has exited. */
+export function waitExit(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }

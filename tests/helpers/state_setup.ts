@@ -8,12 +8,28 @@
 import { config } from "../../src/config.ts";
 import { handleRecord, type StateHandle } from "../../src/state/handle.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
+import process from "node:process";
+import { startRedisCluster } from "./redis_cluster.ts";
 import { startRedisServer, type TestRedisServer } from "./redis_server.ts";
 
-/** Starts a server and points skypool at it. */
+/**
+ * Whether this test file runs against a Redis Cluster: set by importing
+ * `on_cluster.ts` first (the files of `tests/state/cluster/` do), or by
+ * `SKYPOOL_TEST_REDIS=cluster` for a whole run.
+ */
+export function onCluster(): boolean {
+  return process.env.SKYPOOL_TEST_REDIS === "cluster";
+}
+
+/** Starts a server (or a 3+3 node cluster, see {@link onCluster}) and points skypool at it. */
 export async function setUpRedis(): Promise<TestRedisServer> {
-  const server = await startRedisServer();
-  config.set({ redis: { url: server.url } });
+  const server = onCluster() ? await startRedisCluster() : await startRedisServer();
+  try {
+    config.set({ redis: { url: server.url } });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
   return server;
 }
 

@@ -194,10 +194,11 @@ describe("Manager", () => {
 
     await m.shutdown();
     const left = [...await all()].filter((k) => !before.has(k));
-    const tomb = ctx.key("manager", m.id, "down");
-    assert.deepEqual(left.filter((k) => ids.some((id) => k.includes(id))), [], "no key of the manager's objects is left");
-    assert.ok(left.includes(tomb), "the tombstone is written");
-    assert.deepEqual(left.filter((k) => k !== tomb && !k.includes(other.id) && !k.includes(otherQ.id)), []);
+    const tombs = [mine.d, mine.l, mine.n].map((c) => ctx.key(c.kind, c.id, "down"));
+    const isTomb = (k: string) => tombs.includes(k);
+    assert.deepEqual(left.filter((k) => !isTomb(k) && ids.some((id) => k.includes(id))), [], "no key of the manager's objects is left");
+    for (const tomb of tombs) assert.ok(left.includes(tomb), "each container's tombstone is written");
+    assert.deepEqual(left.filter((k) => !isTomb(k) && !k.includes(other.id) && !k.includes(otherQ.id)), []);
     assert.equal(await other.locked(), true);
     assert.equal(await otherQ.get({ block: false }), "stays");
     await other.release();

@@ -11,7 +11,7 @@ import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/sta
 import { decode, encode } from "../../src/task/codec.ts";
 import { QueueEmptyError, QueueFullError, SerializationError, StateError } from "../../src/errors.ts";
 import { type TestRedisServer } from "../helpers/redis_server.ts";
-import { setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
+import { onCluster, setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
 import { authkeyEnvironment } from "../../src/task/authkey.ts";
 
 // ---------------------------------------------------------------------------
@@ -413,7 +413,8 @@ describe("JoinableQueue", () => {
   });
 });
 
-describe("Queue against a Redis restart", () => {
+// A cluster's failover is tested in `cluster/failover.test.ts`.
+describe("Queue against a Redis restart", { skip: onCluster() && "a single server's restart" }, () => {
   test("items put after Redis restarts go through (an in-memory server loses the earlier ones)", async (t) => {
     const s = await setUpRedis();
     t.after(() => tearDownRedis(s));

@@ -41,8 +41,8 @@ describe("redis layer", () => {
   test("keys live under {prefix}:{session}:{kind}:{id}[:{sub}]", () => {
     const ctx = contextFor({ url: server.url, prefix: "pre", session: "s1" });
     assert.equal(ctx.namespace, "pre:s1");
-    assert.equal(ctx.key("lock", "abc"), "pre:s1:lock:abc");
-    assert.equal(ctx.key("queue", "q1", "items"), "pre:s1:queue:q1:items");
+    assert.equal(ctx.key("lock", "abc"), "pre:s1:{lock:abc}");
+    assert.equal(ctx.key("queue", "q1", "items"), "pre:s1:{queue:q1}:items");
     assert.equal(contextFor({ url: server.url, prefix: "pre", session: "s1" }), ctx);
     assert.throws(() => ctx.key("", "x"), TypeError);
     assert.throws(() => contextFor({ url: server.url, prefix: "p", session: "a:b" }), TypeError);

@@ -1,7 +1,9 @@
 /**
  * Lua for `Barrier`. KEYS: `state` (hash: `gen` generation, `count`
  * parties arrived in this generation, `broken` 0/1), `waiters` (list of
- * the waiting parties' wake keys). Release pushes `ok` to each waiter of
+ * the waiting parties' wake keys), and a party's own wake key where it
+ * has one (ARGV names it too). Wake-ups go through `wake()` (see
+ * `ScriptDefinition.wakes`). Release pushes `ok` to each waiter of
  * the generation, breaking pushes `broken`; the generation counter keeps
  * passes apart.
  *
@@ -16,26 +18,25 @@ end
 local function wake_all(msg)
   local ws = redis.call('LRANGE', KEYS[2], 0, -1)
   for i = 1, #ws do
-    redis.call('RPUSH', ws[i], msg)
-    touch(ws[i])
+    wake(ws[i], msg)
   end
   redis.call('DEL', KEYS[2])
 end
 `;
 
 /**
- * A party arrives. ARGV: parties, wake key. Returns `{-1}` if broken,
+ * A party arrives. KEYS[3]: its wake key. ARGV: parties, wake key. Returns `{-1}` if broken,
  * else `{index, gen, last (0/1)}`; a non-last party is queued.
  */
 export const BARRIER_ARRIVE = defineScript({
   name: "barrier.arrive",
-  keys: ["state", "waiters"],
+  keys: ["state", "waiters", "wake"],
   lua: INIT + `
 if redis.call('HGET', KEYS[1], 'broken') == '1' then return {-1} end
 local gen = tonumber(redis.call('HGET', KEYS[1], 'gen'))
 local index = tonumber(redis.call('HINCRBY', KEYS[1], 'count', 1)) - 1
 if index + 1 >= tonumber(ARGV[1]) then return {index, gen, 1} end
-redis.call('DEL', ARGV[2])
+redis.call('DEL', KEYS[3])
 redis.call('RPUSH', KEYS[2], ARGV[2])
 return {index, gen, 0}
 `,
@@ -48,6 +49,7 @@ return {index, gen, 0}
 export const BARRIER_PASS = defineScript({
   name: "barrier.pass",
   keys: ["state", "waiters"],
+  wakes: true,
   lua: INIT + `
 if redis.call('HGET', KEYS[1], 'broken') == '1' or redis.call('HGET', KEYS[1], 'gen') ~= ARGV[1] then return 0 end
 redis.call('HINCRBY', KEYS[1], 'gen', 1)
@@ -61,6 +63,7 @@ return 1
 export const BARRIER_ABORT = defineScript({
   name: "barrier.abort",
   keys: ["state", "waiters"],
+  wakes: true,
   lua: INIT + `
 redis.call('HSET', KEYS[1], 'broken', 1, 'count', 0)
 wake_all('broken')
@@ -72,6 +75,7 @@ return 1
 export const BARRIER_RESET = defineScript({
   name: "barrier.reset",
   keys: ["state", "waiters"],
+  wakes: true,
   lua: INIT + `
 wake_all('broken')
 redis.call('HINCRBY', KEYS[1], 'gen', 1)
@@ -81,21 +85,22 @@ return 1
 });
 
 /**
- * A waiter timed out (ARGV: gen, wake key). If it was still waiting in
+ * A waiter timed out (KEYS[3]: its wake key; ARGV: gen, wake key). If it was still waiting in
  * that generation it breaks the barrier and returns `broken`; otherwise it
  * returns the message that reached it (`ok` or `broken`).
  */
 export const BARRIER_TIMEOUT = defineScript({
   name: "barrier.timeout",
-  keys: ["state", "waiters"],
+  keys: ["state", "waiters", "wake"],
+  wakes: true,
   lua: INIT + `
 if redis.call('LREM', KEYS[2], 0, ARGV[2]) == 1 then
   redis.call('HSET', KEYS[1], 'broken', 1, 'count', 0)
   wake_all('broken')
   return 'broken'
 end
-local msg = redis.call('LPOP', ARGV[2])
-redis.call('DEL', ARGV[2])
+local msg = redis.call('LPOP', KEYS[3])
+redis.call('DEL', KEYS[3])
 return msg or 'broken'
 `,
 });

@@ -7,18 +7,20 @@
  * itself atomically so it cannot swallow a later notify.
  *
  * KEYS: `waiters` (list of wake keys), `wlease` (sorted set: wake key →
- * lease expiry).
+ * lease expiry), and the waiter's own wake key where it has one. Notify
+ * wakes with `wake()` (see `ScriptDefinition.wakes`): on a Redis Cluster
+ * the wake-ups go out in a second script that is given those keys.
  *
  * @module
  */
 import { defineScript } from "../redis.ts";
 
-/** Queues a waiter. ARGV: its wake key, leaseMs. */
+/** Queues a waiter. KEYS[3]: its wake key. ARGV: its wake key, leaseMs. */
 export const COND_REGISTER = defineScript({
   name: "condition.register",
-  keys: ["waiters", "wlease"],
+  keys: ["waiters", "wlease", "wake"],
   lua: `
-redis.call('DEL', ARGV[1])
+redis.call('DEL', KEYS[3])
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], now_ms() + tonumber(ARGV[2]), ARGV[1])
 return 1
@@ -29,6 +31,7 @@ return 1
 export const COND_NOTIFY = defineScript({
   name: "condition.notify",
   keys: ["waiters", "wlease"],
+  wakes: true,
   lua: `
 local n = tonumber(ARGV[1])
 local now = now_ms()
@@ -40,8 +43,7 @@ while n < 0 or woken < n do
   if score then
     redis.call('ZREM', KEYS[2], w)
     if tonumber(score) > now then
-      redis.call('RPUSH', w, '1')
-      touch(w)
+      wake(w, '1')
       woken = woken + 1
     end
   end
@@ -51,19 +53,19 @@ return woken
 });
 
 /**
- * A waiter gives up (timeout). ARGV: its wake key. Returns 0 if it was
+ * A waiter gives up (timeout). KEYS[3] and ARGV: its wake key. Returns 0 if it was
  * still waiting (now removed), 1 if a notify reached it first (the wake-up
  * is consumed here).
  */
 export const COND_CANCEL = defineScript({
   name: "condition.cancel",
-  keys: ["waiters", "wlease"],
+  keys: ["waiters", "wlease", "wake"],
   lua: `
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('LREM', KEYS[1], 0, ARGV[1])
   return 0
 end
-redis.call('DEL', ARGV[1])
+redis.call('DEL', KEYS[3])
 return 1
 `,
 });

@@ -2,10 +2,11 @@
  * Lua for the Manager's containers: dict and Namespace proxies (one
  * layout), list proxies, and the Manager's shutdown.
  *
- * Every container script takes the owning Manager's tombstone key last:
- * `Manager.shutdown()` writes it, and from then on every operation on any
- * proxy of that manager, in any process, fails with a `StateError` instead
- * of silently working on emptied state.
+ * Every container script takes the container's tombstone key last (it
+ * shares the container's hash tag, so a script touches one slot of a Redis
+ * Cluster): `Manager.shutdown()` writes one per container, and from then on
+ * every operation on any proxy of that manager, in any process, fails with
+ * a `StateError` instead of silently working on emptied state.
  *
  * A container made with initial content also has a `ready` key, a list of
  * one element that the seeding script pushes: a proxy that was shipped
@@ -396,9 +397,10 @@ return 1
 // Manager
 
 /**
- * Shuts a manager down: writes its tombstone (KEYS[1]; it gets the usual
- * expiry, refreshed whenever a stale proxy trips over it) and deletes the
- * other keys given, in one step. Returns how many keys were deleted.
+ * Shuts a manager's container down: writes its tombstone (KEYS[1]; it gets
+ * the usual expiry, refreshed whenever a stale proxy trips over it) and
+ * deletes the container's other keys given, in one step. Returns how many
+ * keys were deleted.
  */
 export const MANAGER_SHUTDOWN = defineScript({
   name: "manager.shutdown",

@@ -5,7 +5,9 @@
  * arrival counter of waiters), `leases` (sorted set: one member per permit
  * taken, scored by its lease expiry), `waiters` (sorted set: the wake key of
  * each blocked acquirer, scored by arrival, oldest first), `waitdl` (hash:
- * wake key → `deadline:leaseMs` of that waiter).
+ * wake key → `deadline:leaseMs` of that waiter); `acquire` also takes the
+ * acquirer's own wake key (`me`, in KEYS and ARGV). A hand-off wakes its
+ * waiter with `wake()` (see `ScriptDefinition.wakes`).
  *
  * A permit that becomes free (a release, or a lease that expired because
  * its holder died) goes DIRECTLY to the oldest live waiter: the script
@@ -48,8 +50,7 @@ local function hand_off(n)
       local deadline = tonumber(string.sub(info, 1, sep - 1))
       if deadline >= now then
         redis.call('ZADD', KEYS[2], now + tonumber(string.sub(info, sep + 1)), w)
-        redis.call('RPUSH', w, '1')
-        touch(w)
+        wake(w, '1')
         n = n - 1
       end
     end
@@ -81,7 +82,8 @@ end
  */
 export const SEM_ACQUIRE = defineScript({
   name: "semaphore.acquire",
-  keys: ["state", "leases", "waiters", "waitdl"],
+  keys: ["state", "leases", "waiters", "waitdl", "me"],
+  wakes: true,
   lua: COMMON + `
 local me = ARGV[2]
 local mode = ARGV[4]
@@ -89,7 +91,7 @@ if mode ~= 'try' and redis.call('ZSCORE', KEYS[2], me) then
   -- A release handed us a permit (its token is in our wake key: drop it).
   redis.call('ZREM', KEYS[3], me)
   redis.call('HDEL', KEYS[4], me)
-  redis.call('DEL', me)
+  redis.call('DEL', KEYS[5])
   return {1, avail}
 end
 if avail > 0 then
@@ -105,11 +107,11 @@ end
 if mode == 'cancel' then
   redis.call('ZREM', KEYS[3], me)
   redis.call('HDEL', KEYS[4], me)
-  redis.call('DEL', me)
+  redis.call('DEL', KEYS[5])
 elseif mode == 'wait' then
   if not redis.call('ZSCORE', KEYS[3], me) then
     -- A stale token must not pass for a hand-off.
-    redis.call('DEL', me)
+    redis.call('DEL', KEYS[5])
     redis.call('ZADD', KEYS[3], redis.call('HINCRBY', KEYS[1], 'seq', 1), me)
   end
   redis.call('HSET', KEYS[4], me, (now + tonumber(ARGV[5])) .. ':' .. ARGV[3])
@@ -128,6 +130,7 @@ return {0, next_expiry()}
 export const SEM_RELEASE = defineScript({
   name: "semaphore.release",
   keys: ["state", "leases", "waiters", "waitdl"],
+  wakes: true,
   lua: COMMON + `
 local n = tonumber(ARGV[2])
 local bound = tonumber(ARGV[3])
@@ -158,6 +161,7 @@ return ended
 export const SEM_VALUE = defineScript({
   name: "semaphore.value",
   keys: ["state", "leases", "waiters", "waitdl"],
+  wakes: true,
   lua: COMMON + `
 return avail
 `,

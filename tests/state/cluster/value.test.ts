@@ -1,0 +1,3 @@
+// The value suite against a Redis Cluster of 3 masters + 3 replicas.
+import "../../helpers/on_cluster.ts";
+import "../value.test.ts";
