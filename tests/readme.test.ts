@@ -8,11 +8,13 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 // The tests run from tests/ (Deno) or from a build folder's tests/ (Node):
-// find the repository root by walking up to the folder holding package.json.
+// find the repository root by walking up to the folder holding README.md
+// and examples/ (a build folder has its own package.json and compiled
+// examples, but no README).
 function repoRoot(): URL {
   let dir = new URL("./", import.meta.url);
   for (let i = 0; i < 6; i++) {
-    if (existsSync(new URL("package.json", dir)) && existsSync(new URL("examples/", dir))) return dir;
+    if (existsSync(new URL("README.md", dir)) && existsSync(new URL("examples/", dir))) return dir;
     dir = new URL("../", dir);
   }
   throw new Error(`cannot find the repository root above ${import.meta.url}`);

@@ -49,9 +49,9 @@ describe("Pool construction", () => {
   });
 
   test("an unknown configured transport is refused naming config.transport, not the call's options", async () => {
-    config.set({ transport: "fleet" });
+    config.set({ transport: "carrier-pigeon" });
     try {
-      assert.throws(() => new Pool(2), { name: "RangeError", message: /^config\.transport must be .* got "fleet"$/ });
+      assert.throws(() => new Pool(2), { name: "RangeError", message: /^config\.transport must be .* got "carrier-pigeon"$/ });
       await using inline = new Pool(0);
       assert.equal(inline.processes, 1, "Pool(0) is inline whatever the configured transport");
     } finally {
