@@ -21,18 +21,21 @@ export const FLEET_GROUP = "skypool-workers";
 export const FIELD = { batch: "b", reply: "r", id: "i", maxDeliveries: "m" } as const;
 
 /**
- * The stream of a queue.
+ * The stream of a queue. Its name carries the hash tag `{fleet:<queue>}`,
+ * and so does every result list of the queue: on a Redis Cluster the
+ * script that stores a result and acknowledges its entry touches keys of
+ * one slot.
  *
  * @example
  * ```ts
  * import { streamKey } from "./src/remote/fleet_protocol.ts";
- * console.assert(streamKey("skypool", "default") === "skypool:fleet:default");
+ * console.assert(streamKey("skypool", "default") === "skypool:{fleet:default}");
  * ```
  * @throws {TypeError} for an empty queue name or one with spaces.
  */
 export function streamKey(prefix: string, queue: string): string {
   checkQueueName(queue);
-  return `${prefix}:fleet:${queue}`;
+  return `${prefix}:{fleet:${queue}}`;
 }
 
 /** The result list of one caller transport on `queue`. */

@@ -119,7 +119,9 @@ const KEYLESS = new Set(["PING", "INFO", "TIME", "SCAN", "WAIT", "CLUSTER", "SCR
 
 /**
  * The key a command is routed by: a script's first key, a stream read's
- * first stream, else the first argument (`undefined` for keyless commands).
+ * first stream, the first key of `BLMPOP`/`LMPOP`, the key of an
+ * `XGROUP`/`XINFO` subcommand, else the first argument (`undefined` for
+ * keyless commands).
  * @internal
  */
 export function routingKey(args: ReadonlyArray<string | Buffer>): string | Buffer | undefined {
@@ -129,6 +131,9 @@ export function routingKey(args: ReadonlyArray<string | Buffer>): string | Buffe
     const at = args.findIndex((a, i) => i > 0 && String(a).toUpperCase() === "STREAMS");
     return at > 0 ? args[at + 1] : undefined;
   }
+  // Commands whose first key is not their first argument.
+  if (name === "BLMPOP" || name === "BZMPOP") return args[3];
+  if (name === "LMPOP" || name === "ZMPOP" || name === "XGROUP" || name === "XINFO") return args[2];
   return KEYLESS.has(name) ? undefined : args[1];
 }
 

@@ -40,7 +40,7 @@ describe("skypool worker", () => {
       const deadline = Date.now() + 30_000;
       while (!/serving queue "cli-test"/.test(child.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       assert.match(child.stderr(), /serving queue "cli-test" on redis:\/\/127\.0\.0\.1:\d+, 2 at once/);
-      const groups = await server.command<unknown[]>(["XINFO", "GROUPS", "skypool:fleet:cli-test"]);
+      const groups = await server.command<unknown[]>(["XINFO", "GROUPS", "skypool:{fleet:cli-test}"]);
       assert.equal(groups.length, 1, "the worker made the consumer group");
       child.proc.kill("SIGTERM");
       const code = await withTimeout(child.exited, 30_000, "exit after SIGTERM");

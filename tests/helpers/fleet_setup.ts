@@ -7,6 +7,7 @@
 import { config } from "../../src/config.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
 import { type Child, runChild } from "./child.ts";
+import { startRedisCluster } from "./redis_cluster.ts";
 import { startRedisServer, type TestRedisServer } from "./redis_server.ts";
 
 /** How a worker is started. */
@@ -34,9 +35,12 @@ export interface FleetFixture {
   stop(): Promise<void>;
 }
 
-/** Starts a redis-server and points the config at it (`redis.url`, a fresh `fleet.queue`). */
-export async function startFleet(defaults: WorkerSpec = {}): Promise<FleetFixture> {
-  const server = await startRedisServer();
+/**
+ * Starts a redis-server (with `cluster`, a Redis Cluster of 3 masters + 3
+ * replicas) and points the config at it (`redis.url`, a fresh `fleet.queue`).
+ */
+export async function startFleet(defaults: WorkerSpec = {}, options: { cluster?: boolean } = {}): Promise<FleetFixture> {
+  const server: TestRedisServer = options.cluster ? await startRedisCluster() : await startRedisServer();
   const queue = `q${Math.random().toString(36).slice(2, 8)}`;
   config.set({ redis: { url: server.url }, fleet: { queue } });
   const workers: Child[] = [];

@@ -45,6 +45,10 @@ test("commands are routed by the key they touch", () => {
   assert.equal(routingKey(["EVAL", "return 1", "0"]), undefined);
   assert.equal(routingKey(["BLPOP", "k", "1.000"]), "k");
   assert.equal(routingKey(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "100", "STREAMS", "s1", ">"]), "s1");
+  assert.equal(routingKey(["BLMPOP", "1.000", "2", "l1", "l2", "LEFT", "COUNT", "10"]), "l1");
+  assert.equal(routingKey(["LMPOP", "1", "l1", "LEFT"]), "l1");
+  assert.equal(routingKey(["XGROUP", "CREATE", "s1", "g", "0", "MKSTREAM"]), "s1");
+  assert.equal(routingKey(["XINFO", "GROUPS", "s1"]), "s1");
   assert.equal(routingKey(["PING"]), undefined);
   assert.equal(routingKey(["SCAN", "0"]), undefined);
   const b = Buffer.from("bin");
