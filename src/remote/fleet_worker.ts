@@ -53,7 +53,7 @@ export interface FleetWorkerOptions {
   /** The Redis the callers use (`redis://`, `rediss://`, `unix://`). */
   redisUrl: string;
   /**
-   * The queue to serve (`{prefix}:fleet:{queue}`).
+   * The queue to serve (its stream is `<prefix>:{fleet:<queue>}`).
    * @default config.get().fleet.queue ("default")
    */
   queue?: string;
