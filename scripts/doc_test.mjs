@@ -13,7 +13,7 @@
 // run also fails when that line appears in the output: an example's
 // assertions are checked, not only its absence of exceptions.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -46,7 +46,7 @@ let assertionFailed = false;
 try {
   const child = spawn(
     deno,
-    ["test", "-A", "--doc", `--import-map=${map}`, ...flags, ...(files.length ? files : ["mod.ts", "src/"])],
+    ["test", "-A", "--doc", `--import-map=${map}`, ...flags, ...(files.length ? files : ["mod.ts", "fetch.ts", "worker.ts", "lambda.ts", "testing.ts", "src/"].filter((f) => existsSync(join(root, f))))],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
   );
   const watch = (from, to) =>

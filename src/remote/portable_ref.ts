@@ -27,10 +27,13 @@ const PACKAGE_PATH = /^src\/(?:[a-z0-9_]+\/)*[a-z0-9_]+$/;
  *
  * @example
  * ```ts
- * import { portableRef } from "./src/remote/portable_ref.ts";
- * const url = new URL("./src/executor/call_runner.ts", import.meta.url).href;
- * const ref = portableRef({ kind: "module", id: "m:x", url, exportName: "runShippedCalls" });
+ * import { localRef, portableRef } from "./src/remote/portable_ref.ts";
+ * // call_runner's file URL in this copy of skypool, and back:
+ * const local = localRef({ kind: "module", id: "m:x", url: "skypool:src/executor/call_runner", exportName: "runShippedCalls" });
+ * const ref = portableRef(local);
  * console.assert(ref.kind === "module" && ref.url === "skypool:src/executor/call_runner");
+ * const other = portableRef({ kind: "module", id: "m:y", url: "file:///srv/app/work.ts", exportName: "f" });
+ * console.assert(other.kind === "module" && other.url === "file:///srv/app/work.ts");
  * ```
  */
 export function portableRef(ref: FunctionRef): FunctionRef {
