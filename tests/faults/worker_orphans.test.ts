@@ -82,6 +82,24 @@ async function assertAllWorkersGone(socket: string, known: number[], since = per
   return performance.now() - since;
 }
 
+/**
+ * Waits (up to 10 s) until the parent's reaper runs. It starts a little
+ * after the first worker connects (see reaper.ts): a parent killed before
+ * then leaves busy workers behind, a documented limit, which a loaded
+ * machine (two spinning workers on two cores) could otherwise hit here.
+ */
+async function waitForReaper(folder: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const reapers = runningProcesses("skypool-reaper");
+    if (reapers === undefined) return; // not Linux: cannot look
+    const ofFolder = new Set(runningProcesses(folder) ?? []);
+    if (reapers.some((pid) => ofFolder.has(pid))) return;
+    assert.ok(performance.now() < deadline, `no reaper for ${folder} within 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function waitUntilMissing(path: string, ms: number): Promise<boolean> {
   const deadline = performance.now() + ms;
   while (existsSync(path) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -96,6 +114,7 @@ describe("workers of a parent that dies", { timeout: 120_000 }, () => {
       const pids = workers.map((w) => w.pid);
       assert.ok(pids.every(isRunning), "both workers spin before the parent dies");
       const folder = dirname(workers[0].socket);
+      await waitForReaper(folder);
       const killedAt = performance.now();
       parent.kill(signal);
       const elapsed = await assertAllWorkersGone(workers[0].socket, pids, killedAt);
