@@ -76,7 +76,7 @@ async function victimQueue(): Promise<{ q: Queue; list: string; item: number }> 
   const q = new Queue();
   const item = randomInt(1 << 30);
   await q.put(item);
-  const lists = await server.keys(`*:queue:${q.id}:items`);
+  const lists = await server.keys(`*{queue:${q.id}}:items`);
   assert.equal(lists.length, 1, "the attacker finds the queue's list");
   return { q, list: lists[0], item };
 }

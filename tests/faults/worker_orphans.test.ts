@@ -129,6 +129,7 @@ describe("workers of a parent that dies", { timeout: 120_000 }, () => {
     test(`busy workers and the socket folder go when the parent ends by ${ending === "throw" ? "an uncaught error" : "process.exit"}`, async () => {
       const parent = startParent(["spin", ending]);
       const workers = await parent.workers(2);
+      await waitForReaper(dirname(workers[0].socket));
       parent.send("end");
       const { code } = await parent.closed;
       assert.equal(code, ending === "throw" ? 1 : 3);
