@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#names[@]} -gt 0 ] || names=(codec pool state startup futures futures_wordcount imap_exact)
+[ ${#names[@]} -gt 0 ] || names=(codec pool state startup futures futures_wordcount imap_exact remote lambda)
 if [ "$quick" = 1 ]; then
   export BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_SAMPLE_MS="${BENCH_SAMPLE_MS:-20}"
 fi
