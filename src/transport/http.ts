@@ -20,6 +20,7 @@ import type { BatchChannel, SendInfo } from "../remote/batch_channel.ts";
 import { isEnvelope } from "../remote/envelope.ts";
 import { RemoteTransport } from "../remote/remote_transport.ts";
 import { messageOf } from "../worker/untrusted.ts";
+import { abortableSleep } from "../remote/abortable_sleep.ts";
 
 /** Options of {@link HttpChannel}; each defaults to its `http.*` setting. */
 export interface HttpChannelOptions {
@@ -59,21 +60,6 @@ export function retryDelay(retryAfter: string | null, attempt: number, now = Dat
   }
   const ceiling = Math.min(BACKOFF_MS * 2 ** attempt, BACKOFF_MAX_MS);
   return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**
@@ -139,7 +125,7 @@ export class HttpChannel implements BatchChannel {
         if (attempt >= this.#retries) {
           throw new SkypoolError(`the http worker at ${this.#url} was busy (HTTP ${answer.status}) ${attempt + 1} times in a row; gave up (http.retries is ${this.#retries})`);
         }
-        await sleep(retryDelay(answer.busy, attempt), call.signal);
+        await abortableSleep(retryDelay(answer.busy, attempt), call.signal);
       }
     } finally {
       signal.removeEventListener("abort", onAbort);

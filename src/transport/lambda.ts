@@ -18,6 +18,7 @@ import { describeAwsError, httpStatus, type LambdaClient, type LambdaClientOptio
 import type { LambdaBatchAnswer } from "../remote/lambda_handler.ts";
 import { RemoteTransport } from "../remote/remote_transport.ts";
 import { checkInteger, checkOptions } from "../validate.ts";
+import { abortableSleep } from "../remote/abortable_sleep.ts";
 
 /** A synchronous invoke carries at most this many bytes each way. */
 export const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
@@ -56,21 +57,6 @@ function retryDelay(err: unknown, attempt: number): number {
   const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
   // Jitter spreads the throttled invokes so that they do not all return at once.
   return (after ?? backoff) * (1 + Math.random() * 0.25);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**
@@ -152,7 +138,7 @@ export class LambdaChannel implements BatchChannel {
         const isServer = status !== undefined && status >= 500;
         if ((isThrottle && throttled++ < (this.#options.throttleRetries ?? 100)) || (isServer && failed++ < (this.#options.serverRetries ?? 4))) {
           this.stats.retries++;
-          await sleep(retryDelay(err, isThrottle ? throttled : failed), both);
+          await abortableSleep(retryDelay(err, isThrottle ? throttled : failed), both);
           continue;
         }
         if (isThrottle) throw new WorkerLostError(`Lambda function ${JSON.stringify(fn)} was still throttled after ${throttled - 1} retries`, { cause: err });
