@@ -22,9 +22,7 @@
 // Child protocol: one JSON command per stdin line; one `@@bench {json}`
 // line per answer on stdout.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type as osType } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -36,12 +34,13 @@ import { closeAllConnections, contextFor, type RedisContext } from "../src/state
 import { SEM_RELEASE } from "../src/state/lua/semaphore.ts";
 import { startRedisServer, type TestRedisServer } from "../tests/helpers/redis_server.ts";
 import { median, repoRoot } from "./lib/bench_support.ts";
+import { writeResults } from "./lib/results.ts";
+import { interleavedSamples, primitiveOps, usSince } from "./lib/round_trips.ts";
 import { benchCluster } from "./lib/state_cluster.ts";
 
 const PREFIX = "@@bench ";
 const isDeno = "Deno" in globalThis;
 const now = (): bigint => process.hrtime.bigint();
-const usSince = (t0: bigint): number => Number(now() - t0) / 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const quantile = (xs: readonly number[], q: number): number => {
@@ -312,36 +311,12 @@ async function orchestrate(): Promise<void> {
     const event = new Event();
     const ctx: RedisContext = contextFor(lock.location);
 
-    const ops: Record<string, () => Promise<unknown>> = {
-      ping: () => ctx.command(["PING"]),
-      lock: async () => {
-        await lock.acquire();
-        await lock.release();
-      },
-      queue: async () => {
-        await queue.put(1);
-        await queue.get();
-      },
-      isSet: () => event.isSet(),
-    };
-    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
-    // Warm: connections, script cache (EVALSHA hits), JIT.
-    for (const op of Object.values(ops)) for (let i = 0; i < 300; i++) await op();
-
-    const rounds = 30;
+    const ops: Record<string, () => Promise<unknown>> = { ...primitiveOps(lock, queue), isSet: () => event.isSet() };
+    // BENCH_ROUNDS (scripts/bench_all.sh --quick) shortens a run.
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
     const batch = 100;
-    const names = Object.keys(ops);
-    for (let r = 0; r < rounds; r++) {
-      const order = names.map((_, i) => names[(i + r) % names.length]);
-      for (const name of order) {
-        const op = ops[name];
-        for (let i = 0; i < batch; i++) {
-          const t0 = now();
-          await op();
-          samples[name].push(usSince(t0));
-        }
-      }
-    }
+    // Warm-up: connections, script cache (EVALSHA hits), JIT.
+    const samples = await interleavedSamples(ops, { warmup: 300, rounds, batch });
 
     // Wake-up of a blocked Semaphore.acquire after a release from another process.
     const sem = new Semaphore(0);
@@ -525,11 +500,7 @@ async function orchestrate(): Promise<void> {
       "",
     );
 
-    const out = join(repoRoot(import.meta.url), "bench", "results");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, "state.json"), JSON.stringify(result, null, 2) + "\n");
-    writeFileSync(join(out, "state.md"), md.join("\n"));
-    process.stdout.write(md.join("\n") + "\n");
+    writeResults(repoRoot(import.meta.url), "state", result, md.join("\n"));
   } finally {
     await Promise.all(children.map((c) => c.quit()));
     await closeAllConnections();

@@ -6,55 +6,30 @@
 //   masters, next to the same workload on one redis-server.
 // Three runs of each; the medians of the runs are reported. Writes
 // bench/results/state_cluster.{md,json}.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
+import process from "node:process";
 import { config, Lock, Queue } from "../../mod.ts";
 import { handleFromRecord, handleRecord } from "../../src/state/handle.ts";
 import { closeAllConnections, contextFor } from "../../src/state/redis.ts";
 import { startRedisCluster } from "../../tests/helpers/redis_cluster.ts";
 import { startRedisServer } from "../../tests/helpers/redis_server.ts";
 import { median, repoRoot } from "./bench_support.ts";
+import { writeResults } from "./results.ts";
+import { interleavedSamples, primitiveOps } from "./round_trips.ts";
 
 const RUNS = 3;
-const ROUNDS = 20;
+// BENCH_ROUNDS (scripts/bench_all.sh --quick) shortens a run.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const BATCH = 50;
 /** Contended locks, and async contenders per lock, and how long they run. */
 const LOCKS = 6;
 const PER_LOCK = 3;
 const CONTEND_MS = 2000;
 
-const usSince = (t0: number) => (performance.now() - t0) * 1000;
-
 /** Median µs of PING, Lock acquire+release and Queue put+get, interleaved. */
 async function roundTrips(): Promise<Record<string, number>> {
-  const lock = new Lock();
-  const queue = new Queue<number>();
-  const ctx = contextFor(lock.location);
-  const ops: Record<string, () => Promise<unknown>> = {
-    ping: () => ctx.command(["PING"]),
-    lock: async () => {
-      await lock.acquire();
-      await lock.release();
-    },
-    queue: async () => {
-      await queue.put(1);
-      await queue.get();
-    },
-  };
-  const names = Object.keys(ops);
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (const op of Object.values(ops)) for (let i = 0; i < 200; i++) await op();
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const name of names.map((_, i) => names[(i + r) % names.length])) {
-      for (let i = 0; i < BATCH; i++) {
-        const t0 = performance.now();
-        await ops[name]();
-        samples[name].push(usSince(t0));
-      }
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+  const samples = await interleavedSamples(primitiveOps(new Lock(), new Queue<number>()), { warmup: 200, rounds: ROUNDS, batch: BATCH });
+  return Object.fromEntries(Object.entries(samples).map(([n, xs]) => [n, median(xs)]));
 }
 
 /** Acquire+release pairs per second over {@link LOCKS} contended locks. */
@@ -148,9 +123,5 @@ export async function benchCluster(): Promise<void> {
     "cost of routing (one connection per master), not the scaling a cluster of separate machines gives.",
     "",
   ];
-  const out = join(repoRoot(import.meta.url), "bench", "results");
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "state_cluster.json"), JSON.stringify(result, null, 2) + "\n");
-  writeFileSync(join(out, "state_cluster.md"), md.join("\n"));
-  process.stdout.write(md.join("\n") + "\n");
+  writeResults(repoRoot(import.meta.url), "state_cluster", result, md.join("\n"));
 }
