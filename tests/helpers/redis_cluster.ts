@@ -12,13 +12,14 @@
  *
  * @module
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { createClient, createCluster, RESP_TYPES } from "npm:redis@^5.8.0";
 import { freePort, spawnServer, type TestRedisServer, waitExit } from "./redis_server.ts";
+import { startWatchdog } from "./watchdog.ts";
 
 /** One node of the test cluster. */
 export interface TestClusterNode {
@@ -99,17 +100,7 @@ function parseNodes(text: string): NodeLine[] {
  * runner is killed, but leaves the folder, which this one removes.
  */
 function watchFolder(dir: string, pids: number[]): ChildProcess | undefined {
-  try {
-    const dog = spawn("/bin/sh", ["-c", `trap '' INT TERM HUP QUIT; read -r _; kill -9 ${pids.join(" ")} 2>/dev/null; sleep 0.5; rm -rf '${dir}'`], {
-      stdio: ["pipe", "ignore", "ignore"],
-    });
-    dog.on("error", () => {});
-    dog.unref();
-    (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return dog;
-  } catch {
-    return undefined;
-  }
+  return startWatchdog(`kill -9 ${pids.join(" ")} 2>/dev/null; sleep 0.5; rm -rf '${dir}'`);
 }
 
 function sleep(ms: number): Promise<void> {

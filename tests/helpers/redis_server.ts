@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { createServer, connect } from "node:net";
 import process from "node:process";
 import { createClient } from "npm:redis@^5.8.0";
+import { startWatchdog } from "./watchdog.ts";
 
 /** A running test server. */
 export interface TestRedisServer {
@@ -77,26 +78,12 @@ const live = new Set<ChildProcess>();
 let hook = false;
 
 /**
- * A `/bin/sh` that SIGKILLs the server when the pipe from this process
- * closes: the `exit` hook below does not run when the test runner itself is
- * killed (SIGKILL, a CI timeout), and a server left running would hold its
- * port and folder. The pipe is the one thing the kernel closes on every
- * kind of death. Without `/bin/sh` there is no watchdog, only the hook.
+ * SIGKILLs the server once this process is gone, however it ends (see
+ * ./watchdog.ts): the `exit` hook below does not run when the test runner
+ * itself is killed.
  */
 function watch(server: ChildProcess): ChildProcess | undefined {
-  if (server.pid === undefined) return undefined;
-  try {
-    const dog = spawn("/bin/sh", ["-c", `trap '' INT TERM HUP QUIT; read -r _; kill -9 ${server.pid} 2>/dev/null`], {
-      stdio: ["pipe", "ignore", "ignore"],
-    });
-    dog.on("error", () => {});
-    // Neither the watchdog nor its pipe may keep a finished test run alive.
-    dog.unref();
-    (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return dog;
-  } catch {
-    return undefined;
-  }
+  return server.pid === undefined ? undefined : startWatchdog(`kill -9 ${server.pid} 2>/dev/null`);
 }
 
 /**
