@@ -80,7 +80,7 @@ describe("Pool.imap and Pool.imapUnordered", () => {
     assert.deepEqual([...b].sort((x, y) => x - y), squares(1000));
   });
 
-  test("empty inputs end at once (POOL-18)", T, async () => {
+  test("empty inputs end with nothing yielded (POOL-18)", T, async () => {
     assert.deepEqual(await collect(pool.imap(sqr, []), 5000, "imap []"), []);
     assert.deepEqual(await collect(pool.imapUnordered(sqr, []), 5000, "imapUnordered []"), []);
   });

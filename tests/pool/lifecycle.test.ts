@@ -130,7 +130,7 @@ describe("close and join", () => {
     }
   });
 
-  test("a pool with nothing to do closes and joins promptly", T, async () => {
+  test("a pool with nothing to do closes, and join() returns within 10 s", T, async () => {
     const pool = tracked(new Pool(2));
     const t0 = Date.now();
     pool.close();
@@ -142,7 +142,7 @@ describe("close and join", () => {
 describe("terminate", () => {
   afterEach(terminateTracked);
 
-  test("terminate() with a long task running returns promptly (LMP-32)", T, async () => {
+  test("terminate() with a 20 s task running returns without waiting for it (LMP-32)", T, async () => {
     const pool = tracked(new Pool(1));
     const long = pool.applyAsync(sleepMs, [20_000]);
     await sleep(500);
@@ -202,7 +202,7 @@ describe("terminate", () => {
     await withTimeout(pool.join(), 15_000, "join");
   });
 
-  test("terminate() after close() works, and a never-used pool terminates quickly", T, async () => {
+  test("terminate() after close() works, and a never-used pool terminates within 10 s", T, async () => {
     const a = tracked(new Pool(1));
     a.close();
     await withTimeout(a.terminate(), 15_000, "terminate after close");
