@@ -19,6 +19,7 @@ import { RawValue } from "../../src/state/value.ts";
 import { type HttpWorker, startInProcessWorker } from "../helpers/http_worker.ts";
 import { initSetGlobal, makeTempDir, readInitGlobal, removeDir, withTimeout, writeJson } from "../helpers/pool_fixtures.ts";
 import { startRedisServer, type TestRedisServer } from "../helpers/redis_server.ts";
+import { checkEveryResultOnce, SCALE_ITEMS } from "../helpers/scale_checks.ts";
 
 const KEY = "http-api-test-key-0123456789";
 
@@ -46,6 +47,10 @@ describe("the public API on the http transport", () => {
       await pool.terminate();
     }
     assert.ok(worker.requests >= 4, `the endpoint saw ${worker.requests} requests`);
+  });
+
+  test(`Pool.map, imapUnordered and FunctionExecutor.map over ${SCALE_ITEMS} one-item batches each: every result exactly once`, { timeout: 120_000 }, async () => {
+    await checkEveryResultOnce("http", 4);
   });
 
   test("a Pool's initializer runs on the worker before its tasks", async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { FunctionExecutor, Lock, Manager, Pool, Process, Queue, RawValue } from "../../mod.ts";
 import { config } from "../../src/config.ts";
 import { type FleetFixture, startFleet } from "../helpers/fleet_setup.ts";
+import { checkEveryResultOnce, SCALE_ITEMS } from "../helpers/scale_checks.ts";
 import { makeTempDir, removeDir, sleepMs, sqr, throwTypeErrorMarker, withTimeout, writeJson } from "../helpers/pool_fixtures.ts";
 
 const T = { timeout: 120_000 };
@@ -30,6 +31,10 @@ describe("the public API on fleet", () => {
     await assert.rejects(pool.apply(() => {
       throw new RangeError("from a fleet worker");
     }), (err) => err instanceof RangeError && err.message === "from a fleet worker");
+  });
+
+  test(`Pool.map, imapUnordered and FunctionExecutor.map over ${SCALE_ITEMS} one-item batches each: every result exactly once`, T, async () => {
+    await checkEveryResultOnce("fleet", 8);
   });
 
   test("FunctionExecutor: callAsync and map", T, async () => {
