@@ -28,6 +28,20 @@ export interface Child {
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
+/** Children still running: a test that fails before it ends its child leaves it here. */
+const live = new Set<Child>();
+let hook = false;
+
+/**
+ * SIGKILLs every child still running and waits for them: a test file's
+ * `after` hook (tearDownRedis does it), so that a test that failed before
+ * ending its child does not leave it behind. The test runner's exit kills
+ * them too.
+ */
+export async function killChildren(): Promise<void> {
+  await Promise.all([...live].map((c) => c.kill()));
+}
+
 /** Starts a child running `scenario` with `payload` (JSON), in `helper` (a script of this folder, by default `state_child`). */
 export function runChild(scenario: string, payload: unknown, env: Record<string, string> = {}, helper = "state_child"): Child {
   const script = fileURLToPath(new URL(`./${helper}${ext}`, import.meta.url));
@@ -55,6 +69,7 @@ export function runChild(scenario: string, payload: unknown, env: Record<string,
   const exited = new Promise<number | string>((resolve) => {
     proc.once("exit", (code, signal) => {
       done = true;
+      live.delete(child);
       for (const w of waiters.splice(0)) w();
       resolve(code ?? signal ?? -1);
     });
@@ -88,5 +103,12 @@ export function runChild(scenario: string, payload: unknown, env: Record<string,
       await exited;
     },
   };
+  live.add(child);
+  if (!hook) {
+    hook = true;
+    process.on("exit", () => {
+      for (const c of live) c.proc.kill("SIGKILL");
+    });
+  }
   return child;
 }

@@ -9,6 +9,7 @@ import { config } from "../../src/config.ts";
 import { handleRecord, type StateHandle } from "../../src/state/handle.ts";
 import { closeAllConnections } from "../../src/state/redis.ts";
 import process from "node:process";
+import { killChildren } from "./child.ts";
 import { startRedisCluster } from "./redis_cluster.ts";
 import { startRedisServer, type TestRedisServer } from "./redis_server.ts";
 
@@ -33,8 +34,9 @@ export async function setUpRedis(): Promise<TestRedisServer> {
   return server;
 }
 
-/** Closes connections, stops the server, drops the config. */
+/** Ends the file's child processes still running, closes connections, stops the server, drops the config. */
 export async function tearDownRedis(server: TestRedisServer | undefined): Promise<void> {
+  await killChildren();
   await closeAllConnections();
   await server?.stop();
   config.reset();

@@ -199,8 +199,10 @@ describe("local transport", { timeout: 120_000 }, () => {
     assert.equal(later.status, "lost");
   });
 
-  test("terminate() fails running and queued batches at once and stops the workers", async () => {
+  test("terminate() fails running and queued batches at once and stops the workers", async (t) => {
     const tr = started(new LocalTransport({ processes: 2 }));
+    // The test terminates it itself; this only stops it when an assertion fails first.
+    t.after(() => tr.terminate());
     await Promise.all([run(tr, pidOf, [[]]), run(tr, pidOf, [[]])]);
     const pids = tr.pids;
     const outs = Array.from({ length: 20 }, () => run(tr, sleepThenPid, [[5000]]));
@@ -219,8 +221,9 @@ describe("local transport", { timeout: 120_000 }, () => {
     assert.equal(after.status, "lost");
   });
 
-  test("close() lets queued batches finish, then the workers exit", async () => {
+  test("close() lets queued batches finish, then the workers exit", async (t) => {
     const tr = started(new LocalTransport({ processes: 1 }));
+    t.after(() => tr.terminate());
     const outs = Array.from({ length: 3 }, (_, i) => run(tr, async (x: number) => {
       await new Promise((r) => setTimeout(r, 100));
       return x;
