@@ -67,6 +67,13 @@ export interface BatchEnvelope {
   readonly deadline?: number;
   /** Bundled modules by hash, for a worker that lacks them. */
   readonly bundles?: Readonly<Record<string, string>>;
+  /**
+   * Where the worker puts its sealed answer when it is too large for the
+   * channel's message (a `file:` or `s3://` object URL). Signed with the
+   * rest, so that no one without the key can send a worker's answers
+   * elsewhere.
+   */
+  readonly answerUrl?: string;
 }
 
 /** What a batch may be sealed from: ids and times are made when not given. */
@@ -234,6 +241,19 @@ function isStringRecord(v: unknown): v is Record<string, string> {
 }
 
 /**
+ * A fresh random batch id (16 bytes, base64url).
+ *
+ * @example
+ * ```ts
+ * import { newBatchId } from "./src/remote/envelope.ts";
+ * console.assert(newBatchId().length === 22 && newBatchId() !== newBatchId());
+ * ```
+ */
+export function newBatchId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+/**
  * Seals a batch under the authkey. `expiresAt` defaults to `createdAt` +
  * `config.redisExpiryTime` seconds, `batchId` to 16 random bytes.
  *
@@ -250,7 +270,7 @@ function isStringRecord(v: unknown): v is Record<string, string> {
 export function sealBatch(contents: BatchContents, key: string = authkey()): { bytes: Uint8Array; batchId: string; expiresAt: number } {
   const createdAt = contents.createdAt ?? Date.now();
   const expiresAt = contents.expiresAt ?? createdAt + config.get().redisExpiryTime * 1000;
-  const batchId = contents.batchId ?? randomBytes(16).toString("base64url");
+  const batchId = contents.batchId ?? newBatchId();
   const { payload, setup, ...rest } = contents;
   const header = {
     ...rest,
@@ -303,7 +323,8 @@ export function openBatch(bytes: Uint8Array, key: string = authkey(), now: numbe
     (setup !== undefined && !(isRecord(setup) && isFunctionRef(setup.fn))) ||
     (h.env !== undefined && !isStringRecord(h.env)) ||
     (h.bundles !== undefined && !isStringRecord(h.bundles)) ||
-    (h.deadline !== undefined && typeof h.deadline !== "number")
+    (h.deadline !== undefined && typeof h.deadline !== "number") ||
+    (h.answerUrl !== undefined && typeof h.answerUrl !== "string")
   ) {
     throw bad("the batch's header is malformed");
   }
@@ -320,6 +341,7 @@ export function openBatch(bytes: Uint8Array, key: string = authkey(), now: numbe
     ...("stdout" in h ? { stdout: h.stdout } : {}),
     ...(h.deadline !== undefined ? { deadline: h.deadline } : {}),
     ...(h.bundles !== undefined ? { bundles: h.bundles } : {}),
+    ...(h.answerUrl !== undefined ? { answerUrl: h.answerUrl as string } : {}),
   };
 }
 
