@@ -22,6 +22,7 @@ import { openAnswer, sealBatch } from "../../src/remote/envelope.ts";
 import { encode } from "../../src/task/codec.ts";
 import { Buffer } from "node:buffer";
 import { startRedisServer } from "../helpers/redis_server.ts";
+import { startS3Server } from "../helpers/s3_server.ts";
 import { Storage } from "../../src/storage/storage.ts";
 import { describeTransportContract } from "./contract_cases.ts";
 
@@ -131,7 +132,12 @@ const MB = 1024 * 1024;
 /** Every object left under a storage URL. */
 async function objectsIn(url: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const e of new Storage(url).list()) keys.push(e.key);
+  const storage = new Storage(url);
+  try {
+    for await (const e of storage.list()) keys.push(e.key);
+  } finally {
+    await storage.close();
+  }
   return keys;
 }
 
@@ -162,6 +168,33 @@ describe("lambda transport: payloads over the 6 MB invoke limit", () => {
     assert.ok(/^b+$/.test(big));
     assert.equal(channel.stats.invokes, 2, "one invoke per batch, not refused and retried");
     assert.deepEqual(await objectsIn(store), [], "the stored batch and answer were deleted once read");
+  });
+
+  test("through an S3 bucket (s3rver): a 10 MB argument and a 10 MB result, nothing left in the bucket", T, async () => {
+    const s3 = await startS3Server(["skypool-payloads"]);
+    try {
+      // The function reaches the bucket as a Lambda would, through its environment.
+      await deployRuntime({
+        name: "s3-payloads",
+        role: TEST_ROLE,
+        timeout: 60,
+        client,
+        env: { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED" },
+      });
+      config.set({ storage: { s3: s3.options } });
+      const channel = new LambdaChannel({ functionName: "s3-payloads", client, storage: "s3://skypool-payloads" });
+      const [arg, result] = await withCore(new RemoteTransport(channel, { size: 2 }), (core) =>
+        Promise.all([
+          run(core, ((s: string) => s.length) as TaskFn, ["s".repeat(10 * MB)]),
+          run(core, ((n: number) => "t".repeat(n)) as TaskFn, [10 * MB]),
+        ]));
+      assert.deepEqual(arg.ok && arg.values, [10 * MB]);
+      assert.equal(result.ok && (result.values[0] as string).length, 10 * MB);
+      assert.deepEqual(await objectsIn("s3://skypool-payloads"), []);
+    } finally {
+      config.set({ storage: { s3: {} } });
+      await s3.stop();
+    }
   });
 
   test("a stored batch runs only if its seal verifies: whoever can write to the storage cannot make the function run code", T, async () => {
