@@ -23,6 +23,7 @@ import { storageNamespace } from "../storage/storage_namespace.ts";
 import { RemoteTransport } from "../remote/remote_transport.ts";
 import { checkInteger, checkOptions } from "../validate.ts";
 import { abortableSleep } from "../remote/abortable_sleep.ts";
+import { type Backoff, retryDelay } from "../remote/retry_delay.ts";
 
 export { LAMBDA_PAYLOAD_LIMIT } from "../remote/lambda_payload.ts";
 
@@ -56,16 +57,12 @@ export interface LambdaChannelStats {
   coldStarts: number;
 }
 
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_MAX_MS = 10_000;
+/** Waits between retries of a throttled or failed invoke (see `retryDelay`). */
+const BACKOFF: Backoff = { baseMs: 100, maxMs: 10_000, retryAfterMaxMs: 60_000 };
 
-/** The wait (ms) before retry number `attempt` (1-based): at least `Retry-After`, else exponential; with jitter. */
-function retryDelay(err: unknown, attempt: number): number {
-  const header = (err as { $response?: { headers?: Record<string, string> } })?.$response?.headers?.["retry-after"];
-  const after = header !== undefined && Number.isFinite(Number(header)) ? Number(header) * 1000 : undefined;
-  const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-  // Jitter spreads the throttled invokes so that they do not all return at once.
-  return (after ?? backoff) * (1 + Math.random() * 0.25);
+/** The `Retry-After` header of an SDK error's answer, if any. */
+function retryAfterOf(err: unknown): string | undefined {
+  return (err as { $response?: { headers?: Record<string, string> } })?.$response?.headers?.["retry-after"];
 }
 
 /**
@@ -196,7 +193,7 @@ export class LambdaChannel implements BatchChannel {
         const isServer = status !== undefined && status >= 500;
         if ((isThrottle && throttled++ < (this.#options.throttleRetries ?? 100)) || (isServer && failed++ < (this.#options.serverRetries ?? 4))) {
           this.stats.retries++;
-          await abortableSleep(retryDelay(err, isThrottle ? throttled : failed), both);
+          await abortableSleep(retryDelay(retryAfterOf(err), (isThrottle ? throttled : failed) - 1, BACKOFF), both);
           continue;
         }
         if (isThrottle) throw new WorkerLostError(`Lambda function ${JSON.stringify(fn)} was still throttled after ${throttled - 1} retries`, { cause: err });
