@@ -21,7 +21,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { config } from "../config.ts";
 import { SkypoolError } from "../errors.ts";
 import { AUTHKEY_ENV, authkey } from "../task/authkey.ts";
@@ -43,7 +43,7 @@ const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A batch as the worker needs it: everything travels in it. */
 export interface BatchEnvelope {
-  /** Random id; the result must carry the same. */
+  /** Random id ({@link newBatchId}); the result must carry the same. */
   readonly batchId: string;
   /** When it was sealed (ms since the epoch, the caller's clock). */
   readonly createdAt: number;
@@ -241,21 +241,22 @@ function isStringRecord(v: unknown): v is Record<string, string> {
 }
 
 /**
- * A fresh random batch id (16 bytes, base64url).
+ * A fresh random batch id (a random UUID: 122 random bits, drawn from
+ * Node's entropy cache, several times cheaper per batch than `randomBytes`).
  *
  * @example
  * ```ts
  * import { newBatchId } from "./src/remote/envelope.ts";
- * console.assert(newBatchId().length === 22 && newBatchId() !== newBatchId());
+ * console.assert(newBatchId().length === 36 && newBatchId() !== newBatchId());
  * ```
  */
 export function newBatchId(): string {
-  return randomBytes(16).toString("base64url");
+  return randomUUID();
 }
 
 /**
  * Seals a batch under the authkey. `expiresAt` defaults to `createdAt` +
- * `config.redisExpiryTime` seconds, `batchId` to 16 random bytes.
+ * `config.redisExpiryTime` seconds, `batchId` to {@link newBatchId}.
  *
  * @example
  * ```ts

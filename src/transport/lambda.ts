@@ -57,6 +57,8 @@ export interface LambdaChannelStats {
   coldStarts: number;
 }
 
+const UTF8 = new TextDecoder();
+
 /** Waits between retries of a throttled or failed invoke (see `retryDelay`). */
 const BACKOFF: Backoff = { baseMs: 100, maxMs: 10_000, retryAfterMaxMs: 60_000 };
 
@@ -178,22 +180,27 @@ export class LambdaChannel implements BatchChannel {
 
   /** One invoke, retried on throttling and on Lambda's own failures; the handler's answer. */
   async #invoke(payload: Uint8Array, signal: AbortSignal): Promise<LambdaBatchAnswer> {
-    const both = AbortSignal.any([signal, this.#terminate.signal]);
+    // Not `AbortSignal.any` per invoke (a measurable part of an invoke's
+    // CPU): `terminate` destroys the client, which fails the requests in
+    // flight, and the transport aborts `signal` when it terminates.
+    const stopped = this.#terminate.signal;
     const [client, sdk] = await Promise.all([this.#connect(), loadLambdaSdk()]);
     const fn = this.#functionName;
     for (let throttled = 0, failed = 0;;) {
+      if (stopped.aborted) throw stopped.reason;
       this.stats.invokes++;
       let answer;
       try {
-        answer = await client.send(new sdk.InvokeCommand({ FunctionName: fn, InvocationType: "RequestResponse", Payload: payload }), { abortSignal: both });
+        answer = await client.send(new sdk.InvokeCommand({ FunctionName: fn, InvocationType: "RequestResponse", Payload: payload }), { abortSignal: signal });
       } catch (err) {
-        if (both.aborted) throw both.reason;
+        if (signal.aborted) throw signal.reason;
+        if (stopped.aborted) throw stopped.reason;
         const status = httpStatus(err);
         const isThrottle = status === 429 || (err as Error)?.name === "TooManyRequestsException";
         const isServer = status !== undefined && status >= 500;
         if ((isThrottle && throttled++ < (this.#options.throttleRetries ?? 100)) || (isServer && failed++ < (this.#options.serverRetries ?? 4))) {
           this.stats.retries++;
-          await abortableSleep(retryDelay(retryAfterOf(err), (isThrottle ? throttled : failed) - 1, BACKOFF), both);
+          await abortableSleep(retryDelay(retryAfterOf(err), (isThrottle ? throttled : failed) - 1, BACKOFF), signal);
           continue;
         }
         if (isThrottle) throw new WorkerLostError(`Lambda function ${JSON.stringify(fn)} was still throttled after ${throttled - 1} retries`, { cause: err });
@@ -201,7 +208,7 @@ export class LambdaChannel implements BatchChannel {
         if (described instanceof SkypoolError) throw described;
         throw new WorkerLostError(`the invoke of Lambda function ${JSON.stringify(fn)} failed: ${(err as Error)?.message ?? err}`, { cause: err });
       }
-      const text = new TextDecoder().decode(answer.Payload ?? new Uint8Array());
+      const text = UTF8.decode(answer.Payload ?? new Uint8Array());
       if (answer.FunctionError) throw functionError(fn, text, this.#storage !== undefined);
       let parsed: Partial<LambdaBatchAnswer>;
       try {
