@@ -203,7 +203,12 @@ export class LambdaChannel implements BatchChannel {
           await abortableSleep(retryDelay(retryAfterOf(err), (isThrottle ? throttled : failed) - 1, BACKOFF), signal);
           continue;
         }
-        if (isThrottle) throw new WorkerLostError(`Lambda function ${JSON.stringify(fn)} was still throttled after ${throttled - 1} retries`, { cause: err });
+        if (isThrottle) {
+          throw new WorkerLostError(
+            `Lambda function ${JSON.stringify(fn)} was still throttled after ${throttled - 1} retries: lower processes (invokes in flight), or raise the function's or the account's concurrency limit`,
+            { cause: err },
+          );
+        }
         const described = describeAwsError(err, fn);
         if (described instanceof SkypoolError) throw described;
         throw new WorkerLostError(`the invoke of Lambda function ${JSON.stringify(fn)} failed: ${(err as Error)?.message ?? err}`, { cause: err });
