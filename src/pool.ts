@@ -510,6 +510,7 @@ export class Pool {
       workersAlive: workers?.alive ?? 0,
       workersReplaced: workers?.replaced ?? 0,
       queuedChunks: core.unstarted,
+      coldStarts: workers?.coldStarts ?? 0,
       runTimeMs: core.stats.runTimeMs(),
     };
   }

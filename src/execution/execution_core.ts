@@ -12,6 +12,7 @@ import { SerializationError, StateError } from "../errors.ts";
 import { encode } from "../task/codec.ts";
 import type { FunctionRef, TaskFn } from "../task/function_ref.ts";
 import type { AnyTransport, StopBatch } from "../transport/transport.ts";
+import { cutBySize, joinOutcomes, type Piece } from "./batch_cutter.ts";
 import type { ChunkOutcome } from "./chunk_feeder.ts";
 import { FunctionShipper } from "./function_shipper.ts";
 import { releaseStdoutRelay, type StdoutTarget, stdoutTarget } from "./stdout_relay.ts";
@@ -187,6 +188,12 @@ export class ExecutionCore {
       };
     }
     const ref = this.ship(fn);
+    const send = (tasks: unknown[], payload: Uint8Array, each: boolean, done: (outcome: ChunkOutcome) => void, hooks?: BatchHooks) =>
+      this.#enqueue(payload.length, tasks.length, hooks, (finish, started) => {
+        // A transport that does not say when a worker starts a batch: the hand-over counts as the start.
+        if (!t.reportsStart) started();
+        return t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)), started);
+      }, done);
     return (tasks, each, done, hooks) => {
       let payload: Uint8Array;
       try {
@@ -198,11 +205,47 @@ export class ExecutionCore {
         queueMicrotask(() => done({ ok: false, error }));
         return settledTicket(0);
       }
-      return this.#enqueue(payload.length, tasks.length, hooks, (finish, started) => {
-        // A transport that does not say when a worker starts a batch: the hand-over counts as the start.
-        if (!t.reportsStart) started();
-        return t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)), started);
-      }, done);
+      const max = t.maxBatchBytes;
+      // A batch of units (one task running many calls) is not cut.
+      if (max === undefined || payload.length <= max || tasks.length < 2 || hooks?.units !== undefined) return send(tasks, payload, each, done, hooks);
+      return this.#sendPieces(cutBySize(tasks, payload, max), (p, pieceDone, pieceHooks) => send(p.tasks, p.payload, each, pieceDone, pieceHooks), done, hooks);
+    };
+  }
+
+  /** Sends the pieces of one chunk as batches of their own; the chunk ends, once, when they all have. */
+  #sendPieces(
+    pieces: Piece[],
+    send: (piece: Piece, done: (outcome: ChunkOutcome) => void, hooks: BatchHooks) => BatchTicket,
+    done: (outcome: ChunkOutcome) => void,
+    hooks: BatchHooks | undefined,
+  ): BatchTicket {
+    const outcomes: ChunkOutcome[] = new Array(pieces.length);
+    let left = pieces.length;
+    const ended = (i: number, o: ChunkOutcome) => {
+      if (outcomes[i] !== undefined) return;
+      outcomes[i] = o;
+      if (--left === 0) done(joinOutcomes(outcomes));
+    };
+    // The chunk is dispatched and started with its first piece.
+    const first = (hook: (() => void) | undefined) => {
+      let called = false;
+      return () => {
+        if (!called) hook?.();
+        called = true;
+      };
+    };
+    const pieceHooks: BatchHooks = { dispatched: first(hooks?.dispatched), started: first(hooks?.started) };
+    const tickets = pieces.map((p, i) => send(p, (o) => ended(i, o), pieceHooks));
+    return {
+      bytes: tickets.reduce((sum, t) => sum + t.bytes, 0),
+      cancel: () => {
+        const dropped = tickets.map((t) => t.cancel());
+        if (dropped.every(Boolean)) return true;
+        // Some pieces already run: the chunk still ends, as cancelled.
+        dropped.forEach((d, i) => d && ended(i, { ok: false, error: new StateError("the batch was cancelled") }));
+        return false;
+      },
+      stop: (error) => tickets.forEach((t) => t.stop(error)),
     };
   }
 

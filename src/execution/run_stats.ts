@@ -23,6 +23,12 @@ export interface PoolStats {
   /** Chunks submitted that no worker has started yet. */
   readonly queuedChunks: number;
   /**
+   * Batches that started a new execution environment (Lambda cold starts,
+   * each paying the function's start-up); 0 on transports whose workers
+   * stay up.
+   */
+  readonly coldStarts: number;
+  /**
    * Percentiles of the run times (ms) of the last {@link RUN_TIME_WINDOW}
    * chunks that succeeded, from a worker starting the chunk to its result
    * arriving; `NaN` before the first.

@@ -13,6 +13,7 @@ import { compiledFunction, type FunctionRef, loadFunction } from "../task/functi
 import { Status } from "../transport/batch_status.ts";
 import { decode, encode } from "../task/codec.ts";
 import { encodeThrown } from "../worker/run_batch.ts";
+import { coldBatch } from "../worker/cold_start.ts";
 
 /** What every call of a batch shares. */
 export interface CallSpec {
@@ -28,6 +29,8 @@ export interface CallSpec {
 export interface BatchReport {
   workerId: string;
   workerStartTime: number;
+  /** The batch started its execution environment (a Lambda cold start); absent where the worker cannot tell. */
+  coldStart?: boolean;
   workerEndTime: number;
   /**
    * The clock readings taken while the calls ran: reading k was taken
@@ -152,6 +155,7 @@ interface Progress {
   items: unknown[];
   id: string;
   workerStartTime: number;
+  coldStart: boolean | undefined;
   statuses: Uint8Array;
   results: unknown[];
   marks: number[];
@@ -173,6 +177,7 @@ function callEach(fn: Fn, extra: unknown[], items: unknown[], id: string): Batch
     items,
     id,
     workerStartTime: t,
+    coldStart: coldBatch(),
     statuses: new Uint8Array(n),
     results: new Array<unknown>(n),
     marks: [t],
@@ -236,7 +241,9 @@ function callFrom(p: Progress, start: number): BatchReport | Promise<BatchReport
       from = i + 1;
     }
   }
-  return { workerId: p.id, workerStartTime: p.workerStartTime, workerEndTime: t, marks: Float64Array.from(marks), at: Uint32Array.from(at), statuses, results };
+  const report: BatchReport = { workerId: p.id, workerStartTime: p.workerStartTime, workerEndTime: t, marks: Float64Array.from(marks), at: Uint32Array.from(at), statuses, results };
+  if (p.coldStart !== undefined) report.coldStart = p.coldStart;
+  return report;
 }
 
 /**

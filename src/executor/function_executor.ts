@@ -347,6 +347,7 @@ export class FunctionExecutor {
       } else report = outcome.values[0] as BatchReport;
       batch.workerId = report.workerId;
       batch.workerStartTime = report.workerStartTime;
+      batch.workerColdStart = report.coldStart;
       batch.workerEndTime = report.workerEndTime;
       batch.marks = { marks: report.marks, at: report.at };
       const { statuses, results } = report;

@@ -32,6 +32,12 @@ export interface FutureStats {
   hostResultTime?: number;
   /** Which worker ran the (last) attempt. */
   workerId?: string;
+  /**
+   * The (last) attempt's batch started a new execution environment: a
+   * Lambda cold start (Lithops' `worker_cold_start`). Absent on transports
+   * whose workers cannot tell (local, fleet, http).
+   */
+  workerColdStart?: boolean;
   /** How many times the call was tried (1 without retries). */
   attempts: number;
   /** Encoded size of the result in bytes. */

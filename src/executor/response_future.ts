@@ -42,6 +42,8 @@ export interface CallBatch {
   dispatched: boolean;
   workerId?: string;
   workerStartTime?: number;
+  /** The batch started its execution environment (`BatchReport.coldStart`). */
+  workerColdStart?: boolean;
   workerEndTime?: number;
   hostResultTime?: number;
   /** The worker's clock readings and where they were taken (see `BatchReport.marks`). */
@@ -225,6 +227,7 @@ export class ResponseFuture<T = unknown> {
       workerEndTime: b.workerEndTime,
       hostResultTime: b.hostResultTime,
       workerId: b.workerId,
+      ...(b.workerColdStart !== undefined ? { workerColdStart: b.workerColdStart } : {}),
       attempts: b.attempts,
       resultSize: b.resultSize,
     };

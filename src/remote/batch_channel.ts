@@ -55,6 +55,20 @@ export interface BatchChannel {
    * worker answers that it lacks one.
    */
   storeBundle?(hash: string, code: string): Promise<void>;
+  /**
+   * Where the worker puts its answer to batch `batchId` when the answer is
+   * too large for the channel's message (an object URL, sealed into the
+   * batch); `undefined` when the channel has nowhere to put it.
+   */
+  answerUrl?(batchId: string): string | undefined;
+  /**
+   * The encoded task bytes one batch should hold at most: larger chunks
+   * are cut into several batches before they reach the channel (a single
+   * task over it still goes as one batch).
+   */
+  readonly maxBatchBytes?: number;
+  /** What the channel counted (Lambda: the invokes that were cold starts). */
+  readonly stats?: { readonly coldStarts?: number };
   /** Releases the channel once in-flight sends have settled. */
   close(): Promise<void>;
   /** Releases it now: pending sends reject. */

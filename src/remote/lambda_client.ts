@@ -8,6 +8,7 @@
  */
 import process from "node:process";
 import { SkypoolError } from "../errors.ts";
+import { cjsExports } from "../task/cjs_exports.ts";
 
 /** The SDK module. */
 export type LambdaSdk = typeof import("npm:@aws-sdk/client-lambda@~3.1178.0");
@@ -48,7 +49,7 @@ let sdk: Promise<LambdaSdk> | undefined;
 
 /** The SDK, imported once, on first use. */
 export function loadLambdaSdk(): Promise<LambdaSdk> {
-  return sdk ??= import("npm:@aws-sdk/client-lambda@~3.1178.0");
+  return sdk ??= import("npm:@aws-sdk/client-lambda@~3.1178.0").then((m) => cjsExports(m, "LambdaClient"));
 }
 
 /** A variable's value, `undefined` when unset or empty. */

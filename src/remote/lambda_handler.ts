@@ -1,24 +1,35 @@
 /**
  * The worker side of the `lambda` transport: a Lambda handler that runs one
  * sealed batch per invocation on the remote worker core. The batch travels
- * base64 in the event's JSON and the sealed answer comes back the same way.
+ * base64 in the event's JSON, or, over the invoke limit, in storage under
+ * the URL the event names; the sealed answer comes back the same ways (to
+ * the URL sealed into the batch). See `lambda_payload.ts`.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { SkypoolError } from "../errors.ts";
+import { setColdBatch } from "../worker/cold_start.ts";
 import { handleBatch } from "./remote_worker.ts";
+import { inlineBase64, readPayload, writePayload } from "./lambda_payload.ts";
 
-/** The event the `lambda` transport sends: one sealed batch, base64. */
-export interface LambdaBatchEvent {
-  /** The sealed batch (see `src/remote/envelope.ts`), base64. */
-  batch: string;
-}
+/**
+ * The event the `lambda` transport sends: one sealed batch, base64
+ * (`batch`), or the `file:`/`s3://` URL of the object holding it
+ * (`batchUrl`) when it is over the invoke limit.
+ */
+export type LambdaBatchEvent = { batch: string } | { batchUrl: string };
 
-/** The handler's answer: the worker's sealed answer, base64, and whether this invocation started its environment. */
+/**
+ * The handler's answer: the worker's sealed answer, base64 (`result`), or
+ * `stored: true` when it was over the invoke limit and went to the batch's
+ * `answerUrl`; and whether this invocation started its environment.
+ */
 export interface LambdaBatchAnswer {
   /** The sealed result or refusal, base64. */
-  result: string;
+  result?: string;
+  /** The answer is in storage, at the URL the batch named. */
+  stored?: true;
   /** This was the environment's first invocation (a cold start). */
   cold: boolean;
 }
@@ -35,10 +46,19 @@ export interface LambdaContextLike {
 
 let invocations = 0;
 
+/** The sealed batch an event carries or names. */
+async function batchOf(event: unknown): Promise<Uint8Array> {
+  const e = event as { batch?: unknown; batchUrl?: unknown } | null;
+  if (typeof e?.batch === "string") return Buffer.from(e.batch, "base64");
+  if (typeof e?.batchUrl === "string") return await readPayload(e.batchUrl);
+  throw new SkypoolError("this function runs skypool batches: its event must be { batch: <base64> } or { batchUrl: <file: or s3:// URL> }, as the lambda transport sends");
+}
+
 /**
  * Runs the sealed batch of `event` and answers with the sealed result.
  * Refusals (another key, tampered or expired batches) are answers too; only
- * an event that is not a skypool batch throws (a function error).
+ * an event that is not a skypool batch, or a stored batch or answer that
+ * cannot be read or written, throws (a function error).
  *
  * @example
  * ```ts
@@ -46,17 +66,33 @@ let invocations = 0;
  * const answer = await lambdaHandler({ batch: "" }, { getRemainingTimeInMillis: () => 1000 });
  * console.assert(typeof answer.result === "string" && answer.cold === true);
  * ```
- * @throws {SkypoolError} when the event is not `{ batch: <base64> }`.
+ * @throws {SkypoolError} when the event is not `{ batch }` or `{ batchUrl }`, or its URL is not a `file:`/`s3://` one.
+ * @throws {ObjectNotFoundError} when the object `batchUrl` names is not there.
  */
 export async function lambdaHandler(event: unknown, context: LambdaContextLike): Promise<LambdaBatchAnswer> {
-  const batch = (event as Partial<LambdaBatchEvent> | null)?.batch;
-  if (typeof batch !== "string") {
-    throw new SkypoolError("this function runs skypool batches: its event must be { batch: <base64> }, as the lambda transport sends");
-  }
   const cold = invocations++ === 0;
-  const answer = await handleBatch(Buffer.from(batch, "base64"), {
-    workerId: `lambda:${context.functionName ?? "?"}/${context.logStreamName ?? "?"}`,
-    remainingMs: () => context.getRemainingTimeInMillis(),
-  });
-  return { result: Buffer.from(answer).toString("base64"), cold };
+  const sealed = await batchOf(event);
+  let answerUrl: string | undefined;
+  // Lambda runs one invocation at a time per environment: the futures'
+  // call runner reads this for `workerColdStart`.
+  setColdBatch(cold);
+  let answer: Uint8Array;
+  try {
+    answer = await handleBatch(sealed, {
+      workerId: `lambda:${context.functionName ?? "?"}/${context.logStreamName ?? "?"}`,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      opened: (batch) => (answerUrl = batch.answerUrl),
+    });
+  } finally {
+    setColdBatch(undefined);
+  }
+  const result = inlineBase64(answer);
+  if (result !== undefined || answerUrl === undefined) {
+    // Without a place to put it, an answer over the limit goes as it is
+    // and Lambda refuses it (Function.ResponseSizeTooLarge): the caller
+    // says what to configure.
+    return { result: result ?? Buffer.from(answer).toString("base64"), cold };
+  }
+  await writePayload(answerUrl, answer);
+  return { stored: true, cold };
 }

@@ -17,10 +17,10 @@ import { currentEmbeddedServer } from "../state/embedded_server.ts";
 import { bundleModule } from "../task/bundle.ts";
 import { decode } from "../task/codec.ts";
 import type { FunctionRef } from "../task/function_loader.ts";
-import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup } from "../transport/transport.ts";
+import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup, WorkerStats } from "../transport/transport.ts";
 import { messageOf } from "../worker/untrusted.ts";
 import type { BatchChannel } from "./batch_channel.ts";
-import { type BatchContents, openAnswer, requireRemoteAuthkey, type ResultEnvelope, sealBatch } from "./envelope.ts";
+import { type BatchContents, newBatchId, openAnswer, requireRemoteAuthkey, type ResultEnvelope, sealBatch } from "./envelope.ts";
 import { portableRef } from "./portable_ref.ts";
 import { releaseStdoutRelay, stdoutTarget } from "../execution/stdout_relay.ts";
 
@@ -74,6 +74,8 @@ export class RemoteTransport implements Transport {
   readonly name: string;
   /** Batches in flight at once. */
   readonly size: number;
+  /** The channel's byte budget per batch (see `BatchChannel.maxBatchBytes`). */
+  readonly maxBatchBytes?: number;
   #channel: BatchChannel;
   #key: string;
   #setup: WorkerSetup = {};
@@ -100,6 +102,7 @@ export class RemoteTransport implements Transport {
     this.#channel = channel;
     this.name = channel.name;
     this.size = options.size;
+    if (channel.maxBatchBytes !== undefined) this.maxBatchBytes = channel.maxBatchBytes;
   }
 
   /** Starts the channel (its failure fails every batch). @throws {StateError} when called twice. */
@@ -154,7 +157,9 @@ export class RemoteTransport implements Transport {
       const contents = await this.#contents(job.batch);
       let bundles: Record<string, string> | undefined;
       for (let round = 0;; round++) {
-        const { bytes, batchId } = sealBatch({ ...contents, ...(bundles ? { bundles } : {}) }, this.#key);
+        const batchId = newBatchId();
+        const answerUrl = this.#channel.answerUrl?.(batchId);
+        const { bytes } = sealBatch({ ...contents, batchId, ...(bundles ? { bundles } : {}), ...(answerUrl ? { answerUrl } : {}) }, this.#key);
         const answer = openAnswer(await this.#channel.send(bytes, { batchId }, job.controller.signal), batchId, this.#key);
         if (answer.kind === "refusal") {
           return { status: "lost", error: new SkypoolError(`the ${this.name} worker ran nothing of the batch: ${answer.message}`) };
@@ -249,6 +254,11 @@ export class RemoteTransport implements Transport {
         };
       }
     }
+  }
+
+  /** No worker processes of its own (`alive` 0); the channel's cold starts. */
+  workerStats(): WorkerStats {
+    return { alive: 0, replaced: 0, coldStarts: this.#channel.stats?.coldStarts ?? 0 };
   }
 
   /** Lets queued and in-flight batches finish, then closes the channel. Idempotent. */

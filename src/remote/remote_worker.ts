@@ -36,6 +36,8 @@ export interface RemoteWorkerOptions {
   fetchBundle?(hash: string): Promise<string | undefined>;
   /** Time left before the platform stops this worker (Lambda), in ms. */
   remainingMs?(): number;
+  /** Told of the batch once its signature and expiry verified (the Lambda handler reads its `answerUrl`). */
+  opened?(batch: { readonly batchId: string; readonly answerUrl?: string }): void;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -176,6 +178,7 @@ export async function handleBatch(sealed: Uint8Array, options: RemoteWorkerOptio
   } catch (err) {
     return sealRefusal(`the worker refused the batch: ${messageOf(err)}`);
   }
+  options.opened?.(batch);
   const workerStart = Date.now();
   let outcome: Awaited<ReturnType<typeof run>>;
   try {

@@ -7,6 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { cjsExports } from "../task/cjs_exports.ts";
 
 // The subset of node-redis' client that this package uses (its own generic
 // types are large; this keeps type checking fast and the seam visible).
@@ -43,7 +44,7 @@ let driver: Promise<RedisDriver> | undefined;
  * @internal
  */
 export function loadDriver(): Promise<RedisDriver> {
-  driver ??= import("npm:redis@^5.8.0").then((m) => ({
+  driver ??= import("npm:redis@^5.8.0").then((ns) => cjsExports(ns, "createClient")).then((m) => ({
     createClient: m.createClient as unknown as RedisDriver["createClient"],
     createCluster: m.createCluster as unknown as RedisDriver["createCluster"],
     binary: { typeMapping: { [m.RESP_TYPES.BLOB_STRING]: Buffer } },

@@ -8,6 +8,7 @@ import type { ListEntry, ObjectInfo, StorageBackend } from "./storage_backend.ts
 import { SkypoolError } from "../errors.ts";
 import { ObjectNotFoundError } from "./storage_errors.ts";
 import type { S3Options } from "./s3_options.ts";
+import { cjsExports } from "../task/cjs_exports.ts";
 
 type Sdk = typeof import("npm:@aws-sdk/client-s3@~3.1178.0");
 type Client = InstanceType<Sdk["S3Client"]>;
@@ -15,7 +16,7 @@ type Client = InstanceType<Sdk["S3Client"]>;
 let sdk: Promise<Sdk> | undefined;
 
 function loadSdk(): Promise<Sdk> {
-  return sdk ??= import("npm:@aws-sdk/client-s3@~3.1178.0");
+  return sdk ??= import("npm:@aws-sdk/client-s3@~3.1178.0").then((m) => cjsExports(m, "S3Client"));
 }
 
 /** DeleteObjects takes at most this many keys per request. */

@@ -21,6 +21,7 @@ import { isEnvelope } from "../remote/envelope.ts";
 import { RemoteTransport } from "../remote/remote_transport.ts";
 import { messageOf } from "../worker/untrusted.ts";
 import { abortableSleep } from "../remote/abortable_sleep.ts";
+import { type Backoff, retryDelay } from "../remote/retry_delay.ts";
 
 /** Options of {@link HttpChannel}; each defaults to its `http.*` setting. */
 export interface HttpChannelOptions {
@@ -32,35 +33,10 @@ export interface HttpChannelOptions {
   retries?: number;
 }
 
-/** First backoff (ms) when a busy answer has no `Retry-After`; it doubles per retry... */
-const BACKOFF_MS = 100;
-/** ...up to this. */
-const BACKOFF_MAX_MS = 5_000;
-/** The longest `Retry-After` honoured (ms): a longer one is cut to this. */
-const RETRY_AFTER_MAX_MS = 60_000;
+/** Waits between retries of a busy answer (see `retryDelay`). */
+const BACKOFF: Backoff = { baseMs: 100, maxMs: 5_000, retryAfterMaxMs: 60_000 };
 /** How much of an error page goes into a message. */
 const SNIPPET = 200;
-
-/**
- * How long to wait before sending again: the `Retry-After` header (seconds
- * or an HTTP date), else `BACKOFF_MS` doubled per attempt, with jitter.
- *
- * @example
- * ```ts
- * import { retryDelay } from "./src/transport/http.ts";
- * console.assert(retryDelay("2", 0) === 2000);
- * console.assert(retryDelay(null, 0) >= 50 && retryDelay(null, 0) <= 100);
- * ```
- */
-export function retryDelay(retryAfter: string | null, attempt: number, now = Date.now()): number {
-  if (retryAfter !== null) {
-    const text = retryAfter.trim();
-    const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
-    if (Number.isFinite(ms)) return Math.min(Math.max(0, ms), RETRY_AFTER_MAX_MS);
-  }
-  const ceiling = Math.min(BACKOFF_MS * 2 ** attempt, BACKOFF_MAX_MS);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
 
 /**
  * Carries sealed batches over HTTP POST.
@@ -125,7 +101,7 @@ export class HttpChannel implements BatchChannel {
         if (attempt >= this.#retries) {
           throw new SkypoolError(`the http worker at ${this.#url} was busy (HTTP ${answer.status}) ${attempt + 1} times in a row; gave up (http.retries is ${this.#retries})`);
         }
-        await abortableSleep(retryDelay(answer.busy, attempt), call.signal);
+        await abortableSleep(retryDelay(answer.busy, attempt, BACKOFF), call.signal);
       }
     } finally {
       signal.removeEventListener("abort", onAbort);

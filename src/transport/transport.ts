@@ -77,6 +77,8 @@ export interface WorkerStats {
   readonly alive: number;
   /** Workers started to replace one that exited. */
   readonly replaced: number;
+  /** Batches that started a new execution environment (Lambda cold starts). */
+  readonly coldStarts?: number;
 }
 
 /** A transport that ships encoded batches to workers (every transport but `inline`). */
@@ -102,6 +104,12 @@ export interface Transport {
    * the batch's wait in the transport's own queue.
    */
   readonly reportsStart?: boolean;
+  /**
+   * Encoded task bytes one batch should hold at most (a message size
+   * limit): the execution core cuts larger chunks into several batches. A
+   * single task over it still goes as one batch.
+   */
+  readonly maxBatchBytes?: number;
   /** Worker processes up now, and how many were started to replace one that exited (died, was killed, or recycled). */
   workerStats?(): WorkerStats;
   /** Lets queued and running batches finish, then stops the workers. */

@@ -16,6 +16,8 @@ export interface InMemoryChannelOptions {
   answer?(sealed: Uint8Array, answered: Uint8Array): Uint8Array;
   /** Waits this long (ms) before handing the batch over (aborts end the wait). */
   delayMs?: number;
+  /** The channel's byte budget per batch (`BatchChannel.maxBatchBytes`). */
+  maxBatchBytes?: number;
 }
 
 /** A channel into `handleBatch` in this process, with counters. */
@@ -34,6 +36,7 @@ export function inMemoryChannel(options: InMemoryChannelOptions = {}): InMemoryC
   const state = { sent: [] as SendInfo[], mostInFlight: 0, closed: false, terminated: false };
   return {
     name: "memory",
+    ...(options.maxBatchBytes !== undefined ? { maxBatchBytes: options.maxBatchBytes } : {}),
     get sent() {
       return state.sent;
     },

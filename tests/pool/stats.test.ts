@@ -28,6 +28,7 @@ describe("Pool.stats()", () => {
       workersAlive: 1,
       workersReplaced: 0,
       queuedChunks: 0,
+      coldStarts: 0,
       runTimeMs: undefined,
     });
     assert.ok(Number.isNaN(s.runTimeMs.p50) && Number.isNaN(s.runTimeMs.p99));

@@ -21,6 +21,7 @@ function sample() {
     env: { A: "1" },
     stdout: { channel: "x" },
     deadline: Date.now() + 60_000,
+    answerUrl: "s3://bucket/skypool/s1/lambda/b.answer",
   }, KEY);
 }
 
@@ -39,6 +40,7 @@ describe("batch envelope", () => {
     assert.deepEqual(b.env, { A: "1" });
     assert.deepEqual(b.stdout, { channel: "x" });
     assert.ok(b.deadline! > Date.now());
+    assert.equal(b.answerUrl, "s3://bucket/skypool/s1/lambda/b.answer", "where a large answer goes is signed with the rest");
   });
 
   test("expires after config.redisExpiryTime by default", () => {

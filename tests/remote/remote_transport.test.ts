@@ -8,12 +8,11 @@ import { join } from "node:path";
 import process from "node:process";
 import { config } from "../../src/config.ts";
 import { SkypoolError, StateError, WorkerLostError } from "../../src/errors.ts";
-import type { ChunkOutcome } from "../../src/execution/chunk_feeder.ts";
-import { ExecutionCore } from "../../src/execution/execution_core.ts";
 import { sealResult } from "../../src/remote/envelope.ts";
 import { RemoteTransport } from "../../src/remote/remote_transport.ts";
 import { stopBundler } from "../../src/task/bundle.ts";
-import { task, type TaskFn } from "../../src/task/function_ref.ts";
+import { task } from "../../src/task/function_ref.ts";
+import { failureOf as failure, runChunk as run, withCore } from "../helpers/core_fixtures.ts";
 import { inMemoryChannel } from "../helpers/remote_channel.ts";
 import { fixturesUrl, makeTempDir, removeDir, timedSleep, withTimeout } from "../helpers/pool_fixtures.ts";
 
@@ -25,25 +24,6 @@ const touch = async (path: string): Promise<string> => {
   fs.writeFileSync(path, "ran");
   return "ran";
 };
-
-function run(core: ExecutionCore, fn: TaskFn, tasks: unknown[], each = true): Promise<ChunkOutcome> {
-  return withTimeout(new Promise((resolve) => core.submitter(fn)(tasks, each, resolve)), 30_000, "batch");
-}
-
-async function withCore<T>(transport: RemoteTransport, body: (core: ExecutionCore) => Promise<T>): Promise<T> {
-  const core = new ExecutionCore(transport);
-  core.start({});
-  try {
-    return await body(core);
-  } finally {
-    await core.terminate();
-  }
-}
-
-function failure(o: ChunkOutcome): Error {
-  assert.equal(o.ok, false, "the batch must fail");
-  return (o as { error: Error }).error;
-}
 
 describe("RemoteTransport", () => {
   before(async () => {

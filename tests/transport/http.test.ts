@@ -9,7 +9,7 @@ import { SkypoolError, TimeoutError, WorkerLostError } from "../../src/errors.ts
 import type { ChunkOutcome } from "../../src/execution/chunk_feeder.ts";
 import { ExecutionCore } from "../../src/execution/execution_core.ts";
 import { handleFetch } from "../../src/remote/fetch_handler.ts";
-import { httpTransport, retryDelay } from "../../src/transport/http.ts";
+import { httpTransport } from "../../src/transport/http.ts";
 import type { TaskFn } from "../../src/task/function_ref.ts";
 import { type HttpWorker, startInProcessWorker } from "../helpers/http_worker.ts";
 import { sleepMs, withTimeout } from "../helpers/pool_fixtures.ts";
@@ -102,13 +102,5 @@ describe("http transport", () => {
       if (saved !== undefined) process.env.SKYPOOL_AUTHKEY = saved;
       config.set({ authkey: KEY });
     }
-  });
-
-  test("Retry-After in seconds or as a date; backoff doubles without it", () => {
-    assert.equal(retryDelay("3", 0), 3000);
-    assert.equal(retryDelay(new Date(10_000).toUTCString(), 0, 8_000), 2000);
-    assert.equal(retryDelay("600", 0), 60_000, "capped");
-    const d = retryDelay(null, 3);
-    assert.ok(d >= 400 && d <= 800, String(d));
   });
 });
