@@ -13,6 +13,7 @@ import { idsMsg, Kind, type Msg, packet, PacketReader, readIds, readyMsg, result
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "./run_batch.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
 import { printableThrown } from "./untrusted.ts";
+import { preloadDecoder } from "../task/cbor_decoder.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -69,7 +70,8 @@ function send(msg: Msg): void {
 
 function define(index: number, refJson: string): void {
   const ref = JSON.parse(refJson) as FunctionRef;
-  const p = loadFunction(ref).then((fn) => {
+  // The batches decode their arguments: the fast decoder loads alongside the function.
+  const p = Promise.all([loadFunction(ref), preloadDecoder()]).then(([fn]) => {
     if (typeof fn !== "function") {
       throw new TypeError(
         ref.kind === "module" ? `export ${JSON.stringify(ref.exportName)} of ${ref.url} is not a function` : "shipped source is not a function",
