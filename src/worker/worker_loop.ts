@@ -27,6 +27,8 @@ interface Job {
   payload: Uint8Array;
 }
 
+// Loads while the worker connects to its parent and says hello.
+const decoderReady = preloadDecoder();
 const loaded = new Map<number, Fn>();
 const loading = new Map<number, Promise<Fn>>();
 const queue: Job[] = [];
@@ -70,8 +72,8 @@ function send(msg: Msg): void {
 
 function define(index: number, refJson: string): void {
   const ref = JSON.parse(refJson) as FunctionRef;
-  // The batches decode their arguments: the fast decoder loads alongside the function.
-  const p = Promise.all([loadFunction(ref), preloadDecoder()]).then(([fn]) => {
+  // The batches decode their arguments: the fast decoder (loading since this module did) must be in.
+  const p = Promise.all([loadFunction(ref), decoderReady]).then(([fn]) => {
     if (typeof fn !== "function") {
       throw new TypeError(
         ref.kind === "module" ? `export ${JSON.stringify(ref.exportName)} of ${ref.url} is not a function` : "shipped source is not a function",
