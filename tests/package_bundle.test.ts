@@ -24,7 +24,7 @@ test("the package's entry is bundled: it imports none of the package's modules o
   assert.deepEqual(imports.filter((s) => !/^\.\/chunk-\w+\.js$/.test(s)), []);
 });
 
-test("the bundled package runs a pool, state handles in workers, the executor's call runner and errors across processes", async () => {
+test("the bundled package runs a pool, state handles in workers, the executor's call runner, a Lambda runtime built from it and errors across processes", async () => {
   assert.ok(existsSync(entry), packageMissing());
   const probe = fileURLToPath(new URL("tests/helpers/package_probe.mjs", root));
   const out = await new Promise<string>((resolve, reject) => {
@@ -37,6 +37,7 @@ test("the bundled package runs a pool, state handles in workers, the executor's 
     counter: 4,
     stateErrorFromWorker: true,
     executor: "2,3",
+    lambda: "2,4,6",
     workerEntry: "runFleetWorker",
   });
 });

@@ -51,6 +51,23 @@ try {
 } finally {
   await fexec[Symbol.asyncDispose]();
 }
+// The Lambda runtime is bundled again from the package's own files (deployRuntime), then runs batches in the test server.
+const testing = await import(pathToFileURL(process.argv[2].replace(/mod\.js$/, "testing.js")).href);
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+sky.config.set({ authkey: "package-probe-key-0123456789" });
+const server = await testing.startLambdaServer({ concurrency: 2, activationMs: 10 });
+try {
+  const client = { region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret-test-key" }, endpoint: server.endpoint };
+  await sky.deployRuntime({ name: "probe", role: "arn:aws:iam::123456789012:role/skypool-test", timeout: 60, client });
+  const onLambda = new sky.Pool({ transport: sky.lambdaTransport({ processes: 2, channel: { functionName: "probe", client } }) });
+  try {
+    out.lambda = (await onLambda.map((x) => x * 2, [1, 2, 3])).join(",");
+  } finally {
+    await onLambda.terminate();
+  }
+} finally {
+  await server.close();
+}
 const worker = await import(pathToFileURL(process.argv[2].replace(/mod\.js$/, "worker.js")).href);
 out.workerEntry = Object.keys(worker).sort().join(",");
 process.stdout.write(JSON.stringify(out) + "\n");
