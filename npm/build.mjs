@@ -3,7 +3,8 @@
 // rewriteRelativeImportExtensions); `npm:name@range/sub` specifiers, which
 // Deno needs, become the bare `name/sub` that Node resolves from
 // node_modules. Output: npm/build/ (sources, tests, examples and benches,
-// for the Node test run) and npm/package/ (what `npm pack` publishes).
+// for the Node test run) and npm/package/ (what `npm pack` publishes, its
+// entries bundled: see bundlePackage).
 import ts from "typescript";
 import * as esbuild from "esbuild";
 import { parse } from "acorn";
@@ -191,17 +192,22 @@ async function bundlePackage() {
     target: "node20",
     packages: "external",
     plugins: [packageLocations],
+    // Maps to the package's own src/*.js, whose maps lead on to the TypeScript.
+    sourcemap: true,
     logLevel: "warning",
     legalComments: "none",
   });
   for (const file of result.outputFiles) {
+    if (file.path.endsWith(".map")) {
+      writeFileSync(file.path, file.contents);
+      continue;
+    }
     const depth = relative(packageDir, file.path).split(sep).length - 1;
     const rootUrl = `new URL(${JSON.stringify(depth === 0 ? "./" : "../".repeat(depth))}, import.meta.url).href`;
     let text = file.text.replaceAll(ROOT_TOKEN, rootUrl);
     if (text.includes(ROOT_TOKEN)) throw new Error(`bundlePackage: ${ROOT_TOKEN} left in ${file.path}`);
     if (file.path.endsWith("cli.js") && !text.startsWith("#!")) text = "#!/usr/bin/env node\n" + text;
     writeFileSync(file.path, text);
-    rmSync(file.path + ".map", { force: true });
   }
   const cli = join(packageDir, "cli.js");
   if (existsSync(cli)) chmodSync(cli, 0o755);
@@ -229,10 +235,11 @@ function assemblePackage() {
     ),
     // cli.js starts with `#!/usr/bin/env node` (kept from cli.ts).
     bin: { skypool: "./cli.js" },
-    files: [...entryFiles, "chunk-*.js", "src", "wasm", "README.md", "LICENSE"],
+    files: [...entryFiles, "chunk-*.js", "chunk-*.js.map", "src", "wasm", "README.md", "LICENSE"],
     // Modules that register handle kinds and codec tags when loaded: a
     // bundler must keep them even when nothing imports a name from them.
-    sideEffects: ["./mod.js", "./src/state/*.js", "./src/storage/*.js", "./src/task/codec_reader.js", "./src/task/codec_path.js"],
+    // The bundled entries' shared code (those modules among it) is in ./chunk-*.js.
+    sideEffects: ["./mod.js", "./chunk-*.js", "./src/state/*.js", "./src/storage/*.js", "./src/task/codec_reader.js", "./src/task/codec_path.js"],
     keywords: dev.keywords,
     engines: { node: ">=20" },
     dependencies: dev.dependencies,
