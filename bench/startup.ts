@@ -2,7 +2,7 @@
 // with CPython, in one run (run compiled, on Node, by bench/run.mjs).
 //
 // - import: milliseconds (wall and CPU) of `await import("skypool")` inside a
-//   fresh process (the built package on Node, mod.ts on Deno), also with the
+//   fresh process (the npm package, bundled, on Node; mod.ts on Deno), also with the
 //   `redis` package imported before, untimed: what is left once it is lazy;
 // - one-shot: the whole process of bench/startup_oneshot.ts (import, Pool(2),
 //   one map of 10 000 items, terminate) against the runtime's bare start and
@@ -39,12 +39,12 @@ const CPU_MARK = "@@cpu ";
  * process and the children it waited for, which other sessions' load on
  * this shared machine disturbs far less than wall time.
  */
-function run(cmd: string, args: string[], cpu = false): { ms: number; out: string; cpuMs?: number } {
+function run(cmd: string, args: string[], cpu = false, env?: Record<string, string>): { ms: number; out: string; cpuMs?: number } {
   const timed = cpu && existsSync(TIME);
   const [file, argv] = timed ? [TIME, ["-f", `${CPU_MARK}%U %S`, cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
   // From the repo root, where `node -e` resolves packages (node_modules).
-  const r = spawnSync(file, argv, { cwd: ROOT, encoding: "utf8", maxBuffer: 16 << 20 });
+  const r = spawnSync(file, argv, { cwd: ROOT, encoding: "utf8", maxBuffer: 16 << 20, env: env && { ...process.env, ...env } });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.error}): ${r.stderr}`);
   if (!timed) return { ms, out: r.stdout };
@@ -75,7 +75,11 @@ function main(): void {
   const scratch = mkdtempSync(join(tmpdir(), "skypool-startup-"));
   const empty = join(scratch, "empty.js");
   writeFileSync(empty, "");
-  const nodeMod = pathToFileURL(join(compiledDir, "..", "mod.js")).href;
+  // Node runs the npm package as published (bundled by npm/build.mjs) when it was built, else the build.
+  const packageEntry = join(root, "npm", "package", "mod.js");
+  const nodeEntry = existsSync(packageEntry) ? packageEntry : join(compiledDir, "..", "mod.js");
+  const nodeEnv = { SKYPOOL_ENTRY: nodeEntry };
+  const nodeMod = pathToFileURL(nodeEntry).href;
   const denoMod = pathToFileURL(join(root, "mod.ts")).href;
   // Wall and CPU milliseconds of the import; with `preload`, that module is
   // imported first, untimed (the figure "without redis": what is left once it is lazy).
@@ -83,6 +87,12 @@ function main(): void {
     `const { cpuUsage } = await import("node:process");${preload ? ` await import(${JSON.stringify(preload)});` : ""}
     const c = cpuUsage(); const t = performance.now(); await import(${JSON.stringify(url)});
     const u = cpuUsage(c); console.log("@@import " + JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]));`;
+  // Deno runs the import code as a script file, as a user's script runs: `deno eval` of the same
+  // code costs ~20 ms of CPU more. The repository's deno.json resolves npm packages from node_modules.
+  const denoRun = (name: string, code: string) => {
+    writeFileSync(join(scratch, name), code);
+    return ["run", "-A", "--no-check", "--config", join(root, "deno.json"), join(scratch, name)];
+  };
   const importProbe = (id: string, label: string, cmd: string, args: string[]): Probe => ({
     id,
     label,
@@ -91,19 +101,19 @@ function main(): void {
       return { ms, cpu };
     },
   });
-  const wall = (id: string, label: string, cmd: string, args: string[]): Probe => ({
+  const wall = (id: string, label: string, cmd: string, args: string[], env?: Record<string, string>): Probe => ({
     id,
     label,
     sample: (): Record<string, number> => {
-      const { ms, cpuMs } = run(cmd, args, true);
+      const { ms, cpuMs } = run(cmd, args, true, env);
       return cpuMs === undefined ? { ms } : { ms, cpu: cpuMs };
     },
   });
-  const maps = (id: string, label: string, cmd: string, args: string[]): Probe => ({
+  const maps = (id: string, label: string, cmd: string, args: string[], env?: Record<string, string>): Probe => ({
     id,
     label,
     sample: () => {
-      const [ready, ...ms] = JSON.parse(reported(run(cmd, [...args, "--maps=10"]).out, "maps")) as number[];
+      const [ready, ...ms] = JSON.parse(reported(run(cmd, [...args, "--maps=10"], false, env).out, "maps")) as number[];
       return { ready, first: ms[0], tenth: ms[9] };
     },
   });
@@ -114,18 +124,18 @@ function main(): void {
     wall("bare_node", "node -e 0", process.execPath, ["-e", "0"]),
     wall("bare_deno", "deno run -A empty.js", deno, ["run", "-A", empty]),
     wall("bare_python", "python3 -c pass", PYTHON, ["-c", "pass"]),
-    importProbe("import_node", "import (Node, built package)", process.execPath, ["--input-type=module", "-e", importCode(nodeMod)]),
+    importProbe("import_node", "import (Node, npm package)", process.execPath, ["--input-type=module", "-e", importCode(nodeMod)]),
     importProbe("import_node_noredis", "import (Node), redis imported before", process.execPath, [
       "--input-type=module",
       "-e",
       importCode(nodeMod, "redis"),
     ]),
-    importProbe("import_deno", "import (Deno, mod.ts)", deno, ["eval", "--no-check", importCode(denoMod)]),
-    importProbe("import_deno_noredis", "import (Deno), redis imported before", deno, ["eval", "--no-check", importCode(denoMod, "npm:redis@^5.8.0")]),
-    wall("oneshot_node", "one-shot script (Node)", process.execPath, [nodeOneshot]),
+    importProbe("import_deno", "import (Deno, mod.ts)", deno, denoRun("import_deno.js", importCode(denoMod))),
+    importProbe("import_deno_noredis", "import (Deno), redis imported before", deno, denoRun("import_deno_noredis.js", importCode(denoMod, "npm:redis@^5.8.0"))),
+    wall("oneshot_node", "one-shot script (Node)", process.execPath, [nodeOneshot], nodeEnv),
     wall("oneshot_deno", "one-shot script (Deno)", deno, ["run", "-A", "--no-check", denoOneshot]),
     wall("oneshot_python", "one-shot script (CPython)", PYTHON, [pyOneshot]),
-    maps("maps_node", "map of 10 000 (Node)", process.execPath, [nodeOneshot]),
+    maps("maps_node", "map of 10 000 (Node)", process.execPath, [nodeOneshot], nodeEnv),
     maps("maps_deno", "map of 10 000 (Deno)", deno, ["run", "-A", "--no-check", denoOneshot]),
     maps("maps_python", "map of 10 000 (CPython)", PYTHON, [pyOneshot]),
   ];
@@ -203,7 +213,7 @@ function main(): void {
     "Figures are medians over rounds; ratios are medians of the per-round ratios (both samples of a ratio come from the same round). " +
     "Figures named CPU time are the process's CPU time (all threads; for whole processes, with the children it reaped: " +
     "the pool's workers), which the load of other processes disturbs less than wall time. " +
-    "`import` is measured inside the process (the built package on Node, `mod.ts` on Deno); the one-shot script and the bare starts " +
+    "`import` is measured inside the process (the npm package as published, bundled, on Node; `mod.ts` on Deno); the one-shot script and the bare starts " +
     "as whole processes.",
     "",
     "| figure | median ms | samples (ms) |",

@@ -4,7 +4,12 @@
 // once, then maps N times, and prints those milliseconds (`@@maps [ready,
 // map 1, …]`), for the first-map cost.
 import process from "node:process";
-import { Pool } from "../mod.ts";
+import { pathToFileURL } from "node:url";
+
+// SKYPOOL_ENTRY: another entry to time (bench/startup.ts points Node at the
+// npm package as published, which is bundled).
+const entry = process.env.SKYPOOL_ENTRY;
+const { Pool } = entry ? await import(pathToFileURL(entry).href) as typeof import("../mod.ts") : await import("../mod.ts");
 
 const items = Array.from({ length: 10_000 }, (_, i) => i);
 const mapsArg = process.argv.find((a) => a.startsWith("--maps="));

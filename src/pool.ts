@@ -14,6 +14,7 @@ import { logger } from "./log.ts";
 import type { PoolStats } from "./execution/run_stats.ts";
 import { checkFunction, checkInteger, checkOptions, checkTaskFn, show } from "./validate.ts";
 import { preloadParser } from "./task/free_variables.ts";
+import { preloadDecoder } from "./task/cbor_decoder.ts";
 import { StateError } from "./errors.ts";
 import type { TaskFn, TaskRef } from "./task/function_ref.ts";
 import type { Transport, TransportName } from "./transport/transport.ts";
@@ -188,9 +189,13 @@ export class Pool {
     this.#core = new ExecutionCore(resolveTransport(transport, { processes: processes as number | undefined }, source));
     this.processes = this.#core.size;
     this.#core.start({ initializer: initializer ?? undefined, initargs, maxtasksperchild: maxtasksperchild ?? undefined });
-    // Workers take a while to boot: load the function parser meanwhile, so
-    // that the first map does not wait for it.
-    if (this.#core.transport.kind === "remote") preloadParser();
+    // Workers take a while to boot: load the function parser and the
+    // decoder of their answers meanwhile, so that the first map does not
+    // wait for them.
+    if (this.#core.transport.kind === "remote") {
+      preloadParser();
+      void preloadDecoder();
+    }
   }
 
   #checkRunning(): void {

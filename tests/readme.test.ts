@@ -1,24 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-
-// The tests run from tests/ (Deno) or from a build folder's tests/ (Node):
-// find the repository root by walking up to the folder holding README.md
-// and examples/ (a build folder has its own package.json and compiled
-// examples, but no README).
-function repoRoot(): URL {
-  let dir = new URL("./", import.meta.url);
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(new URL("README.md", dir)) && existsSync(new URL("examples/", dir))) return dir;
-    dir = new URL("../", dir);
-  }
-  throw new Error(`cannot find the repository root above ${import.meta.url}`);
-}
+import { repoRoot } from "./helpers/repo_root.ts";
 
 function repoFile(rel: string): string {
   return readFileSync(new URL(rel, repoRoot()), "utf8");

@@ -22,6 +22,7 @@ import { importBundle, loadedBundle } from "../task/bundle_loader.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
 import { STATUS_NAMES } from "../transport/batch_status.ts";
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "../worker/run_batch.ts";
+import { preloadDecoder } from "../task/cbor_decoder.ts";
 import type { StdoutTarget } from "../execution/stdout_relay.ts";
 import { withWorkerStdout } from "../worker/stdout_stream.ts";
 import { messageOf } from "../worker/untrusted.ts";
@@ -67,9 +68,13 @@ async function importBundles(refs: FunctionRef[], batch: BatchEnvelope, options:
   return missing;
 }
 
-/** Loads a function; `skypool:` refs from this copy of skypool. */
+/**
+ * Loads a function; `skypool:` refs from this copy of skypool. Its batches
+ * decode next: cbor-x's fast decoder loads alongside (the no-eval fallback
+ * is loaded by `require`, which a bundled runtime such as Lambda's lacks).
+ */
 function load(ref: FunctionRef): Promise<Fn> {
-  return loadFunction(localRef(ref));
+  return Promise.all([loadFunction(localRef(ref)), preloadDecoder()]).then(([fn]) => fn);
 }
 
 /** Runs the batch's initializer once in this process; its result (ok or thrown) is kept. */

@@ -7,6 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { preloadDecoder } from "../task/cbor_decoder.ts";
 import { cjsExports } from "../task/cjs_exports.ts";
 
 // The subset of node-redis' client that this package uses (its own generic
@@ -44,6 +45,8 @@ let driver: Promise<RedisDriver> | undefined;
  * @internal
  */
 export function loadDriver(): Promise<RedisDriver> {
+  // Values read from Redis are decoded: load the decoder alongside the driver.
+  void preloadDecoder();
   driver ??= import("npm:redis@^5.8.0").then((ns) => cjsExports(ns, "createClient")).then((m) => ({
     createClient: m.createClient as unknown as RedisDriver["createClient"],
     createCluster: m.createCluster as unknown as RedisDriver["createCluster"],

@@ -44,6 +44,7 @@
 import { SerializationError } from "../errors.ts";
 import { DEPTH_SIGNAL, lastUnsupported, MAX_DEPTH, UNSUPPORTED_SIGNAL, writeMessage } from "./codec_writer.ts";
 import { readMessage } from "./codec_reader.ts";
+import { preloadDecoder } from "./cbor_decoder.ts";
 import { describeObject, findProblem } from "./codec_path.ts";
 
 export { registerHandle } from "./codec_handles.ts";
@@ -96,6 +97,8 @@ export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
   if (options !== undefined && options.path !== undefined && typeof options.path !== "string") {
     throw new TypeError("encode: options.path must be a string");
   }
+  // What is sent now is answered later: load the decoder while it travels.
+  void preloadDecoder();
   try {
     return writeMessage(value);
   } catch (err) {

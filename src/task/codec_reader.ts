@@ -1,16 +1,11 @@
 /**
  * The decoding half of the codec: cbor-x's decoder (fast, hardened against
- * truncated and oversized input, and it compiles a reader per record shape)
- * plus decoders for skypool's tags.
- *
- * cbor-x is imported through its `/encode` entry on purpose: its main entry
- * loads the optional native string extractor (`cbor-extract`), which is
- * built against Node's V8 and crashes a Deno process on first use. The
- * `/encode` entry is the same decoder without it, in both runtimes.
+ * truncated and oversized input, and it compiles a reader per record shape;
+ * loaded on first use, see `cbor_decoder.ts`) plus decoders for skypool's
+ * tags.
  *
  * @module
  */
-import { addExtension, Decoder } from "npm:cbor-x@^1.6.9/encode";
 import { Buffer } from "node:buffer";
 import { SerializationError } from "../errors.ts";
 import {
@@ -40,6 +35,7 @@ import {
 } from "./codec_tags.ts";
 import { createError, fillError, headerFrom } from "./codec_errors.ts";
 import { handleForKind, handleKinds } from "./codec_handles.ts";
+import { cborDecoder, defineTag } from "./cbor_decoder.ts";
 
 type TypedCtor = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView;
@@ -266,10 +262,7 @@ readGraph.handlesRead = true;
 // ---------------------------------------------------------------------------
 // Registration with cbor-x (decoders only: skypool writes its own bytes).
 
-type AnyExtension = Parameters<typeof addExtension>[0];
-function on(tag: number, decode: (content: never) => unknown): void {
-  addExtension({ tag, decode } as unknown as AnyExtension);
-}
+const on = defineTag;
 
 on(T_MAGIC_V1, (value: unknown) => value);
 on(T_MAGIC_V1_PLAIN, (content: unknown) => {
@@ -332,11 +325,6 @@ on(T_GRAPH, readGraph as unknown as (content: never) => unknown);
 on(T_SHELL, shell);
 on(T_REF, ref);
 
-// A Decoder, not an Encoder: an Encoder keeps record structures across calls
-// (for cbor-x's shared structures), so one message's records would leak into
-// the next. mapsAsObjects: CBOR maps are plain objects (Maps have their own tag).
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
-
 /**
  * Reads one message written by `writeMessage`.
  * @throws {SerializationError} for anything else: another format, truncated
@@ -354,7 +342,7 @@ export function readMessage(bytes: Uint8Array): unknown {
   const outer = graph;
   graph = null;
   try {
-    return decoder.decode(bytes);
+    return cborDecoder().decode(bytes);
   } catch (err) {
     if (err instanceof SerializationError) throw err;
     const message = err instanceof Error ? err.message : String(err);

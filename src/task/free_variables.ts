@@ -40,8 +40,9 @@ function parserTools(): ParserTools {
 
 /**
  * Loads the parser on a later turn of the event loop, if it is not loaded
- * yet: a pool calls this when it starts, so the load overlaps the workers'
- * boot instead of delaying the first `map`. Never throws; a load that fails
+ * yet, and runs it once: a pool calls this when it starts, so the load and
+ * the parser's compilation overlap the workers' boot instead of delaying
+ * the first `map`. Never throws; a load that fails
  * here fails again, with its error, at the first check.
  *
  * @example
@@ -55,6 +56,10 @@ export function preloadParser(): void {
   setTimeout(() => {
     try {
       parserTools();
+      // One small analysis compiles the parser's functions now (V8 compiles
+      // each on its first call): the first shipped function's check then
+      // takes ~0.3 ms instead of ~3.
+      analyseFunctionSource("(a, b) => { const c = [a, b]; return c.map((x) => x + 1); }");
     } catch {
       // reported by the first check that needs the parser
     }

@@ -13,6 +13,7 @@ import { idsMsg, Kind, type Msg, packet, PacketReader, readIds, readyMsg, result
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "./run_batch.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
 import { printableThrown } from "./untrusted.ts";
+import { preloadDecoder } from "../task/cbor_decoder.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -26,6 +27,8 @@ interface Job {
   payload: Uint8Array;
 }
 
+// Loads while the worker connects to its parent and says hello.
+const decoderReady = preloadDecoder();
 const loaded = new Map<number, Fn>();
 const loading = new Map<number, Promise<Fn>>();
 const queue: Job[] = [];
@@ -69,7 +72,8 @@ function send(msg: Msg): void {
 
 function define(index: number, refJson: string): void {
   const ref = JSON.parse(refJson) as FunctionRef;
-  const p = loadFunction(ref).then((fn) => {
+  // The batches decode their arguments: the fast decoder (loading since this module did) must be in.
+  const p = Promise.all([loadFunction(ref), decoderReady]).then(([fn]) => {
     if (typeof fn !== "function") {
       throw new TypeError(
         ref.kind === "module" ? `export ${JSON.stringify(ref.exportName)} of ${ref.url} is not a function` : "shipped source is not a function",
