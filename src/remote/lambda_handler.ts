@@ -9,6 +9,7 @@
  */
 import { Buffer } from "node:buffer";
 import { SkypoolError } from "../errors.ts";
+import { preloadDecoder } from "../task/cbor_decoder.ts";
 import { setColdBatch } from "../worker/cold_start.ts";
 import { handleBatch } from "./remote_worker.ts";
 import { inlineBase64, readPayload, writePayload } from "./lambda_payload.ts";
@@ -45,6 +46,11 @@ export interface LambdaContextLike {
 }
 
 let invocations = 0;
+
+// Loading this module is the execution environment's init phase, which
+// Lambda runs before the first invoke (and outside its timeout): load the
+// codec's decoder now rather than inside the first batch.
+void preloadDecoder();
 
 /** The sealed batch an event carries or names. */
 async function batchOf(event: unknown): Promise<Uint8Array> {

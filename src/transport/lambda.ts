@@ -9,8 +9,6 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import { config } from "../config.ts";
 import { SkypoolError, TimeoutError, WorkerLostError } from "../errors.ts";
 import type { BatchChannel, SendInfo } from "../remote/batch_channel.ts";
@@ -120,13 +118,17 @@ export class LambdaChannel implements BatchChannel {
     // The SDK's Node handler allows 50 sockets unless told otherwise; and
     // without noDelay, Nagle holds a small invoke's body until the headers
     // are acknowledged (40 ms of delayed ACK per invoke on Linux).
+    // node:http and node:https load here, with the SDK: at import they cost
+    // Deno's Node-compatibility layer a few milliseconds for nothing.
     const agent = { keepAlive: true, maxSockets: this.#concurrency, noDelay: true };
-    return this.#client ??= makeLambdaClient({
-      requestHandler: { httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) },
-      // This channel retries itself, so that every retry is counted and bounded.
-      maxAttempts: 1,
-      ...this.#options.client,
-    } as LambdaClientOptions);
+    return this.#client ??= Promise.all([import("node:http"), import("node:https")]).then(([http, https]) =>
+      makeLambdaClient({
+        requestHandler: { httpAgent: new http.Agent(agent), httpsAgent: new https.Agent(agent) },
+        // This channel retries itself, so that every retry is counted and bounded.
+        maxAttempts: 1,
+        ...this.#options.client,
+      } as LambdaClientOptions)
+    );
   }
 
   /** Where an answer too large for the invoke goes: an object next to the batch's, when storage is configured. */
