@@ -68,7 +68,9 @@ test("a master killed during Queue and Lock traffic: its replica takes over, los
       }
     })());
   let inside = 0;
-  let overlaps = 0;
+  // When each overlap began (performance.now()): split-brain is possible
+  // only while the failover loses unreplicated grants.
+  const overlapTimes: number[] = [];
   let acquired = 0;
   let lockErrors = 0;
   const lockErrorMessages = new Set<string>();
@@ -85,7 +87,7 @@ test("a master killed during Queue and Lock traffic: its replica takes over, los
           lockError(err);
           continue;
         }
-        if (inside++ > 0) overlaps++;
+        if (inside++ > 0) overlapTimes.push(performance.now());
         acquired++;
         await sleep(2);
         inside--;
@@ -106,6 +108,7 @@ test("a master killed during Queue and Lock traffic: its replica takes over, los
   for (const until = performance.now() + 15_000; (acked.length < 100 || acquired < 5) && performance.now() < until;) await sleep(50);
   const ackedBeforeKill = acked.length;
   const replica = await cluster.replicaPortOf(victim);
+  const killingAt = performance.now();
   const itemsKey = contextFor(q.location).key("queue", q.id, "items");
   await cluster.killNode(victim);
   const killedAt = performance.now();
@@ -115,7 +118,8 @@ test("a master killed during Queue and Lock traffic: its replica takes over, los
   const onReplica = (await cluster.commandOn<Buffer[]>(replica, ["READONLY"], ["LRANGE", itemsKey, "0", "-1"])).map((raw) => String(decode(raw)));
 
   await cluster.waitHealthy(20_000);
-  const healthyAfter = performance.now() - killedAt;
+  const healthyAt = performance.now();
+  const healthyAfter = healthyAt - killedAt;
   const ackedAtFailover = acked.length;
   await sleep(1500);
   stop = true;
@@ -141,7 +145,8 @@ test("a master killed during Queue and Lock traffic: its replica takes over, los
     duplicated,
     putErrors,
     lockAcquired: acquired,
-    lockOverlaps: overlaps,
+    lockOverlaps: overlapTimes.length,
+    lockOverlapsAtMsAfterKill: overlapTimes.map((t) => Math.round(t - killedAt)),
     lockErrors,
     lockErrorMessages: [...lockErrorMessages],
     waiters: waited.map((w) => `${w.outcome} after ${Math.round(w.ms)} ms`),
@@ -153,10 +158,15 @@ test("a master killed during Queue and Lock traffic: its replica takes over, los
   assert.deepEqual(lostFromReplica, [], "nothing the replica had is lost");
   assert.equal(putErrors, 0, "no put fails: the client finds the new master");
   // A lock granted by the dying master but not yet replicated is unknown to
-  // the new one, which may grant it again: at most once, and then the first
-  // holder's release fails ("release unlocked lock") instead of freeing it.
-  assert.ok(overlaps <= 1, "the lock is held twice at once at most once, across the failover");
-  if (overlaps === 1) assert.ok(lockErrorMessages.has("release unlocked lock"), "an overlap comes with the lost holder's failed release");
+  // the new one, which may grant it again (Redis replicates asynchronously;
+  // the README says so): the lock can be held twice only from the kill until
+  // the cluster is healthy again (plus one holder's turn), and the lost
+  // holder's release then fails ("release unlocked lock") instead of freeing
+  // the new holder's lock. How many grants are lost depends on the timing,
+  // so their number is not bounded here; when they happen is.
+  const settled = healthyAt + 1000;
+  assert.ok(overlapTimes.every((t) => t >= killingAt && t <= settled), `the lock is held twice only during the failover (overlaps at ${report.lockOverlapsAtMsAfterKill.join(", ")} ms after the kill; healthy after ${report.failoverMs} ms)`);
+  if (overlapTimes.length > 0) assert.ok(lockErrorMessages.has("release unlocked lock"), "an overlap comes with the lost holder's failed release");
   assert.ok(acquired > 0);
   for (const [i, w] of waited.entries()) {
     assert.equal(w.outcome, "timeout", `blocked waiter ${i} times out (nothing was put)`);
