@@ -10,8 +10,9 @@
 # --quick: fewer, shorter rounds (BENCH_ROUNDS=5, BENCH_SAMPLE_MS=20 where a
 # benchmark reads them) and imap_exact over 200 000 items instead of
 # 2 000 000: every criterion rechecked in a few minutes, with a wider spread.
-# Default: 3 runs of codec pool state startup futures futures_wordcount
-# imap_exact.
+# NAME_deno runs bench/NAME.ts on Deno (codec_deno). Default: 3 runs of
+# codec codec_deno pool state startup futures futures_wordcount imap_exact
+# remote lambda.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3
@@ -26,21 +27,27 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#names[@]} -gt 0 ] || names=(codec pool state startup futures futures_wordcount imap_exact remote lambda)
+[ ${#names[@]} -gt 0 ] || names=(codec codec_deno pool state startup futures futures_wordcount imap_exact remote lambda)
 if [ "$quick" = 1 ]; then
   export BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_SAMPLE_MS="${BENCH_SAMPLE_MS:-20}"
 fi
 node npm/build.mjs
 for name in "${names[@]}"; do
-  compiled="npm/build/bench/$name.js"
-  [ -f "$compiled" ] || { echo "bench_all: no benchmark $name ($compiled)" >&2; exit 2; }
+  # NAME_deno: the benchmark's own Deno run (codec_deno: bench/codec.ts on Deno, writing codec_deno.*).
+  if [ "${name%_deno}" != "$name" ]; then
+    cmd=(node_modules/.bin/deno run -A --no-check "bench/${name%_deno}.ts")
+    [ -f "bench/${name%_deno}.ts" ] || { echo "bench_all: no benchmark ${name%_deno}" >&2; exit 2; }
+  else
+    cmd=(node "npm/build/bench/$name.js")
+    [ -f "${cmd[1]}" ] || { echo "bench_all: no benchmark $name (${cmd[1]})" >&2; exit 2; }
+  fi
   args=()
   if [ "$name" = imap_exact ] && [ "$quick" = 1 ]; then args=(200000); fi
   mkdir -p "bench/results/runs/$name"
   kept=()
   for i in $(seq 1 "$runs"); do
     echo "== $name, run $i of $runs"
-    node "$compiled" ${args[@]+"${args[@]}"}
+    "${cmd[@]}" ${args[@]+"${args[@]}"}
     if [ -f "bench/results/$name.json" ]; then
       cp "bench/results/$name.json" "bench/results/runs/$name/$i.json"
       kept+=("bench/results/runs/$name/$i.json")
