@@ -241,7 +241,7 @@ function assemblePackage() {
     // The bundled entries' shared code (those modules among it) is in ./chunk-*.js.
     sideEffects: ["./mod.js", "./chunk-*.js", "./src/state/*.js", "./src/storage/*.js", "./src/task/codec_reader.js", "./src/task/codec_path.js"],
     keywords: dev.keywords,
-    engines: { node: ">=20" },
+    engines: { node: ">=20.16" },
     dependencies: dev.dependencies,
     license: dev.license,
   };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
+import { fs } from "./runtime/builtins.ts";
 import {
   booleanOption,
   checkUpdate,
@@ -238,14 +238,14 @@ function fromFile(): ConfigUpdate {
   let update: ConfigUpdate = {};
   let exists = false;
   try {
-    exists = existsSync(path);
+    exists = fs().existsSync(path);
   } catch {
     // No read permission (Deno without --allow-read): no config file.
   }
   if (exists) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(path, "utf8"));
+      parsed = JSON.parse(fs().readFileSync(path, "utf8"));
     } catch (err) {
       throw new TypeError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
     }

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { fsPromises } from "../runtime/builtins.ts";
 import type { FutureStats } from "./future_stats.ts";
 import { Chart, niceTicks, xmlEscape } from "./svg_chart.ts";
 
@@ -162,6 +162,7 @@ export async function writePlots(stats: FutureStats[], dst: string): Promise<str
   if (typeof dst !== "string" || dst === "") throw new TypeError(`writePlots: dst must be a non-empty path prefix, got ${JSON.stringify(dst)}`);
   const timeline = resolve(`${dst}_timeline.svg`);
   const histogram = resolve(`${dst}_histogram.svg`);
+  const { mkdir, writeFile } = fsPromises();
   await mkdir(dirname(timeline), { recursive: true });
   await Promise.all([writeFile(timeline, timelineSvg(stats)), writeFile(histogram, histogramSvg(stats))]);
   return [timeline, histogram];

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
 import { basename, extname, join, relative, resolve, sep } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { config } from "../config.ts";
 import { SkypoolError } from "../errors.ts";
+import { fsPromises } from "../runtime/builtins.ts";
 import { bareOfNpm } from "../task/bundle.ts";
 import { checkOptions } from "../validate.ts";
 import { describeAwsError, type LambdaClient, type LambdaClientOptions, loadLambdaSdk, makeLambdaClient } from "./lambda_client.ts";
@@ -120,7 +120,7 @@ const ownLocations = {
   setup(b: import("npm:esbuild@^0.28.2").PluginBuild) {
     b.onLoad({ filter: /\.(?:ts|js)$/ }, async (args) => {
       if (!args.path.startsWith(ROOT) || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-      const source = await readFile(args.path, "utf8");
+      const source = await fsPromises().readFile(args.path, "utf8");
       if (!source.includes("import.meta.url")) return undefined;
       const rel = relative(ROOT, args.path).split(sep).join("/").replace(/\.ts$/, ".js");
       const here = `new URL(${JSON.stringify(rel)}, globalThis.${ROOT_GLOBAL}).href`;

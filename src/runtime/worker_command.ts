@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { fs } from "./builtins.ts";
 import { workerPermissionFlags, type WorkerNeeds } from "./deno_permissions.ts";
 
 declare const Deno: unknown;
@@ -28,7 +28,7 @@ export function workerEntryUrl(): URL {
   if (entry !== undefined) return entry;
   if (import.meta.url.endsWith(".ts")) return entry = new URL("../worker/subprocess_main.ts", import.meta.url);
   const bundle = new URL("../worker/subprocess_bundle.js", import.meta.url);
-  const found = bundle.protocol === "file:" && existsSync(fileURLToPath(bundle));
+  const found = bundle.protocol === "file:" && fs().existsSync(fileURLToPath(bundle));
   return entry = found ? bundle : new URL("../worker/subprocess_main.js", import.meta.url);
 }
 

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { fs } from "./builtins.ts";
+
 // deno-lint-ignore no-explicit-any
 declare const Deno: any;
 
@@ -58,9 +60,8 @@ export function removeSocket(socketPath: string): void {
       Deno.removeSync(socketPath);
       Deno.removeSync(dir);
     } else {
-      const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
-      fs.rmSync(socketPath, { force: true });
-      fs.rmdirSync(dir);
+      fs().rmSync(socketPath, { force: true });
+      fs().rmdirSync(dir);
     }
   } catch {
     // already gone (another worker, or the reaper, was first), or not ours to remove

@@ -7,13 +7,12 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { connect } from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
 import { SkypoolError } from "../errors.ts";
+import { childProcess, fs, net } from "../runtime/builtins.ts";
 
 /** How long {@link EmbeddedRedisServer.ready} waits for the server to accept connections. */
 export const EMBEDDED_START_TIMEOUT_MS = 15_000;
@@ -56,7 +55,7 @@ export const INSTALL_HINT =
 export function findExecutable(name: string): string | undefined {
   const isFile = (p: string) => {
     try {
-      return statSync(p).isFile();
+      return fs().statSync(p).isFile();
     } catch {
       return false;
     }
@@ -105,7 +104,7 @@ export class EmbeddedRedisServer {
   #exitWaiters: Array<() => void> = [];
 
   private constructor(executable: string) {
-    this.dir = mkdtempSync(join(tmpdir(), "skypool-redis-"));
+    this.dir = fs().mkdtempSync(join(tmpdir(), "skypool-redis-"));
     this.socketPath = join(this.dir, "redis.sock");
     this.url = `unix://${this.socketPath}`;
     const args = [
@@ -119,6 +118,7 @@ export class EmbeddedRedisServer {
       "--logfile", join(this.dir, "redis.log"),
     ];
     const sh = findExecutable("/bin/sh") ?? findExecutable("sh");
+    const { spawn } = childProcess();
     this.#child = sh === undefined
       ? spawn(executable, args, { stdio: "ignore" })
       : spawn(sh, ["-c", WATCHDOG, "skypool-redis", String(process.pid), this.dir, executable, ...args], { stdio: "ignore" });
@@ -159,7 +159,7 @@ export class EmbeddedRedisServer {
   /** The process id of redis-server itself (known once it started). */
   get serverPid(): number | undefined {
     try {
-      const pid = Number(readFileSync(join(this.dir, "redis.pid"), "utf8").trim());
+      const pid = Number(fs().readFileSync(join(this.dir, "redis.pid"), "utf8").trim());
       return pid > 0 ? pid : this.#child.pid;
     } catch {
       return this.#child.pid;
@@ -177,7 +177,7 @@ export class EmbeddedRedisServer {
 
   #log(): string {
     try {
-      return readFileSync(join(this.dir, "redis.log"), "utf8").trim().split("\n").slice(-5).join("\n");
+      return fs().readFileSync(join(this.dir, "redis.log"), "utf8").trim().split("\n").slice(-5).join("\n");
     } catch {
       return "";
     }
@@ -205,7 +205,7 @@ export class EmbeddedRedisServer {
           `the embedded redis-server stopped (${this.#exitInfo}) before accepting connections. ${this.#log()}\n${INSTALL_HINT}`,
         );
       }
-      if (existsSync(this.socketPath) && await this.#probe()) return;
+      if (fs().existsSync(this.socketPath) && await this.#probe()) return;
       if (Date.now() > deadline) {
         throw new SkypoolError(
           `the embedded redis-server did not accept connections within ${EMBEDDED_START_TIMEOUT_MS} ms. ${this.#log()}`,
@@ -225,7 +225,7 @@ export class EmbeddedRedisServer {
 
   #probe(): Promise<boolean> {
     return new Promise((resolve) => {
-      const sock = connect(this.socketPath);
+      const sock = net().connect(this.socketPath);
       sock.once("connect", () => {
         sock.destroy();
         resolve(true);
@@ -255,7 +255,7 @@ export class EmbeddedRedisServer {
       }
     }
     try {
-      rmSync(this.dir, { recursive: true, force: true });
+      fs().rmSync(this.dir, { recursive: true, force: true });
     } catch {
       // best effort: a temp folder
     }

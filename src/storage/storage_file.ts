@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+import { fsPromises } from "../runtime/builtins.ts";
 import type { ListEntry, ObjectInfo, StorageBackend } from "./storage_backend.ts";
 import { ObjectNotFoundError } from "./storage_errors.ts";
 
@@ -42,17 +42,17 @@ export class FileBackend implements StorageBackend {
 
   async put(key: string, data: Uint8Array): Promise<void> {
     const path = this.#path(key);
-    await mkdir(dirname(path), { recursive: true });
+    await fsPromises().mkdir(dirname(path), { recursive: true });
     // Written aside and renamed, so a reader never sees half an object.
     const tmp = `${path}.skypool-tmp-${process.pid}-${++tmpCounter}`;
-    await writeFile(tmp, data);
-    await rename(tmp, path);
+    await fsPromises().writeFile(tmp, data);
+    await fsPromises().rename(tmp, path);
   }
 
   async get(key: string, start: number, end: number | undefined): Promise<Uint8Array> {
     let fh;
     try {
-      fh = await open(this.#path(key), "r");
+      fh = await fsPromises().open(this.#path(key), "r");
     } catch (err) {
       throw isNotFound(err) ? this.#missing(key, err) : err;
     }
@@ -74,7 +74,7 @@ export class FileBackend implements StorageBackend {
   async head(key: string): Promise<ObjectInfo> {
     let st;
     try {
-      st = await stat(this.#path(key));
+      st = await fsPromises().stat(this.#path(key));
     } catch (err) {
       throw isNotFound(err) ? this.#missing(key, err) : err;
     }
@@ -95,7 +95,7 @@ export class FileBackend implements StorageBackend {
   async #walk(dirKey: string, prefix: string, out: ListEntry[]): Promise<void> {
     let names;
     try {
-      names = await readdir(this.#path(dirKey), { withFileTypes: true });
+      names = await fsPromises().readdir(this.#path(dirKey), { withFileTypes: true });
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -105,12 +105,12 @@ export class FileBackend implements StorageBackend {
       if (d.isDirectory()) {
         if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await this.#walk(key, prefix, out);
       } else if (d.isFile() && key.startsWith(prefix) && !TMP_NAME.test(key)) {
-        out.push({ key, size: (await stat(this.#path(key))).size });
+        out.push({ key, size: (await fsPromises().stat(this.#path(key))).size });
       }
     }
   }
 
   async delete(keys: string[]): Promise<void> {
-    await Promise.all(keys.map((k) => rm(this.#path(k), { force: true })));
+    await Promise.all(keys.map((k) => fsPromises().rm(this.#path(k), { force: true })));
   }
 }

@@ -7,11 +7,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { config } from "../config.ts";
 import { SerializationError } from "../errors.ts";
+import { fsPromises } from "../runtime/builtins.ts";
 
 /** Options of {@link bundleModule}. */
 export interface BundleOptions {
@@ -73,7 +73,7 @@ async function stamps(paths: Iterable<string>): Promise<Map<string, string | und
   const out = new Map<string, string | undefined>();
   await Promise.all([...paths].map(async (p) => {
     try {
-      const s = await stat(p);
+      const s = await fsPromises().stat(p);
       out.set(p, `${s.size}:${s.mtimeMs}`);
     } catch {
       out.set(p, undefined);

@@ -23,6 +23,7 @@
  * @module
  */
 import type { addExtension, Decoder } from "npm:cbor-x@^1.6.9/encode";
+import { nodeModule } from "../runtime/builtins.ts";
 
 /** The part of cbor-x the reader uses (both entries have it). */
 interface CborDecoding {
@@ -102,7 +103,7 @@ export function preloadDecoder(): Promise<void> {
 export function cborDecoder(): Decoder {
   if (current === undefined) {
     // Looked up here, not imported: importing node:module costs a Deno worker ~3 ms of start-up.
-    const { createRequire } = process.getBuiltinModule("node:module") as typeof import("node:module");
+    const { createRequire } = nodeModule();
     current = install(createRequire(import.meta.url)("cbor-x/decode-no-eval") as CborDecoding);
     state = "fallback";
     void preloadDecoder();

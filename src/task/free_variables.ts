@@ -17,10 +17,10 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import { setTimeout } from "node:timers";
 import type * as Acorn from "npm:acorn@^8.15.0";
 import type * as EslintScope from "npm:eslint-scope@^8.4.0";
+import { nodeModule } from "../runtime/builtins.ts";
 import { COMPILER_HELPER_NAMES } from "./compiler_helpers.ts";
 
 interface ParserTools {
@@ -32,7 +32,7 @@ let tools: ParserTools | undefined;
 
 function parserTools(): ParserTools {
   if (tools === undefined) {
-    const require = createRequire(import.meta.url);
+    const require = nodeModule().createRequire(import.meta.url);
     tools = { parse: require("acorn").parse, analyze: require("eslint-scope").analyze };
   }
   return tools;

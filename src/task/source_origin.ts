@@ -21,8 +21,8 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { fs } from "../runtime/builtins.ts";
 import type { SourceOrigin } from "./function_loader.ts";
 
 /** skypool's own sources: frames in here are skipped to find the caller. */
@@ -67,7 +67,7 @@ function indexOf(url: string): FileIndex | null {
   let index = files.get(url);
   if (index !== undefined) return index;
   try {
-    const lines = readFileSync(fileURLToPath(url), "utf8").split(/\r?\n/);
+    const lines = fs().readFileSync(fileURLToPath(url), "utf8").split(/\r?\n/);
     const byText = new Map<string, number[]>();
     lines.forEach((line, i) => {
       const t = line.trim();

@@ -11,10 +11,10 @@
  *
  * @module
  */
-import { createServer, type Server, type Socket } from "node:net";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import type { Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fs, net } from "../runtime/builtins.ts";
 import { HelloReader } from "./handshake.ts";
 import { PacketReader } from "./wire.ts";
 import { startReaper } from "./reaper.ts";
@@ -46,20 +46,20 @@ function shortTmp(): string {
 function makeDir(): string {
   if (dir !== "") {
     try {
-      mkdirSync(dir, { mode: 0o700 });
+      fs().mkdirSync(dir, { mode: 0o700 });
       return dir;
     } catch {
       // taken meanwhile: not ours to use
     }
   }
-  return mkdtempSync(join(shortTmp(), "skypool-"));
+  return fs().mkdtempSync(join(shortTmp(), "skypool-"));
 }
 
 function ensureServer(): string {
   if (server) return socketPath;
   dir = makeDir();
   socketPath = join(dir, "w.sock");
-  server = createServer({ noDelay: true } as never, accept);
+  server = net().createServer({ noDelay: true } as never, accept);
   server.on("error", (err) => {
     console.error(`skypool: worker listener failed: ${err.message}`);
   });
@@ -74,7 +74,7 @@ function ensureServer(): string {
 
 function removeDir(): void {
   try {
-    rmSync(dir, { recursive: true, force: true });
+    fs().rmSync(dir, { recursive: true, force: true });
   } catch {
     // best effort
   }

@@ -22,7 +22,8 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { childProcess } from "../runtime/builtins.ts";
 
 /**
  * Reads `+pid` / `-pid` lines; at end of input, SIGKILLs the pids still
@@ -69,7 +70,7 @@ export function startReaper(dir: string): void {
     const lines = early!;
     early = undefined;
     try {
-      const child = spawn("/bin/sh", ["-c", SCRIPT, "skypool-reaper", dir], { stdio: ["pipe", "ignore", "ignore"] });
+      const child = childProcess().spawn("/bin/sh", ["-c", SCRIPT, "skypool-reaper", dir], { stdio: ["pipe", "ignore", "ignore"] });
       // Its pipe breaks only if it is gone; workers then end as they did without it.
       child.on("error", () => {});
       child.stdin!.on("error", () => {});

@@ -7,9 +7,10 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { dirname } from "node:path";
+import { childProcess } from "../runtime/builtins.ts";
 import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import type { WorkerNeeds } from "../runtime/deno_permissions.ts";
 import { config } from "../config.ts";
@@ -119,7 +120,7 @@ export class WorkerProcess {
     this.#release = release;
     const env = workerEnv();
     const { file, args } = workerCommand([path, token, String(process.pid)], workerNeeds(path, env.SKYPOOL_REDIS_URL));
-    this.#child = spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env });
+    this.#child = childProcess().spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env });
     this.pid = this.#child.pid;
     if (this.pid !== undefined) reapIfOrphaned(this.pid);
     this.#child.on("error", (err) => {

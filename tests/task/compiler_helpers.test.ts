@@ -8,16 +8,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import process from "node:process";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "npm:typescript@~5.9.3";
 import { Pool } from "../../mod.ts";
 import { shipFunction } from "../../src/task/function_ref.ts";
 import { compilerHelpers } from "../../src/task/compiler_helpers.ts";
 import * as native from "./compiled_functions.ts";
+import { denoBinary } from "../helpers/deno_binary.ts";
 import { withTimeout } from "../helpers/pool_fixtures.ts";
 
 const T = { timeout: 120_000 };
@@ -81,17 +80,6 @@ describe("functions compiled by tsc ship and run", () => {
     });
   }
 });
-
-/** The `deno` binary from node_modules (or the one running), whose `bundle` is esbuild. */
-function denoBinary(): string[] | undefined {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  if (deno) return [deno.execPath()];
-  try {
-    return [process.execPath, join(dirname(createRequire(import.meta.url).resolve("deno/package.json")), "bin.cjs")];
-  } catch {
-    return undefined;
-  }
-}
 
 describe("functions compiled by esbuild with keepNames ship and run", () => {
   const deno = denoBinary();

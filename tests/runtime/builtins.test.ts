@@ -1,0 +1,82 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
+import * as staticFs from "node:fs";
+import { createRequire } from "node:module";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { childProcess, fs, fsPromises, net, nodeModule } from "../../src/runtime/builtins.ts";
+import { denoBinary } from "../helpers/deno_binary.ts";
+import { repoRoot } from "../helpers/repo_root.ts";
+
+/** The built-ins `import "skypool"` must leave unloaded (node:fs alone costs Deno 7–9 ms). */
+const LAZY = ["node:fs", "node:fs/promises", "node:module", "node:net", "node:child_process"];
+
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const probe = fileURLToPath(new URL(`../helpers/builtins_probe${ext}`, import.meta.url));
+
+function runProbe(): Promise<string> {
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  const [cmd, args] = deno ? [deno.execPath(), ["run", "-A", "--no-check", probe]] : [process.execPath, [probe]];
+  return new Promise<string>((resolve, reject) => {
+    execFile(cmd, args, { timeout: 120_000 }, (err, stdout, stderr) => err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
+  });
+}
+
+interface GraphModule {
+  specifier: string;
+  dependencies?: { specifier: string; isDynamic?: boolean; code?: { specifier?: string } }[];
+}
+
+/** The `node:` built-ins a source entry loads through static imports (type-only and dynamic imports load nothing at import). */
+function staticBuiltins(deno: string[], entry: string): Map<string, string[]> {
+  const root = fileURLToPath(repoRoot());
+  const r = spawnSync(deno[0], [...deno.slice(1), "info", "--json", entry], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  const graph = JSON.parse(r.stdout) as { roots: string[]; modules: GraphModule[] };
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const found = new Map<string, string[]>();
+  const seen = new Set(graph.roots);
+  const queue = [...graph.roots];
+  while (queue.length > 0) {
+    const from = queue.shift()!;
+    for (const dep of bySpecifier.get(from)?.dependencies ?? []) {
+      const target = dep.code?.specifier;
+      if (dep.isDynamic || target === undefined) continue;
+      if (dep.specifier.startsWith("node:")) {
+        found.set(dep.specifier, [...found.get(dep.specifier) ?? [], from.slice(from.lastIndexOf("/src/") + 1)]);
+      } else if (!seen.has(target)) {
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  return found;
+}
+
+const deno = denoBinary();
+const noDeno = { skip: deno ? false : "no deno binary to run `deno info`" };
+
+test("importing the package looks up none of the lazy built-ins; reading the configuration looks up node:fs", async () => {
+  const r = JSON.parse(await runProbe()) as { atImport: string[]; afterConfig: string[] };
+  assert.deepEqual(r.atImport.filter((id) => LAZY.includes(id)), [], "looked up by the import alone");
+  assert.ok(r.afterConfig.includes("node:fs"), `the probe sees lookups: ${JSON.stringify(r.afterConfig)}`);
+});
+
+test("mod.ts imports none of the lazy built-ins statically, through any module", noDeno, () => {
+  const found = staticBuiltins(deno!, "mod.ts");
+  assert.ok(found.has("node:process"), "the walk reaches the built-ins skypool does import");
+  for (const id of LAZY) assert.equal(found.get(id), undefined, `${id} imported statically by`);
+});
+
+test("a worker's entry imports no built-in statically (Deno's Node-compatibility layer would start before the hello)", noDeno, () => {
+  assert.deepEqual([...staticBuiltins(deno!, "src/worker/subprocess_main.ts").keys()], []);
+});
+
+test("each accessor returns the runtime's module", async () => {
+  assert.equal(fs().readFileSync, staticFs.readFileSync);
+  assert.equal(fsPromises().readFile, (await import("node:fs/promises")).readFile);
+  assert.equal(nodeModule().createRequire, createRequire);
+  assert.equal(net().connect, (await import("node:net")).connect);
+  assert.equal(childProcess().spawnSync, spawnSync);
+});
