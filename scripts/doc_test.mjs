@@ -47,7 +47,9 @@ try {
   const child = spawn(
     deno,
     ["test", "-A", "--doc", `--import-map=${map}`, ...flags, ...(files.length ? files : ["mod.ts", "fetch.ts", "worker.ts", "lambda.ts", "testing.ts", "src/"].filter((f) => existsSync(join(root, f))))],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+    // Examples that write files (storage, partitions, payloads) do so under the
+    // temp dir, which is this run's own folder, removed below: a run leaves nothing behind.
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TMPDIR: tmp } },
   );
   const watch = (from, to) =>
     from.on("data", (chunk) => {
