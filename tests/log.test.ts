@@ -1,22 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
-
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const probe = fileURLToPath(new URL(`./helpers/debug_probe${ext}`, import.meta.url));
+import { runProbe as runHelperProbe } from "./helpers/run_probe.ts";
 
 /** Runs the probe with `DEBUG` set to `debug` (or removed when undefined). */
 function runProbe(debug: string | undefined): Promise<{ stdout: string; stderr: string }> {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  const [cmd, args] = deno ? [deno.execPath(), ["run", "-A", "--no-check", probe]] : [process.execPath, [probe]];
   const env: Record<string, string | undefined> = { ...process.env, DEBUG: debug };
   if (debug === undefined) delete env.DEBUG;
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 120_000, env: env as NodeJS.ProcessEnv }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }));
-  });
+  return runHelperProbe("debug_probe", env);
 }
 
 function counts(stdout: string): { afterImport: number; afterMap: number } {

@@ -1,27 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as staticFs from "node:fs";
 import { createRequire } from "node:module";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { childProcess, fs, fsPromises, net, nodeModule } from "../../src/runtime/builtins.ts";
 import { denoBinary } from "../helpers/deno_binary.ts";
 import { repoRoot } from "../helpers/repo_root.ts";
+import { runProbe } from "../helpers/run_probe.ts";
 
 /** The built-ins `import "skypool"` must leave unloaded (node:fs alone costs Deno 7–9 ms). */
 const LAZY = ["node:fs", "node:fs/promises", "node:module", "node:net", "node:child_process"];
 
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const probe = fileURLToPath(new URL(`../helpers/builtins_probe${ext}`, import.meta.url));
-
-function runProbe(): Promise<string> {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  const [cmd, args] = deno ? [deno.execPath(), ["run", "-A", "--no-check", probe]] : [process.execPath, [probe]];
-  return new Promise<string>((resolve, reject) => {
-    execFile(cmd, args, { timeout: 120_000 }, (err, stdout, stderr) => err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
-  });
-}
+const probeOutput = async (): Promise<string> => (await runProbe("builtins_probe")).stdout;
 
 interface GraphModule {
   specifier: string;
@@ -58,7 +49,7 @@ const deno = denoBinary();
 const noDeno = { skip: deno ? false : "no deno binary to run `deno info`" };
 
 test("importing the package looks up none of the lazy built-ins; reading the configuration looks up node:fs", async () => {
-  const r = JSON.parse(await runProbe()) as { atImport: string[]; afterConfig: string[] };
+  const r = JSON.parse(await probeOutput()) as { atImport: string[]; afterConfig: string[] };
   assert.deepEqual(r.atImport.filter((id) => LAZY.includes(id)), [], "looked up by the import alone");
   assert.ok(r.afterConfig.includes("node:fs"), `the probe sees lookups: ${JSON.stringify(r.afterConfig)}`);
 });

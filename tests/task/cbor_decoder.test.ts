@@ -1,23 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { cborDecoder, defineTag, preloadDecoder } from "../../src/task/cbor_decoder.ts";
+import { runProbe } from "../helpers/run_probe.ts";
 
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const probe = fileURLToPath(new URL(`../helpers/decoder_probe${ext}`, import.meta.url));
-
-function runProbe(): Promise<string> {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  const [cmd, args] = deno ? [deno.execPath(), ["run", "-A", "--no-check", probe]] : [process.execPath, [probe]];
-  return new Promise<string>((resolve, reject) => {
-    execFile(cmd, args, { timeout: 120_000 }, (err, stdout, stderr) => err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
-  });
-}
+const probeOutput = async (): Promise<string> => (await runProbe("decoder_probe")).stdout;
 
 test("importing the package loads no cbor-x; a decode before the fast decoder lands uses the fallback, which reads the same", async () => {
-  const r = JSON.parse(await runProbe());
+  const r = JSON.parse(await probeOutput());
   assert.equal(r.afterImport, "none", "a decoder was loaded by the import alone");
   assert.equal(r.firstState, "fallback");
   assert.equal(r.afterPreload, "fast");
