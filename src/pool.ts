@@ -502,7 +502,8 @@ export class Pool {
    * await using pool = new Pool(2);
    * await pool.map((x: number) => x * 2, [1, 2, 3, 4], 2);
    * const s = pool.stats();
-   * console.assert(s.tasksDone === 4 && s.tasksFailed === 0 && s.workersAlive === 2);
+   * // The second worker may still be starting: a pool starts half its workers first.
+   * console.assert(s.tasksDone === 4 && s.tasksFailed === 0 && s.workersAlive >= 1 && s.workersAlive <= 2);
    * console.assert(s.runTimeMs.p50 >= 0 && s.runTimeMs.p99 >= s.runTimeMs.p50);
    * ```
    */

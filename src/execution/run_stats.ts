@@ -16,7 +16,11 @@ export interface PoolStats {
    * worker was lost, or the job was aborted or timed out.
    */
   readonly tasksFailed: number;
-  /** Worker processes up now (0 inline). */
+  /**
+   * Worker processes up now, started and not exited (0 inline). Just after
+   * start it can be below the pool's size: a pool starts half its workers
+   * first and the rest once one of those is ready.
+   */
   readonly workersAlive: number;
   /** Workers started to replace one that exited: died, killed by an abort or timeout, or recycled by `maxtasksperchild`. */
   readonly workersReplaced: number;
