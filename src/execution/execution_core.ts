@@ -188,8 +188,9 @@ export class ExecutionCore {
       };
     }
     const ref = this.ship(fn);
-    const send = (tasks: unknown[], payload: Uint8Array, each: boolean, done: (outcome: ChunkOutcome) => void, hooks?: BatchHooks) =>
-      this.#enqueue(payload.length, tasks.length, hooks, (finish, started) => {
+    // `counted`: the tasks this batch adds to the stats when it ends (a piece of a cut chunk adds none: the chunk counts them).
+    const send = (tasks: unknown[], payload: Uint8Array, each: boolean, done: (outcome: ChunkOutcome) => void, hooks?: BatchHooks, counted = tasks.length) =>
+      this.#enqueue(payload.length, counted, hooks, (finish, started) => {
         // A transport that does not say when a worker starts a batch: the hand-over counts as the start.
         if (!t.reportsStart) started();
         return t.submit({ fn: ref, payload, count: hooks?.units ?? tasks.length, each }, (o) => finish(toChunkOutcome(o)), started);
@@ -208,11 +209,16 @@ export class ExecutionCore {
       const max = t.maxBatchBytes;
       // A batch of units (one task running many calls) is not cut.
       if (max === undefined || payload.length <= max || tasks.length < 2 || hooks?.units !== undefined) return send(tasks, payload, each, done, hooks);
-      return this.#sendPieces(cutBySize(tasks, payload, max), (p, pieceDone, pieceHooks) => send(p.tasks, p.payload, each, pieceDone, pieceHooks), done, hooks);
+      return this.#sendPieces(cutBySize(tasks, payload, max), (p, pieceDone, pieceHooks) => send(p.tasks, p.payload, each, pieceDone, pieceHooks, 0), done, hooks);
     };
   }
 
-  /** Sends the pieces of one chunk as batches of their own; the chunk ends, once, when they all have. */
+  /**
+   * Sends the pieces of one chunk as batches of their own; the chunk ends,
+   * once, when they all have. Its tasks are counted in the stats as the
+   * chunk's (a failed chunk fails all its tasks, whichever piece failed);
+   * each piece's run time is recorded as a batch's.
+   */
   #sendPieces(
     pieces: Piece[],
     send: (piece: Piece, done: (outcome: ChunkOutcome) => void, hooks: BatchHooks) => BatchTicket,
@@ -221,10 +227,14 @@ export class ExecutionCore {
   ): BatchTicket {
     const outcomes: ChunkOutcome[] = new Array(pieces.length);
     let left = pieces.length;
+    const tasks = pieces.reduce((n, p) => n + p.tasks.length, 0);
     const ended = (i: number, o: ChunkOutcome) => {
       if (outcomes[i] !== undefined) return;
       outcomes[i] = o;
-      if (--left === 0) done(joinOutcomes(outcomes));
+      if (--left > 0) return;
+      const joined = joinOutcomes(outcomes);
+      this.stats.record(tasks, joined.ok);
+      done(joined);
     };
     // The chunk is dispatched and started with its first piece.
     const first = (hook: (() => void) | undefined) => {

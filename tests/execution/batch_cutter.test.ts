@@ -64,6 +64,24 @@ describe("a transport with a byte budget", () => {
     assert.ok(channel.sent.length >= 4, `${channel.sent.length} batches for 30 KB at 8 KB each`);
   });
 
+  test("the stats count a cut chunk's tasks once, as the chunk's: all failed when one piece fails", async () => {
+    const channel = inMemoryChannel({ maxBatchBytes: 4 * KB });
+    const items = Array.from({ length: 12 }, (_, i) => `${i}:${"v".repeat(KB)}`);
+    const fn = ((s: string) => {
+      if (s.startsWith("11:")) throw new RangeError("the last item");
+      return s.length;
+    }) as TaskFn;
+    await withCore(new RemoteTransport(channel, { size: 4 }), async (core) => {
+      const failed = await runChunk(core, fn, items);
+      assert.equal(failureOf(failed).message, "the last item");
+      assert.ok(channel.sent.length >= 3, `${channel.sent.length} pieces`);
+      assert.deepEqual([core.stats.tasksDone, core.stats.tasksFailed], [0, 12]);
+      const ok = await runChunk(core, fn, items.slice(0, 11));
+      assert.ok(ok.ok);
+      assert.deepEqual([core.stats.tasksDone, core.stats.tasksFailed], [11, 12]);
+    });
+  });
+
   test("a piece that throws fails the whole chunk with the first error in order", async () => {
     const channel = inMemoryChannel({ maxBatchBytes: 4 * KB });
     const items = Array.from({ length: 12 }, (_, i) => `${i}:${"z".repeat(KB)}`);
