@@ -9,6 +9,7 @@ function recorder(isTTY: boolean) {
 }
 
 // Escape sequences (cursor moves, line clears) between the drawn frames.
+// deno-lint-ignore no-control-regex -- terminal escapes start with ESC
 const plain = (chunks: string[]) => chunks.join("").replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "");
 
 describe("startProgress", () => {

@@ -77,7 +77,7 @@ describe("Pool.map family", () => {
       const marker = `${dir}/started`;
       let starved = false;
       let pulls = 0;
-      async function* args(): AsyncGenerator<[string, number]> {
+      const args = async function* (): AsyncGenerator<[string, number]> {
         const fs = await import("node:fs");
         for (let i = 0; i < 40; i++) {
           if (i === 10) {
@@ -88,7 +88,7 @@ describe("Pool.map family", () => {
           pulls++;
           yield [marker, 0];
         }
-      }
+      };
       const pids = await withTimeout(pool.starmap(markThenSleep, args(), 1), 40_000, "starmap over a pausing generator");
       assert.equal(pids.length, 40);
       assert.equal(pulls, 40);

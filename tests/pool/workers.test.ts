@@ -154,6 +154,7 @@ describe("maxtasksperchild", () => {
   test("maxtasksperchild=10: 40 tasks all correct, in order, on at least 4 distinct workers (POOLLIFE-01)", T, async () => {
     const pool = tracked(new Pool(2, { maxtasksperchild: 10 }));
     try {
+      // deno-lint-ignore require-await -- an async task function is what this checks
       const sqrPid = async (i: number): Promise<[number, number]> => [i * i, process.pid];
       const results = range(40).map((i) => pool.applyAsync(sqrPid, [i]));
       const got = await withTimeout(Promise.all(results.map((r) => r.get())), 60_000, "40 results");

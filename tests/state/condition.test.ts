@@ -195,6 +195,7 @@ describe("Condition", () => {
     await cond.acquire();
     let calls = 0;
     const t0 = performance.now();
+    // deno-lint-ignore require-await -- waitFor must accept an async predicate
     const result = await cond.waitFor(async () => {
       calls++;
       return calls > 1000 ? "never" : 0;

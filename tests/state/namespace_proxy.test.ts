@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { NamespaceProxy } from "../../src/state/namespace_proxy.ts";
+import type { NamespaceProxy } from "../../src/state/namespace_proxy.ts";
 import { Manager } from "../../src/state/manager.ts";
 import { Pool } from "../../src/pool.ts";
 import { task } from "../../src/task/function_ref.ts";

@@ -10,7 +10,7 @@ import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/sta
 import { config } from "../../src/config.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { EOFError, SerializationError, SkypoolError, StateError } from "../../src/errors.ts";
-import { type TestRedisServer } from "../helpers/redis_server.ts";
+import type { TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
 import { authkeyEnvironment } from "../../src/task/authkey.ts";
 

@@ -10,7 +10,7 @@ import { closeAllConnections } from "../../src/state/redis.ts";
 import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/state/handle.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { QueueEmptyError, QueueFullError, SerializationError, StateError } from "../../src/errors.ts";
-import { type TestRedisServer } from "../helpers/redis_server.ts";
+import type { TestRedisServer } from "../helpers/redis_server.ts";
 import { onCluster, setUpRedis, sleep as delay, tearDownRedis, timed } from "../helpers/state_setup.ts";
 import { authkeyEnvironment } from "../../src/task/authkey.ts";
 

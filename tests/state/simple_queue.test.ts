@@ -4,7 +4,7 @@ import { SimpleQueue } from "../../src/state/simple_queue.ts";
 import { handleFromRecord, handleRecord } from "../../src/state/handle.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { SerializationError, StateError } from "../../src/errors.ts";
-import { type TestRedisServer } from "../helpers/redis_server.ts";
+import type { TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 
 function twin<T>(q: SimpleQueue<T>): SimpleQueue<T> {

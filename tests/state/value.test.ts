@@ -10,7 +10,7 @@ import { handleFromRecord, handleRecord, type HandleRecord } from "../../src/sta
 import type { Typecode } from "../../src/state/typecodes.ts";
 import { decode, encode } from "../../src/task/codec.ts";
 import { StateError } from "../../src/errors.ts";
-import { type TestRedisServer } from "../helpers/redis_server.ts";
+import type { TestRedisServer } from "../helpers/redis_server.ts";
 import { setUpRedis, tearDownRedis } from "../helpers/state_setup.ts";
 import { authkeyEnvironment } from "../../src/task/authkey.ts";
 

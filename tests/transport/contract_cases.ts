@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { WorkerLostError } from "../../src/errors.ts";
 import type { ChunkOutcome } from "../../src/execution/chunk_feeder.ts";
 import { ExecutionCore } from "../../src/execution/execution_core.ts";
-import { resolveTransport } from "../../src/execution/transport_registry.ts";
+import type { resolveTransport } from "../../src/execution/transport_registry.ts";
 import type { TaskFn } from "../../src/task/function_ref.ts";
 import { errorSummary, exitWith, identity, makeTempDir, removeDir, sleep, sqrOrFail, throwTypeErrorMarker, timedSleep, withTimeout } from "../helpers/pool_fixtures.ts";
 
