@@ -97,18 +97,17 @@ declare const Deno: unknown;
  * worker's first `npm:` import starts Deno's Node-compatibility layer and
  * npm resolution, ~15 ms of its start on the CI machine, and the file
  * imports nothing from Node. Resolving the specifier loads nothing. If the
- * file cannot be imported (a worker allowed to read only some paths), the
- * package is.
+ * file cannot be imported (a worker allowed to read only some paths, another
+ * package layout), the package is.
  */
 async function importFast(): Promise<CborDecoding> {
   if (typeof Deno !== "undefined") {
-    const file = new URL("decode.js", import.meta.resolve("npm:cbor-x@^1.6.9/decode"));
-    if (file.protocol === "file:") {
-      try {
-        return await import(file.href) as CborDecoding;
-      } catch {
-        // the package's own entry below
-      }
+    try {
+      // The package's entry for Deno (index.js) sits next to decode.js.
+      const file = new URL("decode.js", import.meta.resolve("npm:cbor-x@^1.6.9/decode"));
+      if (file.protocol === "file:") return await import(file.href) as CborDecoding;
+    } catch {
+      // the package's own entry below
     }
   }
   return await import("npm:cbor-x@^1.6.9/encode");

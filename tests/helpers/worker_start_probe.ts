@@ -35,6 +35,9 @@ const rows = Array.from({ length: 20 }, (_, i) => ({ id: i, name: `row ${i}`, at
 const common = [1, -0.5, "text", null, undefined, true, [1, [2]], rows, new Map([[1, 2]]), new Set(["a"]), new Float64Array(3), new TypeError("bad")];
 decode(encode(common));
 const beforeBuffer = [...read];
-const { Buffer } = await import("node:buffer");
-const back = decode(encode(Buffer.from("bytes")));
-console.log(JSON.stringify({ beforeBuffer, afterBuffer: [...read], bufferBack: Buffer.isBuffer(back) && back.toString() === "bytes" }));
+const nodeBuffer = await import("node:buffer");
+const back = decode(encode(nodeBuffer.Buffer.from("bytes")));
+const bufferBack = nodeBuffer.Buffer.isBuffer(back) && back.toString() === "bytes";
+console.log(JSON.stringify({ beforeBuffer, afterBuffer: [...read], bufferBack }));
+
+export {};
