@@ -27,6 +27,12 @@ export function bareSpecifier(spec) {
   return m[1] + (m[2] ?? "");
 }
 
+/** `import.meta.resolve` (which resolves a package specifier as `import()` would). */
+function isImportMetaResolve(expr) {
+  return ts.isPropertyAccessExpression(expr) && ts.isMetaProperty(expr.expression) &&
+    expr.expression.keywordToken === ts.SyntaxKind.ImportKeyword && expr.name.text === "resolve";
+}
+
 function rewriteSpecifiers(context) {
   const f = context.factory;
   const fix = (lit) =>
@@ -43,7 +49,7 @@ function rewriteSpecifiers(context) {
     if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
       return f.updateImportTypeNode(node, f.updateLiteralTypeNode(node.argument, fix(node.argument.literal)), node.attributes, node.qualifier, node.typeArguments, node.isTypeOf);
     }
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0) {
+    if (ts.isCallExpression(node) && node.arguments.length > 0 && (node.expression.kind === ts.SyntaxKind.ImportKeyword || isImportMetaResolve(node.expression))) {
       return f.updateCallExpression(node, node.expression, node.typeArguments, [fix(node.arguments[0]), ...node.arguments.slice(1)]);
     }
     return ts.visitEachChild(node, visit, context);
@@ -154,6 +160,12 @@ const packageLocations = {
           spans.push([node.start, node.end]);
           return;
         }
+        // A package's name resolves the same from any file of the package: nothing to relocate.
+        if (
+          node.type === "CallExpression" && node.callee.type === "MemberExpression" && node.callee.object.type === "MetaProperty" &&
+          !node.callee.computed && node.callee.property.name === "resolve" && node.arguments.length === 1 &&
+          node.arguments[0].type === "Literal" && typeof node.arguments[0].value === "string" && !/^[./]/.test(node.arguments[0].value)
+        ) return;
         if (node.type === "MetaProperty") throw new Error(`${rel}: import.meta is used other than as import.meta.url; the package bundle cannot relocate it`);
         for (const key of Object.keys(node)) if (key !== "loc") walk(node[key]);
       };

@@ -78,7 +78,7 @@ export function defineTag(tag: number, decode: (content: never) => unknown): voi
  * ```
  */
 export function preloadDecoder(): Promise<void> {
-  return fast ??= import("npm:cbor-x@^1.6.9/encode").then(
+  return fast ??= importFast().then(
     (cbor: CborDecoding) => {
       current = install(cbor);
       state = "fast";
@@ -87,6 +87,30 @@ export function preloadDecoder(): Promise<void> {
       // The synchronous fallback loads on the first decode and reports its own error.
     },
   );
+}
+
+declare const Deno: unknown;
+
+/**
+ * cbor-x's fast decoder module. On Deno, its `decode.js` file itself (the
+ * decoder alone, no native extractor) rather than the `npm:` package: a
+ * worker's first `npm:` import starts Deno's Node-compatibility layer and
+ * npm resolution, ~15 ms of its start on the CI machine, and the file
+ * imports nothing from Node. Resolving the specifier loads nothing. If the
+ * file cannot be imported (a worker allowed to read only some paths, another
+ * package layout), the package is.
+ */
+async function importFast(): Promise<CborDecoding> {
+  if (typeof Deno !== "undefined") {
+    try {
+      // The package's entry for Deno (index.js) sits next to decode.js.
+      const file = new URL("decode.js", import.meta.resolve("npm:cbor-x@^1.6.9/decode"));
+      if (file.protocol === "file:") return await import(file.href) as CborDecoding;
+    } catch {
+      // the package's own entry below
+    }
+  }
+  return await import("npm:cbor-x@^1.6.9/encode");
 }
 
 /**

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { handleForProto } from "./codec_handles.ts";
 import { aggregateErrors, errorFieldKeys, hasOwnCause } from "./codec_errors.ts";
+import { eagerBufferPrototype, isBufferPrototype } from "../runtime/node_buffer.ts";
 
 /** What was refused, and where. */
 export interface Problem {
@@ -50,8 +50,14 @@ for (
   const ctor = (globalThis as Record<string, unknown>)[name];
   if (typeof ctor === "function") TYPED_PROTOS.add(ctor.prototype as object);
 }
-TYPED_PROTOS.add(Buffer.prototype);
+// On Deno, Buffer's prototype is recognised when met (see isTyped): loading it here would cost every worker's start.
+if (eagerBufferPrototype !== undefined) TYPED_PROTOS.add(eagerBufferPrototype);
 const LEAF_PROTOS = new Set<object>([Date.prototype, RegExp.prototype, ArrayBuffer.prototype, ...TYPED_PROTOS]);
+
+/** Whether `proto` is a typed array's, a DataView's or a Buffer's. */
+function isTyped(proto: object): boolean {
+  return TYPED_PROTOS.has(proto) || (eagerBufferPrototype === undefined && isBufferPrototype(proto));
+}
 
 const NAMED: [unknown, string][] = [
   ["WeakMap", "a WeakMap"],
@@ -84,7 +90,7 @@ const BASES: [object, string][] = [
 export function describeObject(v: object, proto: object): string {
   const named = NAMED_PROTOS.get(proto);
   if (named !== undefined) return named;
-  if (TYPED_PROTOS.has(proto)) return "a view of a SharedArrayBuffer (shared memory cannot cross processes)";
+  if (isTyped(proto)) return "a view of a SharedArrayBuffer (shared memory cannot cross processes)";
   const ctor = Object.getOwnPropertyDescriptor(proto, "constructor")?.value;
   const name = typeof ctor === "function" && ctor.name ? ctor.name : "";
   for (const [base, baseName] of BASES) {
@@ -179,8 +185,9 @@ export function findProblem(value: unknown, root: string): Problem | undefined {
       }
       return undefined;
     }
-    if (LEAF_PROTOS.has(proto)) {
-      if (TYPED_PROTOS.has(proto)) {
+    const typedProto = isTyped(proto);
+    if (typedProto || LEAF_PROTOS.has(proto)) {
+      if (typedProto) {
         const b = (v as ArrayBufferView).buffer;
         if (typeof SharedArrayBuffer === "function" && b instanceof SharedArrayBuffer) {
           return found("a view of a SharedArrayBuffer (shared memory cannot cross processes)");

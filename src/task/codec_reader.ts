@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { SerializationError } from "../errors.ts";
 import {
   MAGIC_BYTES,
@@ -36,6 +35,7 @@ import {
 import { createError, fillError, headerFrom } from "./codec_errors.ts";
 import { handleForKind, handleKinds } from "./codec_handles.ts";
 import { cborDecoder, defineTag } from "./cbor_decoder.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 type TypedCtor = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView;
@@ -96,7 +96,7 @@ function typed(content: unknown): unknown {
   if (a.length !== 3) malformed("typed array");
   const code = a[0];
   const bytes = asBytes(a[2], "typed array");
-  if (code === TYPED_CODES.Buffer) return Buffer.from(bytes);
+  if (code === TYPED_CODES.Buffer) return nodeBuffer().from(bytes);
   if (code === TYPED_CODES.DataView) return new DataView(copyBytes(bytes).buffer);
   const Ctor = typeof code === "number" ? TYPED_CTORS[code] : undefined;
   if (Ctor === undefined) {

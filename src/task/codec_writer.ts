@@ -43,7 +43,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import {
   MAGIC_BYTES,
   MAGIC_PLAIN_LAST_BYTE,
@@ -69,6 +68,7 @@ import {
 } from "./codec_tags.ts";
 import { aggregateErrors, errorFieldKeys, errorHeader, hasOwnCause } from "./codec_errors.ts";
 import { handleForProto } from "./codec_handles.ts";
+import { eagerBufferPrototype, isBufferPrototype, nodeBuffer } from "../runtime/node_buffer.ts";
 
 /** Thrown (as a value, never shown) when the data has a shared reference or a cycle. */
 export const SHARED_SIGNAL: unique symbol = Symbol("skypool.codec.shared");
@@ -99,12 +99,30 @@ const SPECIAL = new Map<object, number>([
 ]);
 /** Typed array (and DataView, Buffer) prototype → type code. */
 const TYPED = new Map<object, number>();
+function addTyped(proto: object, code: number): void {
+  TYPED.set(proto, code);
+  SPECIAL.set(proto, enumSpecial.Typed);
+}
 for (const [name, code] of Object.entries(TYPED_CODES)) {
-  const ctor = name === "Buffer" ? Buffer : (globalThis as Record<string, unknown>)[name];
-  if (typeof ctor === "function") {
-    TYPED.set(ctor.prototype as object, code);
-    SPECIAL.set(ctor.prototype as object, enumSpecial.Typed);
-  }
+  // Not even read for Buffer: Deno's `Buffer` global is a getter that loads node:buffer.
+  const ctor = name === "Buffer" ? undefined : (globalThis as Record<string, unknown>)[name];
+  if (typeof ctor === "function") addTyped(ctor.prototype as object, code);
+}
+// Buffer's prototype now where it is free (Node); on Deno when one first shows up (see specialKind).
+let bufferKnown = eagerBufferPrototype !== undefined;
+if (eagerBufferPrototype !== undefined) addTyped(eagerBufferPrototype, TYPED_CODES.Buffer);
+
+/**
+ * What special object `proto` stands for, if any. A miss may be Deno's
+ * first Buffer: loading the class at module load would cost every Deno
+ * worker's start (see `runtime/node_buffer.ts`).
+ */
+function specialKind(proto: object): number | undefined {
+  const kind = SPECIAL.get(proto);
+  if (kind !== undefined || bufferKnown || !isBufferPrototype(proto)) return kind;
+  bufferKnown = true;
+  addTyped(proto, TYPED_CODES.Buffer);
+  return enumSpecial.Typed;
 }
 const SAB: (new (n: number) => unknown) | undefined = (globalThis as { SharedArrayBuffer?: new (n: number) => unknown })
   .SharedArrayBuffer;
@@ -121,7 +139,8 @@ const SLACK = 32;
 function allocate(size: number): Uint8Array {
   // Uninitialised memory: every byte handed out is written first, and zero-filling
   // a large buffer costs as much as the memcpy that fills it.
-  const b = Buffer.allocUnsafeSlow(size);
+  if (eagerBufferPrototype === undefined) return new Uint8Array(size); // Deno's Buffer zero-fills too
+  const b = nodeBuffer().allocUnsafeSlow(size);
   return new Uint8Array(b.buffer, b.byteOffset, size);
 }
 
@@ -662,7 +681,7 @@ function writePlainSlow(v: Record<string, unknown>, keys: string[]): void {
 }
 
 function writeSpecial(v: object, proto: object): void {
-  switch (SPECIAL.get(proto)) {
+  switch (specialKind(proto)) {
     case enumSpecial.Date:
       tag(T_DATE);
       writeNumber((v as Date).getTime());
@@ -773,7 +792,7 @@ function countRefs(v: unknown, counts: Map<object, number>): void {
   } else if (proto === ARRAY_PROTO && Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) countRefs(v[i], counts);
   } else {
-    const kind = SPECIAL.get(proto);
+    const kind = specialKind(proto);
     if (kind === enumSpecial.Map) {
       for (const [key, value] of v as Map<unknown, unknown>) {
         countRefs(key, counts);
@@ -798,7 +817,7 @@ function shellKind(v: object): number {
   if (proto === OBJECT_PROTO) return Shell.Object;
   if (proto === null) return Shell.NullObject;
   if (proto === ARRAY_PROTO && Array.isArray(v)) return Shell.Array;
-  const kind = SPECIAL.get(proto);
+  const kind = specialKind(proto);
   if (kind === enumSpecial.Map) return Shell.Map;
   if (kind === enumSpecial.Set) return Shell.Set;
   if (kind === undefined && v instanceof Error) return Shell.Error;

@@ -71,3 +71,15 @@ test("each accessor returns the runtime's module", async () => {
   assert.equal(net().connect, (await import("node:net")).connect);
   assert.equal(childProcess().spawnSync, spawnSync);
 });
+
+test("the worker proper (worker_loop.ts, what the entry loads next) imports no built-in statically either", noDeno, () => {
+  assert.deepEqual([...staticBuiltins(deno!, "src/worker/worker_loop.ts").keys()], []);
+});
+
+const onDeno = { skip: "Deno" in globalThis ? false : "Node's globals are free to read" };
+
+test("a Deno worker reads no Node global until it meets a Buffer (each starts the Node-compatibility layer)", onDeno, async () => {
+  const r = JSON.parse((await runProbe("worker_start_probe")).stdout) as { beforeBuffer: string[]; afterBuffer: string[]; bufferBack: boolean };
+  assert.deepEqual(r.beforeBuffer, [], "read on the way to a first result");
+  assert.ok(r.bufferBack, "a Buffer round-trips as a Buffer");
+});
