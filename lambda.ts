@@ -12,3 +12,8 @@
  * @module
  */
 export { type LambdaBatchAnswer, type LambdaBatchEvent, type LambdaContextLike, lambdaHandler as handler } from "./src/remote/lambda_handler.ts";
+import { lambdaInit } from "./src/remote/lambda_handler.ts";
+
+// Importing this module is the function's Init phase: it ends once the
+// handler's code paths are warm (see `prime` in lambda_handler.ts).
+await lambdaInit;

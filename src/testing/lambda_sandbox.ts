@@ -139,10 +139,17 @@ export class Sandbox {
   /** Settles when the handler is loaded: `undefined`, or the init error. */
   readonly #init: Promise<LambdaErrorBody | undefined>;
   #initDone!: (error: LambdaErrorBody | undefined) => void;
+  /** Whether `#init` has settled, and with what: read without awaiting on each invocation. */
+  #initSettled = false;
+  #initResult: LambdaErrorBody | undefined;
 
   /** Starts the child; it loads the handler on its first invocation. */
   constructor(spec: SandboxSpec) {
-    this.#init = new Promise((resolve) => this.#initDone = resolve);
+    this.#init = new Promise<LambdaErrorBody | undefined>((resolve) => this.#initDone = resolve).then((error) => {
+      this.#initSettled = true;
+      this.#initResult = error;
+      return error;
+    });
     this.#child = spawn(isDeno ? "node" : process.execPath, [spec.bootstrap, spec.taskRoot, spec.handler], {
       cwd: spec.taskRoot,
       env: spec.env,
@@ -192,14 +199,18 @@ export class Sandbox {
    */
   async invoke(event: string, context: SandboxContext, timeoutMs: number): Promise<SandboxResult> {
     // Init has its own 10 s limit on Lambda, outside the function's timeout.
-    let initTimer: ReturnType<typeof setTimeout> | undefined;
-    const initError = await Promise.race([
-      this.#init,
-      new Promise<LambdaErrorBody>((resolve) => {
-        initTimer = setTimeout(() => resolve({ errorType: "Runtime.InitError", errorMessage: "Init phase took longer than 10 s" }), INIT_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(initTimer);
+    // Once it has passed, warm invocations skip the race (and its timer).
+    let initError = this.#initResult;
+    if (initError === undefined && !this.#initSettled) {
+      let initTimer: ReturnType<typeof setTimeout> | undefined;
+      initError = await Promise.race([
+        this.#init,
+        new Promise<LambdaErrorBody>((resolve) => {
+          initTimer = setTimeout(() => resolve({ errorType: "Runtime.InitError", errorMessage: "Init phase took longer than 10 s" }), INIT_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(initTimer);
+    }
     if (initError) {
       this.kill();
       return { error: initError };
