@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { constants } from "node:os";
 import { config } from "./config.ts";
 import { StateError } from "./errors.ts";
 import { resolveTransport } from "./execution/transport_registry.ts";
@@ -15,6 +14,7 @@ import { shipFunction, type TaskFn } from "./task/function_ref.ts";
 import type { StopBatch, TransportName } from "./transport/transport.ts";
 import { defineMsg, initMsg, Kind, Status } from "./transport/wire.ts";
 import { type WorkerExit, WorkerProcess } from "./transport/worker_process.ts";
+import { nodeOs } from "./runtime/builtins.ts";
 
 /** Options of {@link Process}. */
 export interface ProcessOptions {
@@ -45,7 +45,7 @@ let counter = 0;
 const LOCAL = new Set(["local", "inline"]);
 
 function signalNumber(signal: string): number {
-  return (constants.signals as Record<string, number>)[signal] ?? 0;
+  return (nodeOs().constants.signals as Record<string, number>)[signal] ?? 0;
 }
 
 /**

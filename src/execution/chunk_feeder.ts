@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
 import { show } from "../validate.ts";
 
 /** How a chunk ended, seen from a pool job. */

@@ -15,12 +15,11 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
-import process from "node:process";
 import { config } from "../config.ts";
 import { defaultLocation } from "../state/redis.ts";
 import { clientOptions, loadDriver, type RawClient, redactUrl } from "../state/redis_client.ts";
 import { sign } from "../task/authkey.ts";
+import { nodeCrypto } from "../runtime/builtins.ts";
 
 /**
  * Where a worker publishes the lines a batch writes to stdout: a channel
@@ -66,7 +65,7 @@ async function subscribe(): Promise<Relay> {
   const { url, prefix, session } = defaultLocation();
   // One channel per caller process: two programs (or two callers of one
   // session) never print each other's workers' lines.
-  const channel = `${prefix}:${session}:stdout:${randomUUID().replace(/-/g, "")}`;
+  const channel = `${prefix}:${session}:stdout:${nodeCrypto().randomUUID().replace(/-/g, "")}`;
   const driver = await loadDriver();
   const client = driver.createClient({
     ...clientOptions(url),

@@ -7,13 +7,12 @@
  *
  * @module
  */
-import { hostname } from "node:os";
-import process from "node:process";
 import { compiledFunction, type FunctionRef, loadFunction } from "../task/function_loader.ts";
 import { Status } from "../transport/batch_status.ts";
 import { decode, encode } from "../task/codec.ts";
 import { encodeThrown } from "../worker/run_batch.ts";
 import { coldBatch } from "../worker/cold_start.ts";
+import { nodeOs } from "../runtime/builtins.ts";
 
 /** What every call of a batch shares. */
 export interface CallSpec {
@@ -70,7 +69,7 @@ const MAX_RUN = 64;
 
 let workerId: string | undefined;
 function thisWorker(): string {
-  return workerId ??= `${hostname()}/${process.pid}`;
+  return workerId ??= `${nodeOs().hostname()}/${process.pid}`;
 }
 
 function setEnv(env: Record<string, string> | undefined): (() => void) | undefined {

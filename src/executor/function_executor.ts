@@ -4,8 +4,6 @@
  *
  * @module
  */
-import { join } from "node:path";
-import process from "node:process";
 import { config } from "../config.ts";
 import { SerializationError, StateError, TimeoutError } from "../errors.ts";
 import { defaultChunksize } from "../execution/chunk_feeder.ts";
@@ -49,6 +47,7 @@ import {
 } from "./response_future.ts";
 import { checkReturnWhen, collectResults, type ReturnWhen, waitFutures, type WaitResult } from "./wait.ts";
 import { logger } from "../log.ts";
+import { nodePath } from "../runtime/builtins.ts";
 
 const log = logger("skypool:executor");
 
@@ -495,7 +494,7 @@ export class FunctionExecutor {
     const folder = config.get().exportExecutionDetails;
     const futures = this.#jobFutures.flat();
     try {
-      if (folder && futures.length > 0) await writePlots(futures.map((f) => f.stats), join(folder, this.#id));
+      if (folder && futures.length > 0) await writePlots(futures.map((f) => f.stats), nodePath().join(folder, this.#id));
     } finally {
       await this.clean();
       this.#stopped = true;

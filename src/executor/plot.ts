@@ -10,8 +10,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
-import { fsPromises } from "../runtime/builtins.ts";
+import { fsPromises, nodePath } from "../runtime/builtins.ts";
 import type { FutureStats } from "./future_stats.ts";
 import { Chart, niceTicks, xmlEscape } from "./svg_chart.ts";
 
@@ -160,10 +159,10 @@ export async function writePlots(stats: FutureStats[], dst: string): Promise<str
   const bad = stats.findIndex((s) => s === null || typeof s !== "object");
   if (bad >= 0) throw new TypeError(`writePlots: stats[${bad}] must be a stats object`);
   if (typeof dst !== "string" || dst === "") throw new TypeError(`writePlots: dst must be a non-empty path prefix, got ${JSON.stringify(dst)}`);
-  const timeline = resolve(`${dst}_timeline.svg`);
-  const histogram = resolve(`${dst}_histogram.svg`);
+  const timeline = nodePath().resolve(`${dst}_timeline.svg`);
+  const histogram = nodePath().resolve(`${dst}_histogram.svg`);
   const { mkdir, writeFile } = fsPromises();
-  await mkdir(dirname(timeline), { recursive: true });
+  await mkdir(nodePath().dirname(timeline), { recursive: true });
   await Promise.all([writeFile(timeline, timelineSvg(stats)), writeFile(histogram, histogramSvg(stats))]);
   return [timeline, histogram];
 }

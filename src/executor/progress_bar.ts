@@ -4,7 +4,6 @@
  *
  * @module
  */
-import process from "node:process";
 
 /** Where a bar draws: a writable stream (`process.stderr` by default). */
 export interface ProgressStream {

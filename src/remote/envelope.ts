@@ -20,12 +20,13 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import type { Buffer } from "node:buffer";
 import { config } from "../config.ts";
 import { SkypoolError } from "../errors.ts";
 import { AUTHKEY_ENV, authkey } from "../task/authkey.ts";
 import type { FunctionRef } from "../task/function_loader.ts";
+import { nodeCrypto } from "../runtime/builtins.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 const MAGIC = [0x53, 0x4b, 0x59, 0x50]; // "SKYP"
 const VERSION = 1;
@@ -149,7 +150,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function macOf(key: string, prefix: Uint8Array, body: Uint8Array): Buffer {
-  return createHmac("sha256", Buffer.from(key, "utf8")).update(DOMAIN).update(prefix).update(body).digest();
+  return nodeCrypto().createHmac("sha256", nodeBuffer().from(key, "utf8")).update(DOMAIN).update(prefix).update(body).digest();
 }
 
 /** Header JSON + parts → body bytes. */
@@ -196,7 +197,7 @@ function verifiedBody(bytes: Uint8Array, key: string, what: string): Uint8Array 
   if (bytes.length < PREFIX + MAC_BYTES) throw bad(`${what} is truncated`);
   const body = bytes.subarray(PREFIX + MAC_BYTES);
   const expected = macOf(key, bytes.subarray(0, PREFIX), body);
-  if (!timingSafeEqual(expected, bytes.subarray(PREFIX, PREFIX + MAC_BYTES))) {
+  if (!nodeCrypto().timingSafeEqual(expected, bytes.subarray(PREFIX, PREFIX + MAC_BYTES))) {
     throw bad(
       `${what}'s authkey signature does not match: it was changed on the way, or signed with another ${AUTHKEY_ENV} ` +
         `(the caller and every worker must share one)`,
@@ -251,7 +252,7 @@ function isStringRecord(v: unknown): v is Record<string, string> {
  * ```
  */
 export function newBatchId(): string {
-  return randomUUID();
+  return nodeCrypto().randomUUID();
 }
 
 /**

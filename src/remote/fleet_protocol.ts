@@ -10,9 +10,10 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
+import type { Buffer } from "node:buffer";
 import type { RedisConnection } from "../state/redis_connection.ts";
+import { scriptSha } from "../state/redis_script.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 /** The consumer group every fleet worker of a queue belongs to. */
 export const FLEET_GROUP = "skypool-workers";
@@ -87,9 +88,9 @@ export interface ResultFrame {
  * @throws {RangeError} for a batch id longer than 255 bytes.
  */
 export function encodeFrame(kind: number, batchId: string, payload: Uint8Array): Buffer {
-  const id = Buffer.from(batchId, "utf8");
+  const id = nodeBuffer().from(batchId, "utf8");
   if (id.length > 255) throw new RangeError(`batch id too long (${id.length} bytes; at most 255)`);
-  const out = Buffer.allocUnsafe(2 + id.length + payload.length);
+  const out = nodeBuffer().allocUnsafe(2 + id.length + payload.length);
   out[0] = kind;
   out[1] = id.length;
   id.copy(out, 2);
@@ -100,7 +101,7 @@ export function encodeFrame(kind: number, batchId: string, payload: Uint8Array):
 /** Reads a frame; `undefined` for bytes too short to be one. */
 export function decodeFrame(bytes: Uint8Array): ResultFrame | undefined {
   if (bytes.length < 2 || bytes.length < 2 + bytes[1]) return undefined;
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b = nodeBuffer().from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { kind: b[0], batchId: b.toString("utf8", 2, 2 + b[1]), payload: b.subarray(2 + b[1]) };
 }
 
@@ -111,7 +112,14 @@ export interface FleetScript {
 }
 
 function script(source: string): FleetScript {
-  return { source, sha: createHash("sha1").update(source).digest("hex") };
+  // Hashed when first sent: node:crypto must not load at import (runtime/builtins.ts).
+  let sha: string | undefined;
+  return {
+    source,
+    get sha(): string {
+      return sha ??= scriptSha(source);
+    },
+  };
 }
 
 /** KEYS: stream. ARGV: ttl s, batch, reply key, batch id, max deliveries. Adds an entry and refreshes the stream's expiry. */
@@ -166,8 +174,8 @@ export function entryFields(raw: unknown): Map<string, Buffer> {
   if (!Array.isArray(raw)) return out;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const v = raw[i + 1];
-    if (Buffer.isBuffer(v)) out.set(String(raw[i]), v);
-    else if (typeof v === "string") out.set(String(raw[i]), Buffer.from(v));
+    if (nodeBuffer().isBuffer(v)) out.set(String(raw[i]), v);
+    else if (typeof v === "string") out.set(String(raw[i]), nodeBuffer().from(v));
   }
   return out;
 }

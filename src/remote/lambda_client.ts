@@ -6,7 +6,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { SkypoolError } from "../errors.ts";
 import { cjsExports } from "../task/cjs_exports.ts";
 

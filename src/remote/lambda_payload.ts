@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { SkypoolError } from "../errors.ts";
 import { locateObject, storageScheme } from "../storage/storage.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 /** A synchronous invoke carries at most this many bytes each way. */
 export const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
@@ -85,5 +85,5 @@ export async function writePayload(url: unknown, bytes: Uint8Array, what = "answ
  * ```
  */
 export function inlineBase64(bytes: Uint8Array): string | undefined {
-  return fitsInline(bytes.length) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") : undefined;
+  return fitsInline(bytes.length) ? nodeBuffer().from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") : undefined;
 }

@@ -6,12 +6,9 @@
  *
  * @module
  */
-import { basename, extname, join, relative, resolve, sep } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { config } from "../config.ts";
 import { SkypoolError } from "../errors.ts";
-import { fsPromises } from "../runtime/builtins.ts";
+import { fsPromises, nodePath, nodeUrl } from "../runtime/builtins.ts";
 import { bareOfNpm } from "../task/bundle.ts";
 import { checkOptions } from "../validate.ts";
 import { describeAwsError, type LambdaClient, type LambdaClientOptions, loadLambdaSdk, makeLambdaClient } from "./lambda_client.ts";
@@ -79,7 +76,8 @@ export interface RuntimeInfo {
 const DEPLOY_OPTIONS = ["name", "memory", "timeout", "role", "architecture", "runtime", "env", "client", "waitSeconds", "include", "entry"];
 
 /** This copy of skypool's root folder and its modules' extension (`.ts` from source, `.js` in the npm build). */
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+let rootPath: string | undefined;
+const root = (): string => rootPath ??= nodeUrl().fileURLToPath(new URL("../../", import.meta.url));
 const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
 /**
@@ -119,10 +117,10 @@ const ownLocations = {
   name: "skypool-own-locations",
   setup(b: import("npm:esbuild@^0.28.2").PluginBuild) {
     b.onLoad({ filter: /\.(?:ts|js)$/ }, async (args) => {
-      if (!args.path.startsWith(ROOT) || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+      if (!args.path.startsWith(root()) || args.path.includes(`${nodePath().sep}node_modules${nodePath().sep}`)) return undefined;
       const source = await fsPromises().readFile(args.path, "utf8");
       if (!source.includes("import.meta.url")) return undefined;
-      const rel = relative(ROOT, args.path).split(sep).join("/").replace(/\.ts$/, ".js");
+      const rel = nodePath().relative(root(), args.path).split(nodePath().sep).join("/").replace(/\.ts$/, ".js");
       const here = `new URL(${JSON.stringify(rel)}, globalThis.${ROOT_GLOBAL}).href`;
       return { contents: source.replaceAll("import.meta.url", here), loader: args.path.endsWith(".ts") ? "ts" : "js" };
     });
@@ -157,7 +155,7 @@ async function bundle(entry: string, what: string): Promise<string> {
   try {
     const result = await build({
       ...COMMON,
-      ...(isPath(entry) ? { entryPoints: [entry.startsWith("file:") ? fileURLToPath(entry) : resolve(entry)] } : {
+      ...(isPath(entry) ? { entryPoints: [entry.startsWith("file:") ? nodeUrl().fileURLToPath(entry) : nodePath().resolve(entry)] } : {
         stdin: { contents: `export * from ${JSON.stringify(entry)};`, resolveDir: process.cwd(), loader: "js" as const },
       }),
       plugins: [npmSpecifiers],
@@ -174,15 +172,15 @@ async function bundleSkypool(): Promise<Record<string, string>> {
   try {
     const result = await build({
       ...COMMON,
-      entryPoints: SKYPOOL_ENTRIES.map((e) => join(ROOT, e + EXT)),
-      outbase: ROOT,
-      outdir: join(ROOT, ".runtime-out"),
+      entryPoints: SKYPOOL_ENTRIES.map((e) => nodePath().join(root(), e + EXT)),
+      outbase: root(),
+      outdir: nodePath().join(root(), ".runtime-out"),
       splitting: true,
       chunkNames: "chunks/[name]-[hash]",
       plugins: [npmSpecifiers, ownLocations],
     });
     const out: Record<string, string> = {};
-    for (const f of result.outputFiles!) out[`skypool/${relative(join(ROOT, ".runtime-out"), f.path).split(sep).join("/")}`] = f.text;
+    for (const f of result.outputFiles!) out[`skypool/${nodePath().relative(nodePath().join(root(), ".runtime-out"), f.path).split(nodePath().sep).join("/")}`] = f.text;
     return out;
   } catch (err) {
     throw bundleError("the skypool Lambda handler", err);
@@ -214,7 +212,7 @@ export async function buildRuntimeZip(options: RuntimeBuildOptions = {}): Promis
   for (const [i, spec] of include.entries()) {
     const code = await bundle(spec, `--include ${spec}`);
     if (isPath(spec)) {
-      const file = `include/${i}_${basename(spec, extname(spec)).replace(/[^\w.-]/g, "_")}.mjs`;
+      const file = `include/${i}_${nodePath().basename(spec, nodePath().extname(spec)).replace(/[^\w.-]/g, "_")}.mjs`;
       files[file] = code;
       imports.push(`await import("./${file}");`);
     } else {

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { config } from "../config.ts";
 import { SkypoolError, StateError, WorkerLostError } from "../errors.ts";
 import { currentEmbeddedServer } from "../state/embedded_server.ts";
@@ -23,6 +22,7 @@ import type { BatchChannel } from "./batch_channel.ts";
 import { type BatchContents, newBatchId, openAnswer, requireRemoteAuthkey, type ResultEnvelope, sealBatch } from "./envelope.ts";
 import { portableRef } from "./portable_ref.ts";
 import { releaseStdoutRelay, stdoutTarget } from "../execution/stdout_relay.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 /** Options of {@link RemoteTransport}. */
 export interface RemoteTransportOptions {
@@ -218,7 +218,7 @@ export class RemoteTransport implements Transport {
    */
   #refuseEmbeddedHandles(bytes: Uint8Array): void {
     const url = currentEmbeddedServer()?.url;
-    if (url === undefined || !Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(url)) return;
+    if (url === undefined || !nodeBuffer().from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(url)) return;
     throw new StateError(
       `a task for the ${this.name} transport carries a handle (Lock, Queue, Value, …) on this program's private embedded Redis, ` +
         `which remote workers cannot reach: set SKYPOOL_REDIS_URL (or config redis.url) to a Redis server both sides can reach ` +

@@ -3,16 +3,24 @@
  * with `process.getBuiltinModule` when first used instead of imported.
  *
  * Why: on Deno, evaluating a `node:` built-in that the import graph imports
- * statically is paid by every program at import, used or not — `node:fs`
- * alone costs 7–9 ms there, `node:net`, `node:module` and
- * `node:child_process` about 1 ms each, against ~40 ms for the whole import.
- * A config file, a worker process or the private `redis-server` are needed
- * later, if at all. `process.getBuiltinModule` is synchronous (Node ≥ 20.16,
- * Deno 2), so synchronous code stays synchronous; the runtime caches the
- * module, so looking it up at each use is cheap.
+ * statically is paid by every program at import, used or not: the first one
+ * starts Deno's Node-compatibility layer. Measured on the 2-core CI machine
+ * (a script importing one built-in, minus an empty script, medians of 11):
+ * `node:fs` +22 ms, `node:crypto` +21, `node:net` +19, `node:process` +12
+ * (reading the `process` global +18), `node:url` +8, `node:path` +5,
+ * `node:buffer`, `node:timers` +4, `node:os` +3; `mod.ts` imported in
+ * 51 ms with them and 31 ms with the layer already started. A config file,
+ * a worker process, a hash or a path are needed later, if at all.
+ * `process.getBuiltinModule` is synchronous (Node ≥ 20.16, Deno 2), so
+ * synchronous code stays synchronous; each accessor keeps the module it
+ * found, so a hot path pays one property read.
  *
  * Type-only imports (`import type { Socket } from "node:net"`) load nothing
  * and stay as they are.
+ *
+ * The same holds for Node's globals on Deno (`process`, `Buffer`,
+ * `setImmediate`…): each is a getter that starts the layer on first read, so
+ * module scope reads none of them; code reads them when it runs.
  *
  * `process` is the global here, not imported from `node:process`: a worker
  * process's entry (`worker/subprocess_main.ts`, through
@@ -80,3 +88,54 @@ export const net = (): typeof import("node:net") => process.getBuiltinModule("no
  */
 export const childProcess = (): typeof import("node:child_process") =>
   process.getBuiltinModule("node:child_process") as typeof import("node:child_process");
+
+let pathModule: typeof import("node:path") | undefined;
+/**
+ * `node:path`, loaded on first call.
+ *
+ * @example
+ * ```ts
+ * import { nodePath } from "./src/runtime/builtins.ts";
+ * console.assert(nodePath().join("a", "b") === "a/b" || nodePath().sep === "\\");
+ * ```
+ */
+export const nodePath = (): typeof import("node:path") =>
+  pathModule ??= process.getBuiltinModule("node:path") as typeof import("node:path");
+
+let urlModule: typeof import("node:url") | undefined;
+/**
+ * `node:url`, loaded on first call.
+ *
+ * @example
+ * ```ts
+ * import { nodeUrl } from "./src/runtime/builtins.ts";
+ * console.assert(nodeUrl().pathToFileURL("/tmp").href.startsWith("file:"));
+ * ```
+ */
+export const nodeUrl = (): typeof import("node:url") => urlModule ??= process.getBuiltinModule("node:url") as typeof import("node:url");
+
+let osModule: typeof import("node:os") | undefined;
+/**
+ * `node:os`, loaded on first call.
+ *
+ * @example
+ * ```ts
+ * import { nodeOs } from "./src/runtime/builtins.ts";
+ * console.assert(nodeOs().tmpdir().length > 0);
+ * ```
+ */
+export const nodeOs = (): typeof import("node:os") => osModule ??= process.getBuiltinModule("node:os") as typeof import("node:os");
+
+let cryptoModule: typeof import("node:crypto") | undefined;
+/**
+ * `node:crypto` (Node's, not the Web Crypto global `crypto`), loaded on
+ * first call.
+ *
+ * @example
+ * ```ts
+ * import { nodeCrypto } from "./src/runtime/builtins.ts";
+ * console.assert(nodeCrypto().createHash("sha256").update("x").digest("hex").length === 64);
+ * ```
+ */
+export const nodeCrypto = (): typeof import("node:crypto") =>
+  cryptoModule ??= process.getBuiltinModule("node:crypto") as typeof import("node:crypto");

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { fs } from "./builtins.ts";
+import { fs, nodeUrl } from "./builtins.ts";
 import { workerPermissionFlags, type WorkerNeeds } from "./deno_permissions.ts";
 
 declare const Deno: unknown;
@@ -28,7 +27,7 @@ export function workerEntryUrl(): URL {
   if (entry !== undefined) return entry;
   if (import.meta.url.endsWith(".ts")) return entry = new URL("../worker/subprocess_main.ts", import.meta.url);
   const bundle = new URL("../worker/subprocess_bundle.js", import.meta.url);
-  const found = bundle.protocol === "file:" && fs().existsSync(fileURLToPath(bundle));
+  const found = bundle.protocol === "file:" && fs().existsSync(nodeUrl().fileURLToPath(bundle));
   return entry = found ? bundle : new URL("../worker/subprocess_main.js", import.meta.url);
 }
 
@@ -40,10 +39,10 @@ export function workerEntryUrl(): URL {
  */
 export function workerCommand(workerArgs: readonly string[], needs: WorkerNeeds = {}): { file: string; args: string[] } {
   const entry = workerEntryUrl();
-  const script = entry.protocol === "file:" ? fileURLToPath(entry) : entry.href;
+  const script = entry.protocol === "file:" ? nodeUrl().fileURLToPath(entry) : entry.href;
   if (isDeno) {
     // The worker imports some of skypool's modules on first use (handle kinds).
-    const sources = entry.protocol === "file:" ? [fileURLToPath(new URL("..", entry))] : [];
+    const sources = entry.protocol === "file:" ? [nodeUrl().fileURLToPath(new URL("..", entry))] : [];
     const flags = workerPermissionFlags({ ...needs, read: [...sources, ...(needs.read ?? [])] });
     return { file: process.execPath, args: ["run", ...flags, "--quiet", script, ...workerArgs] };
   }

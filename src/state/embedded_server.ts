@@ -8,11 +8,8 @@
  * @module
  */
 import type { ChildProcess } from "node:child_process";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import process from "node:process";
 import { SkypoolError } from "../errors.ts";
-import { childProcess, fs, net } from "../runtime/builtins.ts";
+import { childProcess, fs, net, nodeOs, nodePath } from "../runtime/builtins.ts";
 
 /** How long {@link EmbeddedRedisServer.ready} waits for the server to accept connections. */
 export const EMBEDDED_START_TIMEOUT_MS = 15_000;
@@ -62,9 +59,9 @@ export function findExecutable(name: string): string | undefined {
   };
   if (name.includes("/")) return isFile(name) ? name : undefined;
   const path = process.env.PATH ?? "";
-  for (const dir of path.split(delimiter)) {
+  for (const dir of path.split(nodePath().delimiter)) {
     if (!dir) continue;
-    const candidate = join(dir, name);
+    const candidate = nodePath().join(dir, name);
     if (isFile(candidate)) return candidate;
   }
   return undefined;
@@ -104,8 +101,8 @@ export class EmbeddedRedisServer {
   #exitWaiters: Array<() => void> = [];
 
   private constructor(executable: string) {
-    this.dir = fs().mkdtempSync(join(tmpdir(), "skypool-redis-"));
-    this.socketPath = join(this.dir, "redis.sock");
+    this.dir = fs().mkdtempSync(nodePath().join(nodeOs().tmpdir(), "skypool-redis-"));
+    this.socketPath = nodePath().join(this.dir, "redis.sock");
     this.url = `unix://${this.socketPath}`;
     const args = [
       "--port", "0",
@@ -115,7 +112,7 @@ export class EmbeddedRedisServer {
       "--appendonly", "no",
       "--daemonize", "no",
       "--dir", this.dir,
-      "--logfile", join(this.dir, "redis.log"),
+      "--logfile", nodePath().join(this.dir, "redis.log"),
     ];
     const sh = findExecutable("/bin/sh") ?? findExecutable("sh");
     const { spawn } = childProcess();
@@ -159,7 +156,7 @@ export class EmbeddedRedisServer {
   /** The process id of redis-server itself (known once it started). */
   get serverPid(): number | undefined {
     try {
-      const pid = Number(fs().readFileSync(join(this.dir, "redis.pid"), "utf8").trim());
+      const pid = Number(fs().readFileSync(nodePath().join(this.dir, "redis.pid"), "utf8").trim());
       return pid > 0 ? pid : this.#child.pid;
     } catch {
       return this.#child.pid;
@@ -177,7 +174,7 @@ export class EmbeddedRedisServer {
 
   #log(): string {
     try {
-      return fs().readFileSync(join(this.dir, "redis.log"), "utf8").trim().split("\n").slice(-5).join("\n");
+      return fs().readFileSync(nodePath().join(this.dir, "redis.log"), "utf8").trim().split("\n").slice(-5).join("\n");
     } catch {
       return "";
     }

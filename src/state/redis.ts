@@ -19,9 +19,7 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
 import type { Buffer } from "node:buffer";
-import process from "node:process";
 import { config } from "../config.ts";
 import { CommandTimeoutError, SkypoolError, StateError } from "../errors.ts";
 import { currentEmbeddedServer, sharedEmbeddedServer } from "./embedded_server.ts";
@@ -39,6 +37,7 @@ import {
 } from "./redis_connection.ts";
 import { checkKeyCount, defineScript, type Script, SCRIPT_HEADER } from "./redis_script.ts";
 import { unrefTimer } from "./unref_timer.ts";
+import { nodeCrypto } from "../runtime/builtins.ts";
 
 export { clientOptions, redactUrl } from "./redis_client.ts";
 export { commandTimeoutMs, connectTimeoutMs, isConnectionDrop, RedisConnection, type RedisArg, type RedisReply } from "./redis_connection.ts";
@@ -124,7 +123,7 @@ let embeddedAllowed = true;
  * it), else a random id chosen once per process.
  */
 export function sessionId(): string {
-  session ??= process.env.SKYPOOL_SESSION || randomUUID().replace(/-/g, "").slice(0, 12);
+  session ??= process.env.SKYPOOL_SESSION || nodeCrypto().randomUUID().replace(/-/g, "").slice(0, 12);
   return session;
 }
 
@@ -225,7 +224,7 @@ export function defaultContext(): RedisContext {
  * ```
  */
 export function newId(): string {
-  return randomUUID().replace(/-/g, "");
+  return nodeCrypto().randomUUID().replace(/-/g, "");
 }
 
 /**

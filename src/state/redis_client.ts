@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { preloadDecoder } from "../task/cbor_decoder.ts";
 import { cjsExports } from "../task/cjs_exports.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 // The subset of node-redis' client that this package uses (its own generic
 // types are large; this keeps type checking fast and the seam visible).
@@ -50,7 +51,7 @@ export function loadDriver(): Promise<RedisDriver> {
   driver ??= import("npm:redis@^5.8.0").then((ns) => cjsExports(ns, "createClient")).then((m) => ({
     createClient: m.createClient as unknown as RedisDriver["createClient"],
     createCluster: m.createCluster as unknown as RedisDriver["createCluster"],
-    binary: { typeMapping: { [m.RESP_TYPES.BLOB_STRING]: Buffer } },
+    binary: { typeMapping: { [m.RESP_TYPES.BLOB_STRING]: nodeBuffer() } },
   }));
   return driver;
 }

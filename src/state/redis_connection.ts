@@ -18,8 +18,7 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import process from "node:process";
+import type { Buffer } from "node:buffer";
 import { config } from "../config.ts";
 import { CommandTimeoutError, SkypoolError, StateError, TimeoutError } from "../errors.ts";
 import { currentEmbeddedServer } from "./embedded_server.ts";
@@ -27,6 +26,7 @@ import { clientOptions, loadDriver, type RawClient, redactUrl } from "./redis_cl
 import { ClusterClient, clusterSeeds } from "./redis_cluster.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { logger } from "../log.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 const log = logger("skypool:redis");
 
@@ -142,7 +142,7 @@ function byDeadline<T>(promise: Promise<T>, deadline: number | undefined, what: 
 export function toArg(a: RedisArg): string | Buffer {
   if (typeof a === "string") return a;
   if (typeof a === "number" || typeof a === "bigint") return String(a);
-  if (a instanceof Uint8Array) return Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  if (a instanceof Uint8Array) return nodeBuffer().isBuffer(a) ? a : nodeBuffer().from(a.buffer, a.byteOffset, a.byteLength);
   throw new TypeError(`cannot send ${typeof a} to Redis`);
 }
 

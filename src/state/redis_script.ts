@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { nodeCrypto } from "../runtime/builtins.ts";
 
 /** What a primitive family declares for one Lua script. */
 export interface ScriptDefinition {
@@ -125,6 +125,19 @@ const RECORD = `redis.call('SET', __op, cmsgpack.pack({__r}), 'PX', __opTtl)\nre
 const WITH_WAKES = `if not (type(__r) == 'table' and __r.err) then __r = {__r, __wakes} end\n`;
 
 /**
+ * The SHA-1 by which Redis knows a script's `source` (`EVALSHA`), hex.
+ *
+ * @example
+ * ```ts
+ * import { scriptSha } from "./src/state/redis_script.ts";
+ * console.assert(scriptSha("return 1") === "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+ * ```
+ */
+export function scriptSha(source: string): string {
+  return nodeCrypto().createHash("sha1").update(source).digest("hex");
+}
+
+/**
  * Declares a Lua script. Call it at module level in
  * `src/state/lua/<family>.ts` and pass the result to `RedisContext.run`;
  * nothing is cached per family, so adding scripts needs no change here.
@@ -160,8 +173,20 @@ export function defineScript(def: ScriptDefinition): Script {
   const source = `-- skypool script ${def.name}\n${PRELUDE}\nlocal function __body()\n${def.lua}\nend\nlocal __r = __body()\n${refresh}${
     wakes ? WITH_WAKES : ""
   }${RECORD}`;
-  const sha = createHash("sha1").update(source).digest("hex");
-  return Object.freeze({ ...def, touchKeys, touch, wakes, lazy, source, sha });
+  // Hashed when first sent: scripts are declared at module level, and
+  // `node:crypto` must not load at import (see runtime/builtins.ts).
+  let sha: string | undefined;
+  return Object.freeze({
+    ...def,
+    touchKeys,
+    touch,
+    wakes,
+    lazy,
+    source,
+    get sha(): string {
+      return sha ??= scriptSha(source);
+    },
+  });
 }
 
 /**

@@ -20,13 +20,13 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { StateError } from "../errors.ts";
 import { handleFromRecord, handleRecord, type HandleRecord, registerStateHandle, restoreHandle, StateHandle } from "./handle.ts";
 import { PACKED_READ, PACKED_WRITE } from "./lua/value.ts";
 import { Lock, RLock } from "./lock.ts";
 import { checkOptions, show } from "../validate.ts";
 import { coerce, pack, type Typecode, type TypecodeInput, typecodeInfo, type TypecodeValue, unpack, zeroOf } from "./typecodes.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 /** A lock a `Value`/`SharedArray` can carry: a `Lock` or an `RLock`. */
 export type LockLike = StateHandle & {
@@ -149,7 +149,7 @@ export abstract class PackedState<C extends Typecode> extends StateHandle {
     return {
       typecode: this.typecode,
       count: this.count,
-      seed: this.#seed === null ? null : Buffer.from(this.#seed.buffer, this.#seed.byteOffset, this.#seed.byteLength).toString("base64"),
+      seed: this.#seed === null ? null : nodeBuffer().from(this.#seed.buffer, this.#seed.byteOffset, this.#seed.byteLength).toString("base64"),
       raw: this.#raw,
       lockKind: lock === null ? null : lock.kind,
       lock: lock === null ? null : handleRecord(lock),
@@ -168,7 +168,7 @@ export function packedFromOpts(opts: Record<string, unknown>): {
   const typecode = typecodeInfo(opts.typecode).code;
   const count = Number(opts.count);
   if (!Number.isInteger(count) || count < 0) throw new TypeError("malformed record: count");
-  const seed = typeof opts.seed === "string" ? new Uint8Array(Buffer.from(opts.seed, "base64")) : null;
+  const seed = typeof opts.seed === "string" ? new Uint8Array(nodeBuffer().from(opts.seed, "base64")) : null;
   let lock: LockLike | null = null;
   if (typeof opts.lockKind === "string" && opts.lock !== null && opts.lock !== undefined) {
     const h = handleFromRecord(opts.lockKind, opts.lock);

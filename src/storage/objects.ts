@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { storageScheme } from "./storage.ts";
+import { nodePath, nodeUrl } from "../runtime/builtins.ts";
 
 const URL_SCHEME = /^[a-z][a-z0-9+.-]+:/i;
 
@@ -34,7 +33,7 @@ export class ObjectsInput {
 function normalize(url: unknown, index: number): string {
   if (typeof url !== "string") throw new TypeError(`objects: argument ${index} must be a URL or path string, got ${url === null ? "null" : typeof url}`);
   if (url === "") throw new TypeError(`objects: argument ${index} is an empty string`);
-  if (!URL_SCHEME.test(url)) return pathToFileURL(resolve(url)).href + (/[\\/]$/.test(url) ? "/" : "");
+  if (!URL_SCHEME.test(url)) return nodeUrl().pathToFileURL(nodePath().resolve(url)).href + (/[\\/]$/.test(url) ? "/" : "");
   if (storageScheme(url) === undefined) {
     throw new TypeError(`objects: unsupported URL scheme in ${JSON.stringify(url)}: expected a path, file:, s3:// or http(s)://`);
   }

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { fsPromises } from "../runtime/builtins.ts";
+import { fsPromises, nodeUrl } from "../runtime/builtins.ts";
 import { findByte } from "../task/wasm_core.ts";
 import { DataPartition } from "./data_partition.ts";
 import { isObjectsInput, type ObjectsInput } from "./objects.ts";
@@ -90,7 +89,7 @@ interface FoundObject {
 
 async function isDirectory(url: string): Promise<boolean> {
   try {
-    return (await fsPromises().stat(fileURLToPath(url))).isDirectory();
+    return (await fsPromises().stat(nodeUrl().fileURLToPath(url))).isDirectory();
   } catch {
     return false; // a missing file is reported by `head`, with its URL
   }

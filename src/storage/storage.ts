@@ -5,15 +5,13 @@
  *
  * @module
  */
-import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { config } from "../config.ts";
 import type { ListEntry, ObjectInfo, StorageBackend } from "./storage_backend.ts";
 import { FileBackend } from "./storage_file.ts";
 import { HttpBackend } from "./storage_http.ts";
 import type { S3Options } from "./s3_options.ts";
 import { S3Backend } from "./storage_s3.ts";
+import { nodeOs, nodePath, nodeUrl } from "../runtime/builtins.ts";
 
 export type { ListEntry, ObjectInfo } from "./storage_backend.ts";
 
@@ -33,7 +31,7 @@ export interface ByteRange {
 
 /** Where nothing else is configured: a `skypool` folder in the temp dir. */
 export function defaultStorageUrl(): string {
-  return pathToFileURL(join(tmpdir(), "skypool")).href;
+  return nodeUrl().pathToFileURL(nodePath().join(nodeOs().tmpdir(), "skypool")).href;
 }
 
 type Scheme = "file" | "s3" | "http";
@@ -58,7 +56,7 @@ function makeBackend(url: string, options: StorageOptions): { scheme: Scheme; ba
   const scheme = storageScheme(url);
   switch (scheme) {
     case "file":
-      return { scheme, backend: new FileBackend(fileURLToPath(url)) };
+      return { scheme, backend: new FileBackend(nodeUrl().fileURLToPath(url)) };
     case "s3": {
       const { bucket, path } = parseS3(url);
       const prefix = path === "" || path.endsWith("/") ? path : `${path}/`;
@@ -222,9 +220,9 @@ export function locateObject(url: string, options: StorageOptions = {}): ObjectL
   let key: string;
   switch (storageScheme(url)) {
     case "file": {
-      const path = fileURLToPath(url);
-      root = pathToFileURL(dirname(path)).href;
-      key = basename(path);
+      const path = nodeUrl().fileURLToPath(url);
+      root = nodeUrl().pathToFileURL(nodePath().dirname(path)).href;
+      key = nodePath().basename(path);
       break;
     }
     case "s3": {

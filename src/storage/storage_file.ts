@@ -3,10 +3,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import process from "node:process";
-import { pathToFileURL } from "node:url";
-import { fsPromises } from "../runtime/builtins.ts";
+import { fsPromises, nodePath, nodeUrl } from "../runtime/builtins.ts";
 import type { ListEntry, ObjectInfo, StorageBackend } from "./storage_backend.ts";
 import { ObjectNotFoundError } from "./storage_errors.ts";
 
@@ -29,11 +26,11 @@ export class FileBackend implements StorageBackend {
   }
 
   objectUrl(key: string): string {
-    return pathToFileURL(this.#path(key)).href;
+    return nodeUrl().pathToFileURL(this.#path(key)).href;
   }
 
   #path(key: string): string {
-    return key === "" ? this.#root : join(this.#root, ...key.split("/"));
+    return key === "" ? this.#root : nodePath().join(this.#root, ...key.split("/"));
   }
 
   #missing(key: string, err: unknown): ObjectNotFoundError {
@@ -42,7 +39,7 @@ export class FileBackend implements StorageBackend {
 
   async put(key: string, data: Uint8Array): Promise<void> {
     const path = this.#path(key);
-    await fsPromises().mkdir(dirname(path), { recursive: true });
+    await fsPromises().mkdir(nodePath().dirname(path), { recursive: true });
     // Written aside and renamed, so a reader never sees half an object.
     const tmp = `${path}.skypool-tmp-${process.pid}-${++tmpCounter}`;
     await fsPromises().writeFile(tmp, data);

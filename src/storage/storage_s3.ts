@@ -3,7 +3,6 @@
  *
  * @module
  */
-import process from "node:process";
 import type { ListEntry, ObjectInfo, StorageBackend } from "./storage_backend.ts";
 import { SkypoolError } from "../errors.ts";
 import { ObjectNotFoundError } from "./storage_errors.ts";

@@ -17,10 +17,11 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { config } from "../config.ts";
 import { SerializationError } from "../errors.ts";
+import { nodeCrypto } from "../runtime/builtins.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 /** The environment variable that carries the key to another process. */
 export const AUTHKEY_ENV = "SKYPOOL_AUTHKEY";
@@ -58,7 +59,7 @@ let cached: { key: string; object: KeyObject; macs: Map<string, string> } | unde
  *   to a key shorter than 16 characters.
  */
 export function authkey(): string {
-  return config.get().authkey ?? (generated ??= randomBytes(32).toString("base64url"));
+  return config.get().authkey ?? (generated ??= nodeCrypto().randomBytes(32).toString("base64url"));
 }
 
 /**
@@ -78,11 +79,11 @@ export function authkeyEnvironment(): Record<string, string> {
 }
 
 function macOf(message: string, key: string): string {
-  if (cached?.key !== key) cached = { key, object: createSecretKey(Buffer.from(key, "utf8")), macs: new Map() };
+  if (cached?.key !== key) cached = { key, object: nodeCrypto().createSecretKey(nodeBuffer().from(key, "utf8")), macs: new Map() };
   const { object, macs } = cached;
   let mac = macs.get(message);
   if (mac === undefined) {
-    mac = createHmac("sha256", object).update(message).digest("base64url");
+    mac = nodeCrypto().createHmac("sha256", object).update(message).digest("base64url");
     if (message.length <= MAX_CACHED_MESSAGE) {
       if (macs.size >= MAX_CACHED) macs.delete(macs.keys().next().value as string);
       macs.set(message, mac);

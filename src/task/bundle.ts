@@ -6,12 +6,9 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { config } from "../config.ts";
 import { SerializationError } from "../errors.ts";
-import { fsPromises } from "../runtime/builtins.ts";
+import { fsPromises, nodeCrypto, nodePath, nodeUrl } from "../runtime/builtins.ts";
 
 /** Options of {@link bundleModule}. */
 export interface BundleOptions {
@@ -94,7 +91,7 @@ function fail(moduleUrl: string, why: string, cause?: unknown): SerializationErr
 
 async function build(moduleUrl: string, path: string, external: readonly string[]): Promise<Made> {
   const { build } = await (esbuild ??= import("npm:esbuild@^0.28.2"));
-  const workDir = dirname(path);
+  const workDir = nodePath().dirname(path);
   const externals = new Set(external);
   let result;
   try {
@@ -138,8 +135,8 @@ async function build(moduleUrl: string, path: string, external: readonly string[
     throw fail(moduleUrl, first ? `${first.text}${where}${more}` : String((err as Error)?.message ?? err), err);
   }
   const code = result.outputFiles![0].text;
-  const hash = createHash("sha256").update(code).digest("hex");
-  const inputs = await stamps(Object.keys(result.metafile!.inputs).map((p) => resolve(workDir, p)));
+  const hash = nodeCrypto().createHash("sha256").update(code).digest("hex");
+  const inputs = await stamps(Object.keys(result.metafile!.inputs).map((p) => nodePath().resolve(workDir, p)));
   return { bundle: { hash, code }, inputs: new Map([...inputs].map(([p, s]) => [p, s ?? ""])) };
 }
 
@@ -177,7 +174,7 @@ async function bundleFor(moduleUrl: string, options: BundleOptions): Promise<Mad
   }
   let path: string;
   try {
-    path = fileURLToPath(moduleUrl);
+    path = nodeUrl().fileURLToPath(moduleUrl);
   } catch (err) {
     throw fail(moduleUrl, (err as Error).message, err);
   }

@@ -17,10 +17,10 @@
  *
  * @module
  */
-import { setTimeout } from "node:timers";
 import type * as Acorn from "npm:acorn@^8.15.0";
 import type * as EslintScope from "npm:eslint-scope@^8.4.0";
 import { nodeModule } from "../runtime/builtins.ts";
+import { unrefTimer } from "../state/unref_timer.ts";
 import { COMPILER_HELPER_NAMES } from "./compiler_helpers.ts";
 
 interface ParserTools {
@@ -53,7 +53,7 @@ function parserTools(): ParserTools {
  */
 export function preloadParser(): void {
   if (tools !== undefined) return;
-  setTimeout(() => {
+  unrefTimer(setTimeout(() => {
     try {
       parserTools();
       // One small analysis compiles the parser's functions now (V8 compiles
@@ -63,7 +63,7 @@ export function preloadParser(): void {
     } catch {
       // reported by the first check that needs the parser
     }
-  }, 0).unref();
+  }, 0));
 }
 
 /**

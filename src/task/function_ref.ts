@@ -20,20 +20,18 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { isAbsolute } from "node:path";
-import { pathToFileURL } from "node:url";
 import { SerializationError } from "../errors.ts";
 import { analyseFunctionSource } from "./free_variables.ts";
 import type { FunctionRef } from "./function_loader.ts";
 import { sourceOrigin } from "./source_origin.ts";
+import { nodeCrypto, nodePath, nodeUrl } from "../runtime/builtins.ts";
 
 export { type FunctionRef, loadFunction, type SourceOrigin } from "./function_loader.ts";
 
 const MODULE_SCHEMES = new Set(["file:", "http:", "https:", "data:", "npm:", "jsr:", "node:"]);
 
 function shortHash(text: string): string {
-  return createHash("sha256").update(text).digest("base64url").slice(0, 22);
+  return nodeCrypto().createHash("sha256").update(text).digest("base64url").slice(0, 22);
 }
 
 function normalizeModuleUrl(moduleUrl: unknown): string {
@@ -43,8 +41,8 @@ function normalizeModuleUrl(moduleUrl: unknown): string {
     throw new TypeError(`task: moduleUrl must be a string or URL, got ${moduleUrl === null ? "null" : typeof moduleUrl}`);
   } else if (moduleUrl.length === 0) {
     throw new TypeError("task: moduleUrl is empty");
-  } else if (isAbsolute(moduleUrl)) {
-    href = pathToFileURL(moduleUrl).href;
+  } else if (nodePath().isAbsolute(moduleUrl)) {
+    href = nodeUrl().pathToFileURL(moduleUrl).href;
   } else if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(moduleUrl)) {
     try {
       href = new URL(moduleUrl).href;

@@ -21,8 +21,7 @@
  *
  * @module
  */
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { fs } from "../runtime/builtins.ts";
+import { fs, nodeUrl } from "../runtime/builtins.ts";
 import type { SourceOrigin } from "./function_loader.ts";
 
 /** skypool's own sources: frames in here are skipped to find the caller. */
@@ -56,7 +55,7 @@ function callerFrames(): Frame[] {
   const frames: Frame[] = [];
   // `at fn (file:///a.ts:3:9)`, `at file:///a.ts:3:9`, `at /abs/a.js:3:9`; an eval frame (`…, <anonymous>:1:1`) does not match.
   for (const m of stack.matchAll(/^\s+at (?:.*?\()?((?:file:\/\/|\/)[^\s(),]+?):(\d+):\d+\)?$/gm)) {
-    const url = m[1].startsWith("/") ? pathToFileURL(m[1]).href : m[1];
+    const url = m[1].startsWith("/") ? nodeUrl().pathToFileURL(m[1]).href : m[1];
     if (url.startsWith(OWN_DIR)) continue;
     frames.push({ url, line: Number(m[2]) });
   }
@@ -67,7 +66,7 @@ function indexOf(url: string): FileIndex | null {
   let index = files.get(url);
   if (index !== undefined) return index;
   try {
-    const lines = fs().readFileSync(fileURLToPath(url), "utf8").split(/\r?\n/);
+    const lines = fs().readFileSync(nodeUrl().fileURLToPath(url), "utf8").split(/\r?\n/);
     const byText = new Map<string, number[]>();
     lines.forEach((line, i) => {
       const t = line.trim();

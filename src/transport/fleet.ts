@@ -12,8 +12,7 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { randomUUID } from "node:crypto";
+import type { Buffer } from "node:buffer";
 import { config } from "../config.ts";
 import type { BatchChannel, SendInfo } from "../remote/batch_channel.ts";
 import { RemoteTransport } from "../remote/remote_transport.ts";
@@ -33,6 +32,8 @@ import {
   runFleetScript,
   streamKey,
 } from "../remote/fleet_protocol.ts";
+import { nodeCrypto } from "../runtime/builtins.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 /** Options of {@link FleetChannel}. */
 export interface FleetChannelOptions {
@@ -114,7 +115,7 @@ export class FleetChannel implements BatchChannel {
     this.#prefix = cfg.redis.prefix;
     this.#conn = connectionFor(url);
     this.#stream = streamKey(this.#prefix, this.queue);
-    this.#results = resultKey(this.#prefix, this.queue, randomUUID().replace(/-/g, ""));
+    this.#results = resultKey(this.#prefix, this.queue, nodeCrypto().randomUUID().replace(/-/g, ""));
   }
 
   /** Nothing to open ahead: the connection opens with the first batch. */
@@ -264,7 +265,7 @@ export class FleetChannel implements BatchChannel {
     // A second answer (a batch run again after a takeover) finds nobody.
     if (pending === undefined) return;
     if (frame.kind === FRAME.answer) pending.resolve(frame.payload);
-    else pending.reject(new WorkerLostError(Buffer.from(frame.payload).toString("utf8")));
+    else pending.reject(new WorkerLostError(nodeBuffer().from(frame.payload).toString("utf8")));
   }
 }
 

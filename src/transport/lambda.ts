@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { config } from "../config.ts";
 import { SkypoolError, TimeoutError, WorkerLostError } from "../errors.ts";
 import type { BatchChannel, SendInfo } from "../remote/batch_channel.ts";
@@ -22,6 +21,7 @@ import { RemoteTransport } from "../remote/remote_transport.ts";
 import { checkInteger, checkOptions } from "../validate.ts";
 import { abortableSleep } from "../remote/abortable_sleep.ts";
 import { type Backoff, retryDelay } from "../remote/retry_delay.ts";
+import { nodeBuffer } from "../runtime/node_buffer.ts";
 
 export { LAMBDA_PAYLOAD_LIMIT } from "../remote/lambda_payload.ts";
 
@@ -168,8 +168,8 @@ export class LambdaChannel implements BatchChannel {
         await storage.put(key, sealed);
         event = { batchUrl: storage.objectUrl(key) };
       }
-      const answer = await this.#invoke(Buffer.from(JSON.stringify(event)), signal);
-      if (answer.stored !== true) return Buffer.from(answer.result!, "base64");
+      const answer = await this.#invoke(nodeBuffer().from(JSON.stringify(event)), signal);
+      if (answer.stored !== true) return nodeBuffer().from(answer.result!, "base64");
       const key = this.#objectKey(info.batchId, "answer");
       stored.push(key);
       if (this.#storage === undefined) throw new WorkerLostError(`Lambda function ${JSON.stringify(this.#functionName)} stored its answer, but this caller has no storage`);

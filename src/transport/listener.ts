@@ -12,9 +12,7 @@
  * @module
  */
 import type { Server, Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fs, net } from "../runtime/builtins.ts";
+import { fs, net, nodeOs, nodePath } from "../runtime/builtins.ts";
 import { HelloReader } from "./handshake.ts";
 import { PacketReader } from "./wire.ts";
 import { startReaper } from "./reaper.ts";
@@ -38,7 +36,7 @@ let nextToken = 1;
 
 function shortTmp(): string {
   // A unix socket path must stay under ~100 bytes.
-  const t = tmpdir();
+  const t = nodeOs().tmpdir();
   return t.length > 60 ? "/tmp" : t;
 }
 
@@ -52,13 +50,13 @@ function makeDir(): string {
       // taken meanwhile: not ours to use
     }
   }
-  return fs().mkdtempSync(join(shortTmp(), "skypool-"));
+  return fs().mkdtempSync(nodePath().join(shortTmp(), "skypool-"));
 }
 
 function ensureServer(): string {
   if (server) return socketPath;
   dir = makeDir();
-  socketPath = join(dir, "w.sock");
+  socketPath = nodePath().join(dir, "w.sock");
   server = net().createServer({ noDelay: true } as never, accept);
   server.on("error", (err) => {
     console.error(`skypool: worker listener failed: ${err.message}`);

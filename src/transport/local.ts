@@ -28,13 +28,13 @@
  *
  * @module
  */
-import { availableParallelism, cpus } from "node:os";
 import { StateError, WorkerLostError } from "../errors.ts";
 import { decode } from "../task/codec.ts";
 import { logger } from "../log.ts";
 import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup, WorkerStats } from "./transport.ts";
 import { defineMsg, f64, idsMsg, initMsg, Kind, type Msg, quitMsg, readIds, Status, taskMsg, text, u32 } from "./wire.ts";
 import { describeExit, type WorkerExit, WorkerProcess } from "./worker_process.ts";
+import { nodeOs } from "../runtime/builtins.ts";
 
 /** How much predicted work (ms) a busy worker may hold before it gets more. */
 export const PIPELINE_BUDGET_MS = 2;
@@ -74,9 +74,9 @@ const DEFER_BUSY_MS = 5;
 /** The number of CPUs this program may use. */
 export function defaultProcesses(): number {
   try {
-    return availableParallelism();
+    return nodeOs().availableParallelism();
   } catch {
-    return Math.max(1, cpus().length);
+    return Math.max(1, nodeOs().cpus().length);
   }
 }
 

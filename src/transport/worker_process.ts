@@ -9,8 +9,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { dirname } from "node:path";
-import { childProcess } from "../runtime/builtins.ts";
+import { childProcess, nodePath } from "../runtime/builtins.ts";
 import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import type { WorkerNeeds } from "../runtime/deno_permissions.ts";
 import { config } from "../config.ts";
@@ -69,7 +68,7 @@ function workerEnv(): Record<string, string | undefined> {
  * task modules usually are) and the Redis server.
  */
 function workerNeeds(socketPath: string, redisUrl: string | undefined): WorkerNeeds {
-  const socketDir = dirname(socketPath);
+  const socketDir = nodePath().dirname(socketPath);
   const needs: WorkerNeeds = { read: [socketDir, process.cwd()], write: [socketDir] };
   if (redisUrl) {
     try {

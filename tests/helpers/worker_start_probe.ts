@@ -10,20 +10,7 @@
  *
  * @module
  */
-const WATCHED = ["Buffer", "process", "global", "setImmediate", "clearImmediate"];
-const read: string[] = [];
-for (const name of WATCHED) {
-  const d = Object.getOwnPropertyDescriptor(globalThis, name);
-  if (d === undefined || !d.configurable) continue;
-  const get = d.get ?? (() => d.value);
-  Object.defineProperty(globalThis, name, {
-    configurable: true,
-    get() {
-      if (!read.includes(name)) read.push(name);
-      return get.call(globalThis);
-    },
-  });
-}
+import { globalsRead as read } from "./watch_node_globals.ts";
 
 await import("../../src/runtime/worker_host.ts");
 await import("../../src/transport/handshake.ts");

@@ -4,13 +4,14 @@ import { spawnSync } from "node:child_process";
 import * as staticFs from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { childProcess, fs, fsPromises, net, nodeModule } from "../../src/runtime/builtins.ts";
+import * as staticCrypto from "node:crypto";
+import * as staticOs from "node:os";
+import * as staticPath from "node:path";
+import * as staticUrl from "node:url";
+import { childProcess, fs, fsPromises, net, nodeCrypto, nodeModule, nodeOs, nodePath, nodeUrl } from "../../src/runtime/builtins.ts";
 import { denoBinary } from "../helpers/deno_binary.ts";
 import { repoRoot } from "../helpers/repo_root.ts";
 import { runProbe } from "../helpers/run_probe.ts";
-
-/** The built-ins `import "skypool"` must leave unloaded (node:fs alone costs Deno 7–9 ms). */
-const LAZY = ["node:fs", "node:fs/promises", "node:module", "node:net", "node:child_process"];
 
 const probeOutput = async (): Promise<string> => (await runProbe("builtins_probe")).stdout;
 
@@ -48,16 +49,15 @@ function staticBuiltins(deno: string[], entry: string): Map<string, string[]> {
 const deno = denoBinary();
 const noDeno = { skip: deno ? false : "no deno binary to run `deno info`" };
 
-test("importing the package looks up none of the lazy built-ins; reading the configuration looks up node:fs", async () => {
+test("importing the package looks up no built-in; reading the configuration looks up node:fs", async () => {
   const r = JSON.parse(await probeOutput()) as { atImport: string[]; afterConfig: string[] };
-  assert.deepEqual(r.atImport.filter((id) => LAZY.includes(id)), [], "looked up by the import alone");
+  assert.deepEqual(r.atImport, [], "looked up by the import alone");
   assert.ok(r.afterConfig.includes("node:fs"), `the probe sees lookups: ${JSON.stringify(r.afterConfig)}`);
 });
 
-test("mod.ts imports none of the lazy built-ins statically, through any module", noDeno, () => {
-  const found = staticBuiltins(deno!, "mod.ts");
-  assert.ok(found.has("node:process"), "the walk reaches the built-ins skypool does import");
-  for (const id of LAZY) assert.equal(found.get(id), undefined, `${id} imported statically by`);
+test("mod.ts imports no built-in statically, through any module (the CLI's entry, which does, shows the walk finds them)", noDeno, () => {
+  assert.ok(staticBuiltins(deno!, "cli.ts").has("node:process"), "the walk reaches a static node:process import");
+  assert.deepEqual(Object.fromEntries(staticBuiltins(deno!, "mod.ts")), {}, "imported statically by");
 });
 
 test("a worker's entry imports no built-in statically (Deno's Node-compatibility layer would start before the hello)", noDeno, () => {
@@ -70,6 +70,11 @@ test("each accessor returns the runtime's module", async () => {
   assert.equal(nodeModule().createRequire, createRequire);
   assert.equal(net().connect, (await import("node:net")).connect);
   assert.equal(childProcess().spawnSync, spawnSync);
+  assert.equal(nodePath().join, staticPath.join);
+  assert.equal(nodeUrl().fileURLToPath, staticUrl.fileURLToPath);
+  assert.equal(nodeOs().tmpdir, staticOs.tmpdir);
+  assert.equal(nodeCrypto().createHash, staticCrypto.createHash);
+  assert.equal(nodePath(), nodePath(), "kept after the first lookup");
 });
 
 test("the worker proper (worker_loop.ts, what the entry loads next) imports no built-in statically either", noDeno, () => {
@@ -77,6 +82,11 @@ test("the worker proper (worker_loop.ts, what the entry loads next) imports no b
 });
 
 const onDeno = { skip: "Deno" in globalThis ? false : "Node's globals are free to read" };
+
+test("on Deno, importing the package reads no Node global (the first read starts the Node-compatibility layer)", onDeno, async () => {
+  const r = JSON.parse((await runProbe("import_globals_probe")).stdout) as { atImport: string[] };
+  assert.deepEqual(r.atImport, []);
+});
 
 test("a Deno worker reads no Node global until it meets a Buffer (each starts the Node-compatibility layer)", onDeno, async () => {
   const r = JSON.parse((await runProbe("worker_start_probe")).stdout) as { beforeBuffer: string[]; afterBuffer: string[]; bufferBack: boolean };
