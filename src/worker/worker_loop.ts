@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { exit, type ParentLink } from "../runtime/worker_host.ts";
+import { after, exit, type ParentLink } from "../runtime/worker_host.ts";
 import { idsMsg, Kind, type Msg, packet, PacketReader, readIds, readyMsg, resultMsg, Status, statusMsg, text, u32 } from "../transport/wire.ts";
 import { type BatchResult, encodeThrown, runBatch, runOnce } from "./run_batch.ts";
 import { type FunctionRef, loadFunction } from "../task/function_loader.ts";
@@ -246,6 +246,6 @@ export function startWorker(parent: ParentLink): (chunk: Uint8Array) => void {
   // its own just before them would delay them: a second write waits for
   // the first to complete.
   readyPending = true;
-  setTimeout(() => flush(true), READY_FLUSH_MS);
+  after(READY_FLUSH_MS, () => flush(true));
   return (chunk) => reader.push(chunk);
 }

@@ -1,12 +1,13 @@
 /**
  * Records the first read of each of Deno's Node globals (`Buffer`,
  * `process`…): each is a getter there whose first read starts the
- * Node-compatibility layer. Import it before anything else; it imports no
- * `node:` module itself.
+ * Node-compatibility layer. `setTimeout` and `setInterval` too: Deno's are
+ * Node's, and the first call in a process sets up Node's timers (~5 ms).
+ * Import it before anything else; it imports no `node:` module itself.
  *
  * @module
  */
-const WATCHED = ["Buffer", "process", "global", "setImmediate", "clearImmediate"];
+const WATCHED = ["Buffer", "process", "global", "setImmediate", "clearImmediate", "setTimeout", "setInterval"];
 
 /** The watched globals read so far, in the order of their first read. */
 export const globalsRead: string[] = [];

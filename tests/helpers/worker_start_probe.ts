@@ -3,7 +3,8 @@
  * (`Buffer`, `process`…, whose first read starts the Node-compatibility
  * layer), loads what a local worker loads before its first result (its
  * entry's modules, the worker loop, the fast decoder), round-trips the
- * values a task commonly takes and returns, then a Node `Buffer`, and
+ * values a task commonly takes and returns (with the parent watch and the
+ * worker loop's timers armed, as in a worker), then a Node `Buffer`, and
  * prints one JSON line: `{ beforeBuffer, afterBuffer, bufferBack }`, the
  * globals read up to each point and whether the Buffer came back as one.
  * It imports no `node:` module itself, and writes with `console.log`.
@@ -12,9 +13,13 @@
  */
 import { globalsRead as read } from "./watch_node_globals.ts";
 
-await import("../../src/runtime/worker_host.ts");
+const { ppid, watchParent } = await import("../../src/runtime/worker_host.ts");
 await import("../../src/transport/handshake.ts");
-await import("../../src/worker/worker_loop.ts");
+const { startWorker } = await import("../../src/worker/worker_loop.ts");
+// What subprocess_main does once connected: watch the parent, start the loop
+// (which arms its READY timer). The link goes nowhere.
+watchParent(ppid(), 50, () => {});
+startWorker({ write() {}, flush: () => Promise.resolve() });
 const { preloadDecoder } = await import("../../src/task/cbor_decoder.ts");
 await preloadDecoder();
 const { decode, encode } = await import("../../src/task/codec.ts");

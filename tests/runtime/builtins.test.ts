@@ -88,7 +88,7 @@ test("on Deno, importing the package reads no Node global (the first read starts
   assert.deepEqual(r.atImport, []);
 });
 
-test("a Deno worker reads no Node global until it meets a Buffer (each starts the Node-compatibility layer)", onDeno, async () => {
+test("a Deno worker reads no Node global, and arms no Node timer, until it meets a Buffer (each starts part of the Node-compatibility layer)", onDeno, async () => {
   const r = JSON.parse((await runProbe("worker_start_probe")).stdout) as { beforeBuffer: string[]; afterBuffer: string[]; bufferBack: boolean };
   assert.deepEqual(r.beforeBuffer, [], "read on the way to a first result");
   assert.ok(r.bufferBack, "a Buffer round-trips as a Buffer");
