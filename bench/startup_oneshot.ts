@@ -3,16 +3,22 @@
 // times it as a whole process. With `--maps=N` it waits for the pool to answer
 // once, then maps N times, and prints those milliseconds (`@@maps [ready,
 // map 1, …]`), for the first-map cost.
-import process from "node:process";
-import { pathToFileURL } from "node:url";
+//
+// It touches nothing of Node's before the import on Deno, as a user's script
+// would not: `node:process` or the `process` global would start Deno's
+// Node-compatibility layer (~15 ms) before skypool is even imported.
+const deno = (globalThis as { Deno?: { args: string[] } }).Deno;
+const args = deno ? deno.args : process.argv.slice(2);
 
 // SKYPOOL_ENTRY: another entry to time (bench/startup.ts points Node at the
 // npm package as published, which is bundled).
-const entry = process.env.SKYPOOL_ENTRY;
-const { Pool } = entry ? await import(pathToFileURL(entry).href) as typeof import("../mod.ts") : await import("../mod.ts");
+const entry = deno ? undefined : process.env.SKYPOOL_ENTRY;
+const { Pool } = entry
+  ? await import((await import("node:url")).pathToFileURL(entry).href) as typeof import("../mod.ts")
+  : await import("../mod.ts");
 
 const items = Array.from({ length: 10_000 }, (_, i) => i);
-const mapsArg = process.argv.find((a) => a.startsWith("--maps="));
+const mapsArg = args.find((a) => a.startsWith("--maps="));
 const pool = new Pool(2);
 if (mapsArg === undefined) {
   await pool.map((x: number) => x * x, items);
