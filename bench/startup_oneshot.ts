@@ -35,3 +35,5 @@ if (mapsArg === undefined) {
   console.log(`@@maps ${JSON.stringify(ms)}`);
 }
 await pool.terminate();
+
+export {};
