@@ -12,8 +12,9 @@
  * 51 ms with them and 31 ms with the layer already started. A config file,
  * a worker process, a hash or a path are needed later, if at all.
  * `process.getBuiltinModule` is synchronous (Node ≥ 20.16, Deno 2), so
- * synchronous code stays synchronous; each accessor keeps the module it
- * found, so a hot path pays one property read.
+ * synchronous code stays synchronous. The runtime caches each module;
+ * `nodePath`, `nodeUrl`, `nodeOs` and `nodeCrypto` also keep theirs (crypto
+ * signs every remote batch), so a call to them costs one property read.
  *
  * Type-only imports (`import type { Socket } from "node:net"`) load nothing
  * and stay as they are.
