@@ -15,8 +15,8 @@ test("the npm build's worker bundle imports the modules a task shares with its w
   skip: import.meta.url.endsWith(".ts") ? "the sources have no bundle" : false,
 }, () => {
   const text = readFileSync(fileURLToPath(workerEntryUrl()), "utf8");
-  assert.match(text, /from "\.\.\/errors\.js"/);
-  assert.match(text, /from "\.\.\/task\/codec_handles\.js"/);
+  assert.match(text, /from\s*"\.\.\/errors\.js"/);
+  assert.match(text, /from\s*"\.\.\/task\/codec_handles\.js"/);
   // One bundle, not a re-export of the entry: the worker loop and the codec are inside.
   assert.match(text, /function startWorker\(/);
   assert.match(text, /function writeMessage\(/);
