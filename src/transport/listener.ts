@@ -12,7 +12,8 @@
  * @module
  */
 import type { Server, Socket } from "node:net";
-import { fs, net, nodeOs, nodePath } from "../runtime/builtins.ts";
+import { fs, net } from "../runtime/builtins.ts";
+import { makePrivateDir, makeTempDir, pid, tempDir } from "../runtime/host.ts";
 import { HelloReader } from "./handshake.ts";
 import { PacketReader } from "./wire.ts";
 import { startReaper } from "./reaper.ts";
@@ -28,6 +29,8 @@ export interface Connection {
 let server: Server | undefined;
 let socketPath = "";
 let dir = "";
+/** Whether `dir` exists now (made for the workers up or about to start). */
+let reserved = false;
 /** Workers started and not yet gone: the socket lives while there are any. */
 let users = 0;
 let exitHook = false;
@@ -36,7 +39,7 @@ let nextToken = 1;
 
 function shortTmp(): string {
   // A unix socket path must stay under ~100 bytes.
-  const t = nodeOs().tmpdir();
+  const t = tempDir();
   return t.length > 60 ? "/tmp" : t;
 }
 
@@ -44,19 +47,33 @@ function shortTmp(): string {
 function makeDir(): string {
   if (dir !== "") {
     try {
-      fs().mkdirSync(dir, { mode: 0o700 });
+      makePrivateDir(dir);
       return dir;
     } catch {
       // taken meanwhile: not ours to use
     }
   }
-  return fs().mkdtempSync(nodePath().join(shortTmp(), "skypool-"));
+  return makeTempDir(shortTmp(), "skypool-");
 }
 
-function ensureServer(): string {
-  if (server) return socketPath;
+/** The socket's path, its folder made (with host.ts, so natively on Deno); the server may not listen yet. */
+function reservePath(): string {
+  if (reserved) return socketPath;
   dir = makeDir();
-  socketPath = nodePath().join(dir, "w.sock");
+  socketPath = `${dir}/w.sock`;
+  reserved = true;
+  return socketPath;
+}
+
+/**
+ * Listens on the path {@link expectWorker} gave out, if not yet. Called
+ * right after a worker is spawned, not before: on Deno, `node:net` (with
+ * the Node-compatibility layer it starts) costs tens of ms, which the
+ * worker's own start then overlaps. The worker retries its connection
+ * until the socket is there (`connectToParent`).
+ */
+export function listenForWorkers(): void {
+  if (server || !reserved) return;
   server = net().createServer({ noDelay: true } as never, accept);
   server.on("error", (err) => {
     console.error(`skypool: worker listener failed: ${err.message}`);
@@ -67,7 +84,6 @@ function ensureServer(): string {
     exitHook = true;
     process.once("exit", removeDir);
   }
-  return socketPath;
 }
 
 function removeDir(): void {
@@ -79,9 +95,10 @@ function removeDir(): void {
 }
 
 function release(): void {
-  if (--users > 0 || !server) return;
-  server.close();
+  if (--users > 0 || !reserved) return;
+  server?.close();
   server = undefined;
+  reserved = false;
   removeDir();
 }
 
@@ -123,15 +140,16 @@ function accept(socket: Socket): void {
 /**
  * Reserves a token for a worker about to be started. Returns the socket
  * path and token to pass to it; `onConnect` runs when it has said who it is.
+ * Start the worker, then call {@link listenForWorkers}.
  * `release` says the worker is gone for good (exited, connection closed):
  * the socket is closed and removed when no worker is left.
  */
 export function expectWorker(
   onConnect: (conn: Connection) => void,
 ): { path: string; token: string; cancel: () => void; release: () => void } {
-  const path = ensureServer();
+  const path = reservePath();
   users++;
-  const token = `${process.pid}.${nextToken++}.${Math.random().toString(36).slice(2, 10)}`;
+  const token = `${pid()}.${nextToken++}.${Math.random().toString(36).slice(2, 10)}`;
   waiting.set(token, onConnect);
   let released = false;
   return {
