@@ -9,6 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { pairedAb } from "./lib/paired_ab.mjs";
 
 const [a, b, pairsArg] = process.argv.slice(2);
 if (!a || !b) {
@@ -26,17 +27,4 @@ function once(dir) {
   if (r.status !== 0) throw new Error(`import of ${dir} failed: ${r.stderr}`);
   return Number(r.stdout.trim());
 }
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-once(a), once(b); // page cache
-const as = [], bs = [];
-for (let i = 0; i < pairs; i++) {
-  if (i % 2 === 0) as.push(once(a)), bs.push(once(b));
-  else bs.push(once(b)), as.push(once(a));
-}
-const r = (x) => x.toFixed(1);
-console.log(`A ${a}: median ${r(median(as))} ms (${as.map(r).join(", ")})`);
-console.log(`B ${b}: median ${r(median(bs))} ms (${bs.map(r).join(", ")})`);
-console.log(`B ÷ A, median of ${pairs} pairs: ${median(bs.map((x, i) => x / as[i])).toFixed(3)}`);
+pairedAb(pairs, a, b, once);
