@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { envVar, readTextIfPresent } from "./runtime/host.ts";
+import { fs } from "./runtime/builtins.ts";
 import {
   booleanOption,
   checkUpdate,
@@ -217,8 +217,15 @@ let programmatic: ConfigUpdate = {};
 // `config.reset()`.
 let cachedEffective: SkypoolConfig | undefined;
 
-// Deno without --allow-env reads an empty environment (envVar).
-const env = envVar;
+function env(name: string): string | undefined {
+  try {
+    const v = globalThis.process?.env?.[name];
+    return v === undefined || v === "" ? undefined : v;
+  } catch {
+    // Deno without --allow-env: treat the environment as empty.
+    return undefined;
+  }
+}
 
 // The file is read once per path: `config.get()` runs on hot paths (every
 // Redis script call), and a stat per call costs more than the call itself.
@@ -229,17 +236,16 @@ function fromFile(): ConfigUpdate {
   const cached = fileCache.get(path);
   if (cached) return cached;
   let update: ConfigUpdate = {};
-  let text: string | undefined;
+  let exists = false;
   try {
+    exists = fs().existsSync(path);
+  } catch {
     // No read permission (Deno without --allow-read): no config file.
-    text = readTextIfPresent(path);
-  } catch (err) {
-    throw new TypeError(`config file ${path} cannot be read: ${(err as Error).message}`);
   }
-  if (text !== undefined) {
+  if (exists) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(fs().readFileSync(path, "utf8"));
     } catch (err) {
       throw new TypeError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
     }

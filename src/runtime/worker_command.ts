@@ -2,13 +2,12 @@
  * How to start a worker process of the runtime we are running in: `node`
  * running the compiled `subprocess_main.js`, or `deno run` on
  * `subprocess_main.ts` with this process's permissions (see
- * `deno_permissions.ts`). Both are found relative to this file, and
- * started with the runtime's own executable (`child.ts` starts them).
+ * `deno_permissions.ts`). Both are found relative to this file, and both
+ * runtimes start a child with `node:child_process` and `process.execPath`.
  *
  * @module
  */
-import { fs } from "./builtins.ts";
-import { execPath, filePath } from "./host.ts";
+import { fs, nodeUrl } from "./builtins.ts";
 import { workerPermissionFlags, type WorkerNeeds } from "./deno_permissions.ts";
 
 declare const Deno: unknown;
@@ -28,7 +27,7 @@ export function workerEntryUrl(): URL {
   if (entry !== undefined) return entry;
   if (import.meta.url.endsWith(".ts")) return entry = new URL("../worker/subprocess_main.ts", import.meta.url);
   const bundle = new URL("../worker/subprocess_bundle.js", import.meta.url);
-  const found = bundle.protocol === "file:" && fs().existsSync(filePath(bundle));
+  const found = bundle.protocol === "file:" && fs().existsSync(nodeUrl().fileURLToPath(bundle));
   return entry = found ? bundle : new URL("../worker/subprocess_main.js", import.meta.url);
 }
 
@@ -40,12 +39,12 @@ export function workerEntryUrl(): URL {
  */
 export function workerCommand(workerArgs: readonly string[], needs: WorkerNeeds = {}): { file: string; args: string[] } {
   const entry = workerEntryUrl();
-  const script = entry.protocol === "file:" ? filePath(entry) : entry.href;
+  const script = entry.protocol === "file:" ? nodeUrl().fileURLToPath(entry) : entry.href;
   if (isDeno) {
     // The worker imports some of skypool's modules on first use (handle kinds).
-    const sources = entry.protocol === "file:" ? [filePath(new URL("..", entry))] : [];
+    const sources = entry.protocol === "file:" ? [nodeUrl().fileURLToPath(new URL("..", entry))] : [];
     const flags = workerPermissionFlags({ ...needs, read: [...sources, ...(needs.read ?? [])] });
-    return { file: execPath(), args: ["run", ...flags, "--quiet", script, ...workerArgs] };
+    return { file: process.execPath, args: ["run", ...flags, "--quiet", script, ...workerArgs] };
   }
-  return { file: execPath(), args: [script, ...workerArgs] };
+  return { file: process.execPath, args: [script, ...workerArgs] };
 }

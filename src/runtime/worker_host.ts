@@ -100,44 +100,12 @@ export function exit(code: number): never {
   process.exit(code);
 }
 
-/** How long a worker keeps trying to reach a parent that is not listening yet. */
-const CONNECT_PATIENCE_MS = 10_000;
-/** The pause between those tries. */
-const CONNECT_RETRY_MS = 5;
-
-/** Whether a failed connect means nobody listens on the path (yet): no socket file, or no server behind it. */
-function notListening(err: unknown): boolean {
-  if (typeof Deno !== "undefined") return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.ConnectionRefused;
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === "ENOENT" || code === "ECONNREFUSED";
-}
-
 /**
- * `connect()`, tried again every few ms while nobody listens and the parent
- * `parentPid` is alive, for up to {@link CONNECT_PATIENCE_MS}: a parent
- * spawns its worker first and listens right after (`listenForWorkers`),
- * which on Deno can take longer than the worker's own start.
- */
-async function connectWhenListening<T>(connect: () => Promise<T>, parentPid: number): Promise<T> {
-  const deadline = performance.now() + CONNECT_PATIENCE_MS;
-  for (;;) {
-    try {
-      return await connect();
-    } catch (err) {
-      if (!notListening(err) || performance.now() > deadline || ppid() !== parentPid) throw err;
-    }
-    await new Promise<void>((resolve) => after(CONNECT_RETRY_MS, resolve));
-  }
-}
-
-/**
- * Connects to the parent `parentPid`'s unix socket at `path`, waiting for
- * it to listen. `onData` gets every chunk read; `onClose` runs once when
- * the parent's end goes away.
+ * Connects to the parent's unix socket at `path`. `onData` gets every chunk
+ * read; `onClose` runs once when the parent's end goes away.
  */
 export async function connectToParent(
   path: string,
-  parentPid: number,
   onData: (chunk: Uint8Array) => void,
   onClose: () => void,
 ): Promise<ParentLink> {
@@ -146,8 +114,7 @@ export async function connectToParent(
     // worker's first use of Deno's web streams cost ~7 ms of its start
     // (their code compiled on first use; the first chunk reached the worker
     // that long after it had loaded), and they add promise hops per chunk.
-    // deno-lint-ignore no-explicit-any
-    const conn: any = await connectWhenListening(() => Deno.connect({ transport: "unix", path }), parentPid);
+    const conn = await Deno.connect({ transport: "unix", path });
     let last: Promise<void> = Promise.resolve();
     (async () => {
       try {
@@ -179,12 +146,11 @@ export async function connectToParent(
     };
   }
   const net = await import("node:net");
-  const socket = await connectWhenListening(() =>
-    new Promise<import("node:net").Socket>((resolve, reject) => {
-      const s = net.connect(path);
-      s.once("connect", () => resolve(s));
-      s.once("error", reject);
-    }), parentPid);
+  const socket = net.connect(path);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
   socket.setNoDelay?.(true);
   socket.on("data", (chunk: Uint8Array) => onData(chunk));
   socket.on("error", () => {});

@@ -38,7 +38,6 @@ import {
 import { checkKeyCount, defineScript, type Script, SCRIPT_HEADER } from "./redis_script.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { nodeCrypto } from "../runtime/builtins.ts";
-import { envVar } from "../runtime/host.ts";
 
 export { clientOptions, redactUrl } from "./redis_client.ts";
 export { commandTimeoutMs, connectTimeoutMs, isConnectionDrop, RedisConnection, type RedisArg, type RedisReply } from "./redis_connection.ts";
@@ -124,8 +123,7 @@ let embeddedAllowed = true;
  * it), else a random id chosen once per process.
  */
 export function sessionId(): string {
-  // Web Crypto and host.ts, not node:crypto and process.env: a pool's first worker gets the session before Deno's Node-compatibility layer starts.
-  session ??= envVar("SKYPOOL_SESSION") ?? crypto.randomUUID().replace(/-/g, "").slice(0, 12);
+  session ??= process.env.SKYPOOL_SESSION || nodeCrypto().randomUUID().replace(/-/g, "").slice(0, 12);
   return session;
 }
 

@@ -46,15 +46,6 @@ let generated: string | undefined;
 let cached: { key: string; object: KeyObject; macs: Map<string, string> } | undefined;
 
 /**
- * 32 random bytes as base64url, from Web Crypto: `node:crypto` would start
- * Deno's Node-compatibility layer before a pool's first worker is spawned.
- */
-function randomKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/**
  * This program's key: `config.authkey` (or `SKYPOOL_AUTHKEY`) if set,
  * otherwise one made from 32 random bytes on first use and kept for the
  * life of the process (`config.reset()` does not change it).
@@ -68,7 +59,7 @@ function randomKey(): string {
  *   to a key shorter than 16 characters.
  */
 export function authkey(): string {
-  return config.get().authkey ?? (generated ??= randomKey());
+  return config.get().authkey ?? (generated ??= nodeCrypto().randomBytes(32).toString("base64url"));
 }
 
 /**

@@ -12,8 +12,7 @@
  * @module
  */
 import type { Server, Socket } from "node:net";
-import { fs, net } from "../runtime/builtins.ts";
-import { makePrivateDir, makeTempDir, pid, tempDir } from "../runtime/host.ts";
+import { fs, net, nodeOs, nodePath } from "../runtime/builtins.ts";
 import { HelloReader } from "./handshake.ts";
 import { PacketReader } from "./wire.ts";
 import { startReaper } from "./reaper.ts";
@@ -29,8 +28,6 @@ export interface Connection {
 let server: Server | undefined;
 let socketPath = "";
 let dir = "";
-/** Whether `dir` exists now (made for the workers up or about to start). */
-let reserved = false;
 /** Workers started and not yet gone: the socket lives while there are any. */
 let users = 0;
 let exitHook = false;
@@ -39,7 +36,7 @@ let nextToken = 1;
 
 function shortTmp(): string {
   // A unix socket path must stay under ~100 bytes.
-  const t = tempDir();
+  const t = nodeOs().tmpdir();
   return t.length > 60 ? "/tmp" : t;
 }
 
@@ -47,33 +44,19 @@ function shortTmp(): string {
 function makeDir(): string {
   if (dir !== "") {
     try {
-      makePrivateDir(dir);
+      fs().mkdirSync(dir, { mode: 0o700 });
       return dir;
     } catch {
       // taken meanwhile: not ours to use
     }
   }
-  return makeTempDir(shortTmp(), "skypool-");
+  return fs().mkdtempSync(nodePath().join(shortTmp(), "skypool-"));
 }
 
-/** The socket's path, its folder made (with host.ts, so natively on Deno); the server may not listen yet. */
-function reservePath(): string {
-  if (reserved) return socketPath;
+function ensureServer(): string {
+  if (server) return socketPath;
   dir = makeDir();
-  socketPath = `${dir}/w.sock`;
-  reserved = true;
-  return socketPath;
-}
-
-/**
- * Listens on the path {@link expectWorker} gave out, if not yet. Called
- * right after a worker is spawned, not before: on Deno, `node:net` (with
- * the Node-compatibility layer it starts) costs tens of ms, which the
- * worker's own start then overlaps. The worker retries its connection
- * until the socket is there (`connectToParent`).
- */
-export function listenForWorkers(): void {
-  if (server || !reserved) return;
+  socketPath = nodePath().join(dir, "w.sock");
   server = net().createServer({ noDelay: true } as never, accept);
   server.on("error", (err) => {
     console.error(`skypool: worker listener failed: ${err.message}`);
@@ -84,6 +67,7 @@ export function listenForWorkers(): void {
     exitHook = true;
     process.once("exit", removeDir);
   }
+  return socketPath;
 }
 
 function removeDir(): void {
@@ -95,10 +79,9 @@ function removeDir(): void {
 }
 
 function release(): void {
-  if (--users > 0 || !reserved) return;
-  server?.close();
+  if (--users > 0 || !server) return;
+  server.close();
   server = undefined;
-  reserved = false;
   removeDir();
 }
 
@@ -140,16 +123,15 @@ function accept(socket: Socket): void {
 /**
  * Reserves a token for a worker about to be started. Returns the socket
  * path and token to pass to it; `onConnect` runs when it has said who it is.
- * Start the worker, then call {@link listenForWorkers}.
  * `release` says the worker is gone for good (exited, connection closed):
  * the socket is closed and removed when no worker is left.
  */
 export function expectWorker(
   onConnect: (conn: Connection) => void,
 ): { path: string; token: string; cancel: () => void; release: () => void } {
-  const path = reservePath();
+  const path = ensureServer();
   users++;
-  const token = `${pid()}.${nextToken++}.${Math.random().toString(36).slice(2, 10)}`;
+  const token = `${process.pid}.${nextToken++}.${Math.random().toString(36).slice(2, 10)}`;
   waiting.set(token, onConnect);
   let released = false;
   return {

@@ -34,7 +34,7 @@ import { logger } from "../log.ts";
 import type { BatchOutcome, StopBatch, TaskBatch, Transport, WorkerSetup, WorkerStats } from "./transport.ts";
 import { defineMsg, f64, idsMsg, initMsg, Kind, type Msg, quitMsg, readIds, Status, taskMsg, text, u32 } from "./wire.ts";
 import { describeExit, type WorkerExit, WorkerProcess } from "./worker_process.ts";
-import { cpuCount } from "../runtime/host.ts";
+import { nodeOs } from "../runtime/builtins.ts";
 
 /** How much predicted work (ms) a busy worker may hold before it gets more. */
 export const PIPELINE_BUDGET_MS = 2;
@@ -73,7 +73,11 @@ const DEFER_BUSY_MS = 5;
 
 /** The number of CPUs this program may use. */
 export function defaultProcesses(): number {
-  return cpuCount();
+  try {
+    return nodeOs().availableParallelism();
+  } catch {
+    return Math.max(1, nodeOs().cpus().length);
+  }
 }
 
 interface Pending {

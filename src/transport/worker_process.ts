@@ -7,15 +7,15 @@
  *
  * @module
  */
+import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { type Child, spawnChild } from "../runtime/child.ts";
-import { cwd, envSnapshot, pid } from "../runtime/host.ts";
+import { childProcess, nodePath } from "../runtime/builtins.ts";
 import { isDeno, workerCommand } from "../runtime/worker_command.ts";
 import type { WorkerNeeds } from "../runtime/deno_permissions.ts";
 import { config } from "../config.ts";
 import { workerEnvironment } from "../state/redis.ts";
 import { authkeyEnvironment } from "../task/authkey.ts";
-import { expectWorker, listenForWorkers } from "./listener.ts";
+import { expectWorker } from "./listener.ts";
 import { forgetWorker, reapIfOrphaned } from "./reaper.ts";
 import { type Msg, packet } from "./wire.ts";
 
@@ -51,9 +51,9 @@ export function describeExit(exit: WorkerExit): string {
  * server of its own), this program's authkey (in the environment, which
  * other users cannot read, unlike arguments), and no Deno update check.
  */
-function workerEnv(): Record<string, string> {
-  const env: Record<string, string> = {
-    ...envSnapshot(),
+function workerEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
     ...config.get().envVars,
     ...workerEnvironment(),
     ...authkeyEnvironment(),
@@ -68,8 +68,8 @@ function workerEnv(): Record<string, string> {
  * task modules usually are) and the Redis server.
  */
 function workerNeeds(socketPath: string, redisUrl: string | undefined): WorkerNeeds {
-  const socketDir = socketPath.slice(0, socketPath.lastIndexOf("/"));
-  const needs: WorkerNeeds = { read: [socketDir, cwd()], write: [socketDir] };
+  const socketDir = nodePath().dirname(socketPath);
+  const needs: WorkerNeeds = { read: [socketDir, process.cwd()], write: [socketDir] };
   if (redisUrl) {
     try {
       const { hostname, port } = new URL(redisUrl);
@@ -86,7 +86,7 @@ const CLOSE_GRACE_MS = 2000;
 
 export class WorkerProcess {
   readonly pid: number | undefined;
-  #child: Child;
+  #child: ChildProcess;
   #socket: Socket | undefined;
   /** Frames posted and not yet written (`[head, body, …]`). */
   #outbox: Uint8Array[] = [];
@@ -117,18 +117,16 @@ export class WorkerProcess {
     });
     this.#cancel = cancel;
     this.#release = release;
-    // Nothing before the spawn touches Deno's Node-compatibility layer
-    // (host.ts, child.ts): the worker starts first and boots while this
-    // process listens and arms its reaper.
     const env = workerEnv();
-    const { file, args } = workerCommand([path, token, String(pid())], workerNeeds(path, env.SKYPOOL_REDIS_URL));
-    this.#child = spawnChild(file, args, env, ({ code, signal, error }) => {
-      if (error) this.#exit.error = error;
-      this.#onChildExit(code, signal);
-    });
+    const { file, args } = workerCommand([path, token, String(process.pid)], workerNeeds(path, env.SKYPOOL_REDIS_URL));
+    this.#child = childProcess().spawn(file, args, { stdio: ["ignore", "inherit", "inherit"], env });
     this.pid = this.#child.pid;
-    listenForWorkers();
     if (this.pid !== undefined) reapIfOrphaned(this.pid);
+    this.#child.on("error", (err) => {
+      this.#exit.error = err;
+      this.#onChildExit(null, null);
+    });
+    this.#child.on("exit", (code, signal) => this.#onChildExit(code, signal));
   }
 
   #onChildExit(code: number | null, signal: string | null): void {
@@ -207,6 +205,10 @@ export class WorkerProcess {
   /** Sends a signal (default SIGTERM); ignored once exited. */
   kill(signal: NodeJS.Signals = "SIGTERM"): void {
     if (this.#exited) return;
-    this.#child.kill(signal);
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already gone
+    }
   }
 }

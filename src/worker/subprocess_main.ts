@@ -47,7 +47,7 @@ async function parentGone(): Promise<boolean> {
   for (let i = 0; i < 25 && ppid() === Number(parentPid); i++) await new Promise((r) => setTimeout(r, 20));
   return ppid() !== Number(parentPid);
 }
-const link = await connectToParent(socketPath, Number(parentPid), (chunk) => onData(chunk), async () => {
+const link = await connectToParent(socketPath, (chunk) => onData(chunk), async () => {
   // The parent is gone (closed, crashed or killed): nothing left to work for,
   // and, if it died without cleaning up, its socket to remove.
   if (await parentGone()) removeSocket(socketPath);

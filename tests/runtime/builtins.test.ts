@@ -49,13 +49,10 @@ function staticBuiltins(deno: string[], entry: string): Map<string, string[]> {
 const deno = denoBinary();
 const noDeno = { skip: deno ? false : "no deno binary to run `deno info`" };
 
-test("importing the package looks up no built-in; reading the configuration looks up node:fs on Node, nothing on Deno", async () => {
-  const r = JSON.parse(await probeOutput()) as { atImport: string[]; afterConfig: string[]; afterAccessor: string[] };
+test("importing the package looks up no built-in; reading the configuration looks up node:fs", async () => {
+  const r = JSON.parse(await probeOutput()) as { atImport: string[]; afterConfig: string[] };
   assert.deepEqual(r.atImport, [], "looked up by the import alone");
-  assert.deepEqual(r.afterAccessor, ["node:fs"], "the probe sees lookups");
-  // Deno reads the environment and the config file with Deno.* (runtime/host.ts).
-  if ((globalThis as { Deno?: unknown }).Deno) assert.deepEqual(r.afterConfig, []);
-  else assert.ok(r.afterConfig.includes("node:fs"), JSON.stringify(r.afterConfig));
+  assert.ok(r.afterConfig.includes("node:fs"), `the probe sees lookups: ${JSON.stringify(r.afterConfig)}`);
 });
 
 test("mod.ts imports no built-in statically, through any module (the CLI's entry, which does, shows the walk finds them)", noDeno, () => {
@@ -95,11 +92,4 @@ test("a Deno worker reads no Node global, and arms no Node timer, until it meets
   const r = JSON.parse((await runProbe("worker_start_probe")).stdout) as { beforeBuffer: string[]; afterBuffer: string[]; bufferBack: boolean };
   assert.deepEqual(r.beforeBuffer, [], "read on the way to a first result");
   assert.ok(r.bufferBack, "a Buffer round-trips as a Buffer");
-});
-
-test("on Deno, a pool spawns its first worker before reading any Node global: the worker starts while the Node-compatibility layer does", onDeno, async () => {
-  const r = JSON.parse((await runProbe("pool_spawn_probe")).stdout) as { atFirstSpawn?: string[]; spawns: number; result: number };
-  assert.equal(r.result, 42);
-  assert.ok(r.spawns >= 1, "the pool's worker was spawned with Deno.Command");
-  assert.deepEqual(r.atFirstSpawn, []);
 });
