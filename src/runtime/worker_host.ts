@@ -9,7 +9,7 @@
  */
 
 import { fs } from "./builtins.ts";
-import { unrefTimer } from "../state/unref_timer.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
 // deno-lint-ignore no-explicit-any
 declare const Deno: any;

@@ -12,7 +12,7 @@ import { RENEW_LEASES, RENEW_OWNER } from "./lua/lease.ts";
 import type { Buffer } from "node:buffer";
 import { isConnectionDrop, type RedisContext } from "./redis.ts";
 import { checkBoolean, checkOptions, checkTimeout } from "../validate.ts";
-import { unrefTimer } from "./unref_timer.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
 
 interface Group {
   ctx: RedisContext;

@@ -36,7 +36,7 @@ import {
   toArgs,
 } from "./redis_connection.ts";
 import { checkKeyCount, defineScript, type Script, SCRIPT_HEADER } from "./redis_script.ts";
-import { unrefTimer } from "./unref_timer.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
 import { nodeCrypto } from "../runtime/builtins.ts";
 
 export { clientOptions, redactUrl } from "./redis_client.ts";

@@ -24,7 +24,7 @@ import { CommandTimeoutError, SkypoolError, StateError, TimeoutError } from "../
 import { currentEmbeddedServer } from "./embedded_server.ts";
 import { clientOptions, loadDriver, type RawClient, redactUrl } from "./redis_client.ts";
 import { ClusterClient, clusterSeeds } from "./redis_cluster.ts";
-import { unrefTimer } from "./unref_timer.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
 import { logger } from "../log.ts";
 import { nodeBuffer } from "../runtime/node_buffer.ts";
 

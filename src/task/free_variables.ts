@@ -20,7 +20,7 @@
 import type * as Acorn from "npm:acorn@^8.15.0";
 import type * as EslintScope from "npm:eslint-scope@^8.4.0";
 import { nodeModule } from "../runtime/builtins.ts";
-import { unrefTimer } from "../state/unref_timer.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
 import { COMPILER_HELPER_NAMES } from "./compiler_helpers.ts";
 
 interface ParserTools {

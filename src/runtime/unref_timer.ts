@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { unrefTimer } from "./src/state/unref_timer.ts";
+ * import { unrefTimer } from "./src/runtime/unref_timer.ts";
  * unrefTimer(setTimeout(() => {}, 60_000));
  * ```
  */
