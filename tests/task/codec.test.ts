@@ -50,6 +50,25 @@ describe("codec: values round-trip", () => {
     assert.ok(Object.is(roundTrip(0), 0));
   });
 
+  test("numbers in arrays keep their exact value and sign at every integer width, across buffer growth", () => {
+    const edges = [0, -0, 1, 23, 24, 255, 256, 65535, 65536, -1, -24, -25, 2 ** 32 - 1, 2 ** 32, 0.5, -0.5, NaN, Infinity, 1e21];
+    // Long enough that the writer's buffer grows many times in the middle of the array.
+    const long = Array.from({ length: 300_000 }, (_, i) => edges[i % edges.length]);
+    // Three bytes each, larger than any message before it (the writer keeps its grown buffer).
+    const wide = Array.from({ length: 1_000_000 }, (_, i) => 256 + (i % 65_280));
+    for (const arr of [wide, edges, long, [...edges].reverse(), [-0], [65535, -0, 65536]]) {
+      const back = roundTrip(arr);
+      assert.equal(back.length, arr.length);
+      for (let i = 0; i < arr.length; i++) {
+        if (!Object.is(back[i], arr[i])) assert.fail(`item ${i}: sent ${Object.is(arr[i], -0) ? "-0" : arr[i]}, got ${Object.is(back[i], -0) ? "-0" : back[i]}`);
+      }
+    }
+    fc.assert(fc.property(fc.array(fc.oneof(fc.integer({ min: -70_000, max: 70_000 }), fc.double(), fc.constant(-0))), (arr) => {
+      const back = roundTrip(arr);
+      return back.length === arr.length && arr.every((x, i) => Object.is(back[i], x));
+    }));
+  });
+
   test("bigint of any size keeps its type", () => {
     for (const v of [0n, 1n, -1n, 255n, 2n ** 32n, 2n ** 64n - 1n, -(2n ** 64n), 2n ** 64n, -(2n ** 64n) - 1n, 7n ** 500n, -(3n ** 999n)]) {
       const back = roundTrip(v);
