@@ -45,6 +45,24 @@ const median = (xs: readonly number[]): number => {
 // Self-contained, so that they ship by source.
 const inc = (x: number): number => x + 1;
 const ident = <T>(x: T): T => x;
+/** The answering worker's process id (the runtime of the worker, whichever it is). */
+const workerPid = (): number => (globalThis as { Deno?: { pid: number } }).Deno?.pid ?? process.pid;
+
+/**
+ * Waits until each of the pool's `processes` workers has answered a task: a
+ * pool starts half its workers first and the rest once one is ready, so a
+ * warm-up run straight after the first answer would warm only the first
+ * wave, and the "warm" samples would time a worker's JIT warm-up instead.
+ */
+async function allWorkersAnswered(pool: SkypoolPool, processes: number): Promise<void> {
+  const seen = new Set<number>();
+  const deadline = performance.now() + 30_000;
+  while (seen.size < processes) {
+    if (performance.now() > deadline) throw new Error(`only ${seen.size} of ${processes} workers answered in 30 s`);
+    for (const pid of await pool.map(workerPid, Array.from({ length: 4 * processes }, () => undefined), 1)) seen.add(pid);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 /** `count` distinct flat one-byte strings of `bytes` characters (distinct,
  * so that no codec can send one by reference to another). */
@@ -99,6 +117,7 @@ async function runner(): Promise<void> {
       warm = new Pool(+c.processes);
       await warm.apply(ident, [1]);
       const firstStartMs = performance.now() - t0;
+      await allWorkersAnswered(warm, +c.processes);
       await warm.map(inc, Array.from({ length: +c.n_map }, (_, i) => i));
       await applyBurst(+c.n_apply);
       return { ms: performance.now() - t0, firstStartMs };
@@ -517,7 +536,9 @@ function markdown(j: {
     "- bare process start: the orchestrator (Node) spawns the command and waits for its exit; Python is its real executable, not a launcher shim.",
     "- pool start: `new Pool(2)` until the first `apply` returns, a fresh pool every sample (terminated after); the library is imported before.",
     "  The runner's first pool (lazy one-time initialisation included) is reported on its own row.",
-    "- warm map: `map(x => x + 1, items)` on a pool started and warmed with one map, default chunksize (CPython: `map(inc, range(10000))`).",
+    "- warm map: `map(x => x + 1, items)` on a pool started and warmed with one map and one burst of applyAsync (below), default chunksize (CPython: `map(inc, range(10000))`).",
+    "  The warm-up starts once every worker of the pool has answered a task (for all three pools), so that it reaches all of them:",
+    "  a skypool pool starts half its workers first and the rest once one is ready.",
     "- applyAsync round trips: submit 2 000 `applyAsync(x => x + 1, [i])` at once, then await all (CPython: `apply_async` × 2000, then `.get()` each).",
     "- 6 × 16 MiB: `new Pool(1)`, warmed with one apply, then `map(identity, six distinct 16 MiB strings)`, default chunksize, so 96 MiB crosses each way",
     "  (lambda_multiprocessing's test_map_deadlock returns the payload after a 0.3 s sleep; the sleep is left out here to time the transfer).",

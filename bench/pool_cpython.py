@@ -8,6 +8,7 @@ interleave its samples with the other implementations' (the machine is noisy).
 """
 
 import json
+import os
 import multiprocessing
 import platform
 import sys
@@ -19,6 +20,10 @@ PREFIX = "@@bench "
 # Module-level functions: the stdlib pickles tasks by qualified name.
 def inc(x):
     return x + 1
+
+
+def worker_pid(_):
+    return os.getpid()
 
 
 def ident(x):
@@ -39,6 +44,10 @@ class Runner:
         self.pool = multiprocessing.Pool(processes)
         self.pool.apply(ident, (1,))
         first_start_ms = ms_since(t0)
+        # As the skypool runners: warm up once every worker has answered (all are, once Pool() returns).
+        seen = set()
+        while len(seen) < processes:
+            seen.update(self.pool.map(worker_pid, range(4 * processes), 1))
         self.pool.map(inc, range(n_map))
         self.apply_burst(n_apply)
         return {"ms": ms_since(t0), "firstStartMs": first_start_ms}
